@@ -1,0 +1,64 @@
+//! Emit stage: IR -> token streams, one file's worth at a time.
+
+mod types;
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::ir::Api;
+
+pub use types::{doc_attrs, type_tokens};
+
+/// Source of the support module every generated module uses (spec-independent).
+pub const SUPPORT_SOURCE: &str = include_str!("support.rs.in");
+
+/// The module of one API: its types.
+pub fn emit_api_module(api: &Api, spec_display: &str) -> TokenStream {
+    let doc = format!(" {} {} (from `{spec_display}`): models.", api.title, api.version);
+    let types = types::emit_types(api);
+    quote! {
+        #![doc = #doc]
+        // Deprecated schemas still have to be generated and used by the types that contain them;
+        // callers still see the deprecation.
+        #![allow(deprecated)]
+        #types
+    }
+}
+
+/// `mod.rs` of the generated tree.
+pub fn emit_mod_file(modules: &[String]) -> TokenStream {
+    let modules = modules.iter().map(|m| {
+        let ident = quote::format_ident!("{}", m);
+        quote! { pub mod #ident; }
+    });
+    quote! {
+        //! Code generated from the spec documents in `spec/`.
+        pub mod support;
+        #(#modules)*
+    }
+}
+
+/// The example round-trip dispatch used by the example tests: type name -> JSON round trip.
+pub fn emit_roundtrip_dispatch(api: &Api, type_path: &TokenStream) -> TokenStream {
+    let arms = api.types.keys().map(|name| {
+        let ident = quote::format_ident!("{}", name);
+        quote! { #name => roundtrip_as::<#type_path::#ident>(value), }
+    });
+    quote! {
+        //! Type name -> JSON round trip through that type, for the example tests.
+
+        /// Deserializes `value` as the named type and serializes it back; None for an unknown name.
+        #[allow(deprecated)]
+        pub fn roundtrip(type_name: &str, value: serde_json::Value) -> Option<Result<serde_json::Value, String>> {
+            Some(match type_name {
+                #(#arms)*
+                _ => return None,
+            })
+        }
+
+        fn roundtrip_as<T: serde::de::DeserializeOwned + serde::Serialize>(value: serde_json::Value) -> Result<serde_json::Value, String> {
+            let parsed: T = serde_json::from_value(value).map_err(|err| err.to_string())?;
+            serde_json::to_value(&parsed).map_err(|err| err.to_string())
+        }
+    }
+}

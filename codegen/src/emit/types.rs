@@ -1,0 +1,663 @@
+//! Emit stage for named types: IR -> tokens. Small pure functions, one per kind.
+
+use proc_macro2::{Literal, TokenStream};
+use quote::{format_ident, quote};
+
+use crate::ir::{
+    Api, EnumDef, Field, MapDef, NewtypeDef, Number, Presence, StructDef, TypeDef, TypeKind, TypeRef, UnionDef,
+    UnionStrategy,
+};
+
+/// `#[doc]` attributes for a description, one per line, safe for rustdoc (no accidental doctests).
+pub fn doc_attrs(doc: Option<&str>) -> TokenStream {
+    let Some(doc) = doc else { return TokenStream::new() };
+    let lines = doc.lines().map(|line| {
+        let line = line.trim();
+        let line = match line.strip_prefix("```") {
+            Some(rest) => format!("```text{}", rest.trim_start_matches("text")),
+            None => line.to_string(),
+        };
+        let text = format!(" {line}");
+        quote! { #[doc = #text] }
+    });
+    quote! { #(#lines)* }
+}
+
+/// A type use as tokens.
+pub fn type_tokens(ty: &TypeRef) -> TokenStream {
+    match ty {
+        TypeRef::Named(name) => {
+            let ident = format_ident!("{}", name);
+            quote! { #ident }
+        }
+        TypeRef::String => quote! { String },
+        TypeRef::Bool => quote! { bool },
+        TypeRef::I32 => quote! { i32 },
+        TypeRef::I64 => quote! { i64 },
+        TypeRef::F32 => quote! { f32 },
+        TypeRef::F64 => quote! { f64 },
+        TypeRef::DateTime => quote! { chrono::DateTime<chrono::Utc> },
+        TypeRef::Date => quote! { chrono::NaiveDate },
+        TypeRef::Uuid => quote! { uuid::Uuid },
+        TypeRef::Json => quote! { serde_json::Value },
+        TypeRef::Vec(inner) => {
+            let inner = type_tokens(inner);
+            quote! { Vec<#inner> }
+        }
+        TypeRef::Map(inner) => {
+            let inner = type_tokens(inner);
+            quote! { std::collections::BTreeMap<String, #inner> }
+        }
+    }
+}
+
+/// The JSON property a type was made for: the last `properties/<name>` of its origin.
+fn origin_field(origin: &str) -> String {
+    let segments: Vec<&str> = origin.split('/').collect();
+    segments
+        .windows(2)
+        .rev()
+        .find(|pair| pair[0] == "properties")
+        .map(|pair| crate::load::unescape_pointer_segment(pair[1]))
+        .unwrap_or_default()
+}
+
+/// All named types of an API.
+pub fn emit_types(api: &Api) -> TokenStream {
+    let types = api.types.values().map(|def| emit_type(api, def));
+    quote! { #(#types)* }
+}
+
+fn emit_type(api: &Api, def: &TypeDef) -> TokenStream {
+    let docs = doc_attrs(def.doc.as_deref());
+    let deprecated = if def.deprecated { quote! { #[deprecated] } } else { TokenStream::new() };
+    let ident = format_ident!("{}", def.name);
+    let body = match &def.kind {
+        TypeKind::Struct(s) => emit_struct(api, &ident, s),
+        TypeKind::Enum(e) => emit_enum(&ident, e),
+        TypeKind::Union(u) => emit_union(api, def, &ident, u),
+        TypeKind::Map(m) => emit_map(def, &ident, m),
+        TypeKind::Newtype(n) => emit_newtype(def, &ident, n),
+        TypeKind::Alias(target) => {
+            let target = type_tokens(target);
+            quote! { pub type #ident = #target; }
+        }
+    };
+    quote! {
+        #docs
+        #deprecated
+        #body
+    }
+}
+
+fn field_type(field: &Field) -> TokenStream {
+    let inner = type_tokens(&field.ty);
+    let inner = if field.boxed { quote! { Box<#inner> } } else { inner };
+    match field.presence {
+        Presence::Required => inner,
+        Presence::RequiredNullable | Presence::Optional => quote! { Option<#inner> },
+    }
+}
+
+fn emit_struct(api: &Api, ident: &proc_macro2::Ident, def: &StructDef) -> TokenStream {
+    let fields = def.fields.iter().map(|field| {
+        let name = format_ident!("{}", field.name);
+        let ty = field_type(field);
+        let mut docs = field.doc.clone().unwrap_or_default();
+        if let Some(default) = &field.default {
+            if !docs.is_empty() {
+                docs.push_str("\n\n");
+            }
+            docs.push_str(&format!("Default when absent: `{default}`."));
+        }
+        let docs = doc_attrs((!docs.is_empty()).then_some(docs.as_str()));
+        let deprecated = if field.deprecated { quote! { #[deprecated] } } else { TokenStream::new() };
+        let rename = (field.wire_name != field.name).then(|| field.wire_name.clone());
+        let rename = rename.map(|wire| quote! { rename = #wire, });
+        let serde = match field.presence {
+            Presence::Required => match rename {
+                Some(rename) => quote! { #[serde(#rename)] },
+                None => TokenStream::new(),
+            },
+            Presence::RequiredNullable => quote! { #[serde(#rename deserialize_with = "super::support::required_nullable")] },
+            Presence::Optional => quote! { #[serde(#rename default, skip_serializing_if = "Option::is_none")] },
+        };
+        quote! {
+            #docs
+            #deprecated
+            #serde
+            pub #name: #ty,
+        }
+    });
+    let extra = def.extra.as_ref().map(|extra| {
+        let name = format_ident!("{}", extra.name);
+        let value = type_tokens(&extra.value);
+        quote! {
+            /// Members the spec does not list, kept so nothing is lost.
+            #[serde(flatten)]
+            pub #name: std::collections::BTreeMap<String, #value>,
+        }
+    });
+    let all_optional = def.fields.iter().all(|f| f.presence == Presence::Optional);
+    let derive_default = if all_optional { quote! { Default, } } else { TokenStream::new() };
+    let constructor = (!all_optional).then(|| emit_constructor(ident, def));
+    let accessors = emit_default_accessors(api, ident, def);
+    quote! {
+        #[derive(Debug, Clone, PartialEq, #derive_default serde::Serialize, serde::Deserialize)]
+        pub struct #ident {
+            #(#fields)*
+            #extra
+        }
+        #constructor
+        #accessors
+    }
+}
+
+/// `new` taking the required (and required-nullable) fields; the others start as `None`.
+fn emit_constructor(ident: &proc_macro2::Ident, def: &StructDef) -> TokenStream {
+    let required: Vec<&Field> = def.fields.iter().filter(|f| f.presence != Presence::Optional).collect();
+    let params = required.iter().map(|field| {
+        let name = format_ident!("{}", field.name);
+        let ty = field_type(field);
+        quote! { #name: #ty }
+    });
+    let inits = def.fields.iter().map(|field| {
+        let name = format_ident!("{}", field.name);
+        if field.presence == Presence::Optional {
+            quote! { #name: None }
+        } else {
+            quote! { #name }
+        }
+    });
+    let extra = def.extra.as_ref().map(|extra| {
+        let name = format_ident!("{}", extra.name);
+        quote! { #name: Default::default(), }
+    });
+    quote! {
+        impl #ident {
+            /// A value with the required fields set and every optional field `None`.
+            #[allow(clippy::too_many_arguments, deprecated)]
+            pub fn new(#(#params),*) -> Self {
+                Self { #(#inits,)* #extra }
+            }
+        }
+    }
+}
+
+/// `<field>_or_default()` for optional fields whose spec default can be written as a literal.
+fn emit_default_accessors(api: &Api, ident: &proc_macro2::Ident, def: &StructDef) -> TokenStream {
+    let methods = def.fields.iter().filter(|f| f.presence == Presence::Optional).filter_map(|field| {
+        let default = field.default.as_ref()?;
+        let value = default_literal(api, &field.ty, default)?;
+        let name = format_ident!("{}", field.name);
+        let method = format_ident!("{}_or_default", field.name);
+        let ty = type_tokens(&field.ty);
+        let doc = format!(" `{}`, or the spec's default `{default}` when absent.", field.wire_name);
+        let body = match (&field.ty, value) {
+            (TypeRef::Bool | TypeRef::I32 | TypeRef::I64 | TypeRef::F64, value) => quote! { self.#name.unwrap_or(#value) },
+            (TypeRef::String, value) => quote! { self.#name.clone().unwrap_or_else(|| #value) },
+            (_, value) => quote! { self.#name.clone().unwrap_or(#value) },
+        };
+        Some(quote! {
+            #[doc = #doc]
+            #[allow(deprecated)]
+            pub fn #method(&self) -> #ty {
+                #body
+            }
+        })
+    });
+    let methods: Vec<TokenStream> = methods.collect();
+    if methods.is_empty() {
+        return TokenStream::new();
+    }
+    quote! { impl #ident { #(#methods)* } }
+}
+
+/// A literal for a default value of a simple type, or None when it has no simple spelling.
+fn default_literal(api: &Api, ty: &TypeRef, value: &serde_json::Value) -> Option<TokenStream> {
+    match (ty, value) {
+        (TypeRef::Bool, serde_json::Value::Bool(b)) => Some(quote! { #b }),
+        (TypeRef::I64, serde_json::Value::Number(n)) => n.as_i64().map(|n| quote! { #n }),
+        (TypeRef::I32, serde_json::Value::Number(n)) => n.as_i64().and_then(|n| i32::try_from(n).ok()).map(|n| quote! { #n }),
+        (TypeRef::F64, serde_json::Value::Number(n)) => n.as_f64().map(|n| quote! { #n }),
+        (TypeRef::String, serde_json::Value::String(s)) => Some(quote! { #s.to_string() }),
+        (TypeRef::Named(name), serde_json::Value::String(s)) => match &api.types.get(name)?.kind {
+            TypeKind::Enum(e) => {
+                let variant = e.variants.iter().find(|v| &v.wire == s)?;
+                let ident = format_ident!("{}", name);
+                let variant = format_ident!("{}", variant.name);
+                Some(quote! { #ident::#variant })
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn emit_enum(ident: &proc_macro2::Ident, def: &EnumDef) -> TokenStream {
+    let unknown = format_ident!("{}", def.unknown_variant);
+    let variants = def.variants.iter().enumerate().map(|(index, variant)| {
+        let name = format_ident!("{}", variant.name);
+        let doc = format!(" `{}`", variant.wire);
+        let default = if def.default == Some(index) { quote! { #[default] } } else { TokenStream::new() };
+        quote! { #[doc = #doc] #default #name, }
+    });
+    let derive_default = if def.default.is_some() { quote! { Default, } } else { TokenStream::new() };
+    let to_wire = def.variants.iter().map(|variant| {
+        let name = format_ident!("{}", variant.name);
+        let wire = &variant.wire;
+        quote! { Self::#name => #wire, }
+    });
+    let from_wire = def.variants.iter().map(|variant| {
+        let name = format_ident!("{}", variant.name);
+        let wire = &variant.wire;
+        quote! { #wire => Self::#name, }
+    });
+    let known = def.variants.iter().map(|variant| {
+        let name = format_ident!("{}", variant.name);
+        quote! { Self::#name }
+    });
+    quote! {
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, #derive_default)]
+        pub enum #ident {
+            #(#variants)*
+            /// A value this version of the spec does not list, kept as it was received.
+            #unknown(String),
+        }
+        impl #ident {
+            /// Every value the spec lists.
+            pub const KNOWN: &'static [Self] = &[#(#known),*];
+            /// The value on the wire.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    #(#to_wire)*
+                    Self::#unknown(value) => value,
+                }
+            }
+            /// Reads a wire value; values the spec does not list become the unknown variant.
+            pub fn from_wire(value: &str) -> Self {
+                match value {
+                    #(#from_wire)*
+                    other => Self::#unknown(other.to_string()),
+                }
+            }
+            /// Whether the spec lists this value.
+            pub fn is_known(&self) -> bool {
+                !matches!(self, Self::#unknown(_))
+            }
+        }
+        impl std::fmt::Display for #ident {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        impl std::str::FromStr for #ident {
+            type Err = std::convert::Infallible;
+            fn from_str(value: &str) -> Result<Self, Self::Err> {
+                Ok(Self::from_wire(value))
+            }
+        }
+        impl serde::Serialize for #ident {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+        impl<'de> serde::Deserialize<'de> for #ident {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let value = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(deserializer)?;
+                Ok(Self::from_wire(&value))
+            }
+        }
+    }
+}
+
+fn emit_union(api: &Api, def: &TypeDef, ident: &proc_macro2::Ident, union: &UnionDef) -> TokenStream {
+    let type_name = &def.name;
+    let variants = union.variants.iter().map(|variant| {
+        let name = format_ident!("{}", variant.name);
+        let ty = type_tokens(&variant.ty);
+        let ty = if variant.boxed { quote! { Box<#ty> } } else { ty };
+        quote! { #name(#ty), }
+    });
+    let decode = |index: usize| {
+        let variant = &union.variants[index];
+        let name = format_ident!("{}", variant.name);
+        quote! { serde_json::from_value(value).map(Self::#name).map_err(serde::de::Error::custom) }
+    };
+    let body = match &union.strategy {
+        UnionStrategy::ByProperty => {
+            let branches = union.variants.iter().map(|variant| {
+                let name = &variant.name;
+                let properties = &variant.properties;
+                quote! { (#name, &[#(#properties),*]) }
+            });
+            let arms = (0..union.variants.len()).map(|index| {
+                let decode = decode(index);
+                let index = Literal::usize_unsuffixed(index);
+                quote! { #index => #decode, }
+            });
+            quote! {
+                let object = value.as_object().ok_or_else(|| serde::de::Error::custom(concat!(#type_name, ": expected a JSON object")))?;
+                let branch = super::support::pick_branch_by_properties(#type_name, object, &[#(#branches),*])
+                    .map_err(serde::de::Error::custom)?;
+                match branch {
+                    #(#arms)*
+                    _ => unreachable!("pick_branch_by_properties returns a branch index"),
+                }
+            }
+        }
+        UnionStrategy::Discriminator { property } => {
+            let arms = union.variants.iter().enumerate().map(|(index, variant)| {
+                let tags = &variant.tags;
+                let decode = decode(index);
+                quote! { #(#tags)|* => #decode, }
+            });
+            let message = format!("{type_name}: unknown value of discriminator `{property}`: ");
+            let missing = format!("{type_name}: missing discriminator `{property}`");
+            quote! {
+                let tag = value.get(#property).and_then(serde_json::Value::as_str).map(str::to_string)
+                    .ok_or_else(|| serde::de::Error::custom(#missing))?;
+                match tag.as_str() {
+                    #(#arms)*
+                    other => Err(serde::de::Error::custom(format!("{}{}", #message, other))),
+                }
+            }
+        }
+        UnionStrategy::Untagged => {
+            let attempts = union.variants.iter().map(|variant| {
+                let name = format_ident!("{}", variant.name);
+                quote! {
+                    if let Ok(parsed) = serde_json::from_value(value.clone()) {
+                        return Ok(Self::#name(parsed));
+                    }
+                }
+            });
+            let message = format!("{type_name}: the value matches none of the branches");
+            quote! {
+                #(#attempts)*
+                Err(serde::de::Error::custom(#message))
+            }
+        }
+    };
+    let serialize_arms = union.variants.iter().map(|variant| {
+        let name = format_ident!("{}", variant.name);
+        let tag_missing = match &union.strategy {
+            UnionStrategy::Discriminator { property } => !variant_has_property(api, &variant.ty, property),
+            _ => false,
+        };
+        match (&union.strategy, tag_missing) {
+            (UnionStrategy::Discriminator { property }, true) => {
+                let tag = variant.tags.first().cloned().unwrap_or_default();
+                quote! {
+                    Self::#name(inner) => {
+                        let mut value = serde_json::to_value(inner).map_err(serde::ser::Error::custom)?;
+                        if let Some(object) = value.as_object_mut() {
+                            object.insert(#property.to_string(), serde_json::Value::String(#tag.to_string()));
+                        }
+                        serde::Serialize::serialize(&value, serializer)
+                    }
+                }
+            }
+            _ => quote! { Self::#name(inner) => serde::Serialize::serialize(inner, serializer), },
+        }
+    });
+    quote! {
+        #[derive(Debug, Clone, PartialEq)]
+        #[allow(clippy::large_enum_variant)]
+        pub enum #ident {
+            #(#variants)*
+        }
+        impl serde::Serialize for #ident {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                match self {
+                    #(#serialize_arms)*
+                }
+            }
+        }
+        impl<'de> serde::Deserialize<'de> for #ident {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let value = <serde_json::Value as serde::Deserialize>::deserialize(deserializer)?;
+                #body
+            }
+        }
+    }
+}
+
+fn variant_has_property(api: &Api, ty: &TypeRef, property: &str) -> bool {
+    match ty {
+        TypeRef::Named(name) => match api.types.get(name).map(|d| &d.kind) {
+            Some(TypeKind::Struct(s)) => s.fields.iter().any(|f| f.wire_name == property),
+            Some(TypeKind::Alias(target)) => variant_has_property(api, target, property),
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+fn usize_option(value: Option<usize>) -> TokenStream {
+    match value {
+        Some(v) => quote! { Some(#v) },
+        None => quote! { None },
+    }
+}
+
+fn emit_map(def: &TypeDef, ident: &proc_macro2::Ident, map: &MapDef) -> TokenStream {
+    let value = type_tokens(&map.value);
+    let type_name = &def.name;
+    let field = origin_field(&def.origin);
+    let min = usize_option(map.min_properties);
+    let max = usize_option(map.max_properties);
+    quote! {
+        #[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+        #[serde(transparent)]
+        pub struct #ident(std::collections::BTreeMap<String, #value>);
+        impl #ident {
+            /// Checks the entry count and wraps the map.
+            pub fn new(entries: std::collections::BTreeMap<String, #value>) -> Result<Self, super::support::ValidationError> {
+                super::support::check_properties(#type_name, #field, entries.len(), #min, #max)?;
+                Ok(Self(entries))
+            }
+            /// The entries.
+            pub fn as_map(&self) -> &std::collections::BTreeMap<String, #value> {
+                &self.0
+            }
+            /// The entries, unwrapped.
+            pub fn into_inner(self) -> std::collections::BTreeMap<String, #value> {
+                self.0
+            }
+        }
+        impl TryFrom<std::collections::BTreeMap<String, #value>> for #ident {
+            type Error = super::support::ValidationError;
+            fn try_from(entries: std::collections::BTreeMap<String, #value>) -> Result<Self, Self::Error> {
+                Self::new(entries)
+            }
+        }
+        impl<'de> serde::Deserialize<'de> for #ident {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let entries = <std::collections::BTreeMap<String, #value> as serde::Deserialize>::deserialize(deserializer)?;
+                Self::new(entries).map_err(serde::de::Error::custom)
+            }
+        }
+    }
+}
+
+fn bound_tokens(bound: Option<(Number, bool)>, inner: &TypeRef) -> TokenStream {
+    match bound {
+        None => quote! { None },
+        Some((number, exclusive)) => {
+            let literal = match (number, inner) {
+                (Number::Int(v), TypeRef::I32) => Literal::i32_unsuffixed(v as i32),
+                (Number::Int(v), _) => Literal::i64_unsuffixed(v),
+                (Number::Float(v), TypeRef::F32) => Literal::f32_unsuffixed(v as f32),
+                (Number::Float(v), _) => Literal::f64_unsuffixed(v),
+            };
+            quote! { Some((#literal, #exclusive)) }
+        }
+    }
+}
+
+fn emit_newtype(def: &TypeDef, ident: &proc_macro2::Ident, newtype: &NewtypeDef) -> TokenStream {
+    let type_name = &def.name;
+    let field = origin_field(&def.origin);
+    let rules = &newtype.rules;
+    let inner = type_tokens(&newtype.inner);
+    match &newtype.inner {
+        TypeRef::String => {
+            let pattern_static = rules.pattern.as_ref().map(|pattern| {
+                quote! { static PATTERN: super::support::Pattern = super::support::Pattern::new(#pattern); }
+            });
+            let pattern_check = rules.pattern.as_ref().map(|_| {
+                quote! { super::support::check_pattern(#type_name, #field, value, &PATTERN)?; }
+            });
+            let length_check = (rules.min_length.is_some() || rules.max_length.is_some()).then(|| {
+                let min = usize_option(rules.min_length);
+                let max = usize_option(rules.max_length);
+                quote! { super::support::check_length(#type_name, #field, value, #min, #max)?; }
+            });
+            quote! {
+                #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+                #[serde(transparent)]
+                pub struct #ident(String);
+                impl #ident {
+                    /// Checks the spec's rules and wraps the value.
+                    pub fn new(value: impl Into<String>) -> Result<Self, super::support::ValidationError> {
+                        let value = value.into();
+                        Self::check(&value)?;
+                        Ok(Self(value))
+                    }
+                    fn check(value: &str) -> Result<(), super::support::ValidationError> {
+                        #pattern_static
+                        #length_check
+                        #pattern_check
+                        Ok(())
+                    }
+                    /// The value.
+                    pub fn as_str(&self) -> &str {
+                        &self.0
+                    }
+                    /// The value, unwrapped.
+                    pub fn into_inner(self) -> String {
+                        self.0
+                    }
+                }
+                impl AsRef<str> for #ident {
+                    fn as_ref(&self) -> &str {
+                        &self.0
+                    }
+                }
+                impl std::fmt::Display for #ident {
+                    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.write_str(&self.0)
+                    }
+                }
+                impl std::str::FromStr for #ident {
+                    type Err = super::support::ValidationError;
+                    fn from_str(value: &str) -> Result<Self, Self::Err> {
+                        Self::new(value)
+                    }
+                }
+                impl TryFrom<String> for #ident {
+                    type Error = super::support::ValidationError;
+                    fn try_from(value: String) -> Result<Self, Self::Error> {
+                        Self::new(value)
+                    }
+                }
+                impl TryFrom<&str> for #ident {
+                    type Error = super::support::ValidationError;
+                    fn try_from(value: &str) -> Result<Self, Self::Error> {
+                        Self::new(value)
+                    }
+                }
+                impl<'de> serde::Deserialize<'de> for #ident {
+                    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
+                        Self::new(value).map_err(serde::de::Error::custom)
+                    }
+                }
+            }
+        }
+        TypeRef::Vec(_) => {
+            let min = usize_option(rules.min_items);
+            let max = usize_option(rules.max_items);
+            let item = match &newtype.inner {
+                TypeRef::Vec(item) => type_tokens(item),
+                _ => unreachable!(),
+            };
+            quote! {
+                #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+                #[serde(transparent)]
+                pub struct #ident(Vec<#item>);
+                impl #ident {
+                    /// Checks the item count and wraps the list.
+                    pub fn new(items: Vec<#item>) -> Result<Self, super::support::ValidationError> {
+                        super::support::check_items(#type_name, #field, items.len(), #min, #max)?;
+                        Ok(Self(items))
+                    }
+                    /// The items.
+                    pub fn as_slice(&self) -> &[#item] {
+                        &self.0
+                    }
+                    /// The items, unwrapped.
+                    pub fn into_inner(self) -> Vec<#item> {
+                        self.0
+                    }
+                }
+                impl TryFrom<Vec<#item>> for #ident {
+                    type Error = super::support::ValidationError;
+                    fn try_from(items: Vec<#item>) -> Result<Self, Self::Error> {
+                        Self::new(items)
+                    }
+                }
+                impl<'de> serde::Deserialize<'de> for #ident {
+                    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                        let items = <Vec<#item> as serde::Deserialize>::deserialize(deserializer)?;
+                        Self::new(items).map_err(serde::de::Error::custom)
+                    }
+                }
+            }
+        }
+        numeric => {
+            let min = bound_tokens(rules.minimum, numeric);
+            let max = bound_tokens(rules.maximum, numeric);
+            let is_float = matches!(numeric, TypeRef::F32 | TypeRef::F64);
+            let derives = if is_float {
+                quote! { #[derive(Debug, Clone, Copy, PartialEq, PartialOrd, serde::Serialize)] }
+            } else {
+                quote! { #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)] }
+            };
+            quote! {
+                #derives
+                #[serde(transparent)]
+                pub struct #ident(#inner);
+                impl #ident {
+                    /// Checks the spec's bounds and wraps the value.
+                    pub fn new(value: #inner) -> Result<Self, super::support::ValidationError> {
+                        super::support::check_bounds(#type_name, #field, value, #min, #max)?;
+                        Ok(Self(value))
+                    }
+                    /// The value.
+                    pub fn get(self) -> #inner {
+                        self.0
+                    }
+                }
+                impl TryFrom<#inner> for #ident {
+                    type Error = super::support::ValidationError;
+                    fn try_from(value: #inner) -> Result<Self, Self::Error> {
+                        Self::new(value)
+                    }
+                }
+                impl std::fmt::Display for #ident {
+                    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        std::fmt::Display::fmt(&self.0, f)
+                    }
+                }
+                impl<'de> serde::Deserialize<'de> for #ident {
+                    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                        let value = <#inner as serde::Deserialize>::deserialize(deserializer)?;
+                        Self::new(value).map_err(serde::de::Error::custom)
+                    }
+                }
+            }
+        }
+    }
+}

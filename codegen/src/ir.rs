@@ -1,0 +1,369 @@
+//! The intermediate representation: plain data, no syn types, every naming and shape decision
+//! already made. Emit stages only translate it to tokens.
+
+use std::collections::BTreeMap;
+
+use crate::error::Warning;
+
+/// One API (one spec document) lowered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Api {
+    /// Rust module the code goes into.
+    pub module: String,
+    /// `info.title`.
+    pub title: String,
+    /// `info.version`.
+    pub version: String,
+    /// `servers`, in document order.
+    pub servers: Vec<Server>,
+    /// Named types by Rust name (sorted, so output order never depends on discovery order).
+    pub types: BTreeMap<String, TypeDef>,
+    /// Operations in document order of their paths.
+    pub operations: Vec<Operation>,
+    /// JSON pointer of every schema site that was lowered -> its Rust type; used to find the type
+    /// of an example and by the spec diff.
+    pub schema_index: BTreeMap<String, TypeRef>,
+    /// Spec defects found while lowering.
+    pub warnings: Vec<Warning>,
+}
+
+/// A `servers` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Server {
+    /// Base URL.
+    pub url: String,
+    /// Its description.
+    pub description: Option<String>,
+}
+
+/// A named Rust type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TypeDef {
+    /// Rust name (PascalCase, unique in the module).
+    pub name: String,
+    /// JSON pointer of the schema it came from.
+    pub origin: String,
+    /// Rustdoc text.
+    pub doc: Option<String>,
+    /// `deprecated: true`.
+    pub deprecated: bool,
+    /// What it is.
+    pub kind: TypeKind,
+}
+
+/// The kinds of named type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TypeKind {
+    /// An object with known properties.
+    Struct(StructDef),
+    /// A string enum, forward compatible.
+    Enum(EnumDef),
+    /// A `oneOf`.
+    Union(UnionDef),
+    /// `additionalProperties` with count limits.
+    Map(MapDef),
+    /// A value with constraints checked on construction and deserialization.
+    Newtype(NewtypeDef),
+    /// A plain other name for a type.
+    Alias(TypeRef),
+}
+
+/// A struct.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StructDef {
+    /// Fields in document order.
+    pub fields: Vec<Field>,
+    /// Members the schema does not list are kept here (RFC 7807 problem bodies allow extensions).
+    pub extra: Option<ExtraField>,
+}
+
+/// The catch-all field of a struct that keeps unknown members.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExtraField {
+    /// Rust field name.
+    pub name: String,
+    /// Type of the values.
+    pub value: TypeRef,
+}
+
+/// Whether a property must be present and whether it may be null.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Presence {
+    /// Must be present, never null.
+    Required,
+    /// Must be present, may be null: `Option<T>`, always serialized.
+    RequiredNullable,
+    /// May be absent (or null when nullable): `Option<T>`, skipped when `None`.
+    Optional,
+}
+
+/// A struct field.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    /// Rust name (snake_case, keywords escaped with `r#`-free suffixes).
+    pub name: String,
+    /// JSON name.
+    pub wire_name: String,
+    /// Type, without the `Option` that `presence` adds.
+    pub ty: TypeRef,
+    /// Presence rule.
+    pub presence: Presence,
+    /// Box the type to break a containment cycle.
+    pub boxed: bool,
+    /// Rustdoc text.
+    pub doc: Option<String>,
+    /// `deprecated: true`.
+    pub deprecated: bool,
+    /// The schema's `default`, as JSON.
+    pub default: Option<serde_json::Value>,
+    /// JSON pointer of the property schema.
+    pub origin: String,
+}
+
+/// A string enum.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnumDef {
+    /// Known values.
+    pub variants: Vec<Variant>,
+    /// Name of the variant that holds values the spec does not list.
+    pub unknown_variant: String,
+    /// Index of the default variant.
+    pub default: Option<usize>,
+}
+
+/// One enum value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Variant {
+    /// Rust name.
+    pub name: String,
+    /// The value on the wire.
+    pub wire: String,
+}
+
+/// How a union's branch is picked when reading JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UnionStrategy {
+    /// By the value of a discriminator property.
+    Discriminator {
+        /// The property.
+        property: String,
+    },
+    /// By which (disjoint) property names are present; exactly one branch may match.
+    ByProperty,
+    /// First branch that parses (ambiguous; warned about).
+    Untagged,
+}
+
+/// A `oneOf`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnionDef {
+    /// How branches are told apart.
+    pub strategy: UnionStrategy,
+    /// Branches in document order.
+    pub variants: Vec<UnionVariant>,
+}
+
+/// One branch of a union.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnionVariant {
+    /// Rust variant name.
+    pub name: String,
+    /// Its payload type.
+    pub ty: TypeRef,
+    /// The branch's property names (ByProperty).
+    pub properties: Vec<String>,
+    /// Discriminator values that select it (Discriminator).
+    pub tags: Vec<String>,
+    /// Box the payload to break a containment cycle.
+    pub boxed: bool,
+}
+
+/// A map with count limits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MapDef {
+    /// Value type.
+    pub value: TypeRef,
+    /// `minProperties`.
+    pub min_properties: Option<usize>,
+    /// `maxProperties`.
+    pub max_properties: Option<usize>,
+}
+
+/// A numeric bound as written in the spec.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Number {
+    /// For integer types.
+    Int(i64),
+    /// For number types.
+    Float(f64),
+}
+
+/// Constraints a newtype checks.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Rules {
+    /// `pattern` (ECMA syntax as written; must compile with the regex crate).
+    pub pattern: Option<String>,
+    /// `minLength` in characters.
+    pub min_length: Option<usize>,
+    /// `maxLength` in characters.
+    pub max_length: Option<usize>,
+    /// `minimum`, and whether it is exclusive.
+    pub minimum: Option<(Number, bool)>,
+    /// `maximum`, and whether it is exclusive.
+    pub maximum: Option<(Number, bool)>,
+    /// `minItems`.
+    pub min_items: Option<usize>,
+    /// `maxItems`.
+    pub max_items: Option<usize>,
+}
+
+/// A validated newtype.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewtypeDef {
+    /// The wrapped type (a primitive or a `Vec`).
+    pub inner: TypeRef,
+    /// What is checked.
+    pub rules: Rules,
+}
+
+/// A use of a type.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TypeRef {
+    /// A named type of this module.
+    Named(String),
+    /// `String`.
+    String,
+    /// `bool`.
+    Bool,
+    /// `i32`.
+    I32,
+    /// `i64`.
+    I64,
+    /// `f32`.
+    F32,
+    /// `f64`.
+    F64,
+    /// `chrono::DateTime<chrono::Utc>`.
+    DateTime,
+    /// `chrono::NaiveDate`.
+    Date,
+    /// `uuid::Uuid`.
+    Uuid,
+    /// Any JSON (`serde_json::Value`).
+    Json,
+    /// `Vec<T>`.
+    Vec(Box<TypeRef>),
+    /// `BTreeMap<String, T>`.
+    Map(Box<TypeRef>),
+}
+
+/// Where a parameter goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ParamLocation {
+    /// In the path template.
+    Path,
+    /// In the query string.
+    Query,
+    /// An HTTP header.
+    Header,
+    /// A cookie.
+    Cookie,
+}
+
+/// What the runtime does with a header parameter (from the settings' header names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum HeaderRole {
+    /// The access token; filled by the auth layer.
+    Authorization,
+    /// Filled from the credentials.
+    SubscriptionKey,
+    /// Filled from the configuration.
+    MerchantSerialNumber,
+    /// Taken from the caller or made fresh per logical call.
+    IdempotencyKey,
+    /// Optional system-identification header filled from the configuration.
+    System,
+    /// An ordinary parameter: an argument of the method.
+    Plain,
+}
+
+/// An operation parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Param {
+    /// Name on the wire.
+    pub wire_name: String,
+    /// Rust argument name.
+    pub name: String,
+    /// Where it goes.
+    pub location: ParamLocation,
+    /// `required`.
+    pub required: bool,
+    /// Its type.
+    pub ty: TypeRef,
+    /// Role (headers only; `Plain` elsewhere).
+    pub role: HeaderRole,
+    /// `maxLength` of a string header (system headers are validated against it).
+    pub max_length: Option<usize>,
+}
+
+/// A request body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestBody {
+    /// Its type.
+    pub ty: TypeRef,
+    /// `required`.
+    pub required: bool,
+    /// Media type essence (`application/json`).
+    pub media_type: String,
+}
+
+/// Which statuses a response covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum StatusMatch {
+    /// One code.
+    Code(u16),
+    /// `2XX` and the like.
+    Range(u16),
+    /// `default`.
+    Default,
+}
+
+/// A documented response.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Response {
+    /// Which statuses.
+    pub status: StatusMatch,
+    /// Media type essence, when there is a body.
+    pub media_type: Option<String>,
+    /// Body type, when there is a body.
+    pub ty: Option<TypeRef>,
+}
+
+/// An operation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Operation {
+    /// `operationId`.
+    pub id: String,
+    /// Rust method name.
+    pub fn_name: String,
+    /// HTTP method, upper case.
+    pub method: String,
+    /// Path template as in the spec (`/v1/payments/{Reference}`).
+    pub path: String,
+    /// Rustdoc text.
+    pub doc: Option<String>,
+    /// `deprecated: true`.
+    pub deprecated: bool,
+    /// Parameters (path, operation-level over path-level).
+    pub params: Vec<Param>,
+    /// Request body.
+    pub body: Option<RequestBody>,
+    /// Documented responses, by status.
+    pub responses: Vec<Response>,
+    /// Served by the merchant (a callback): types only, no client method.
+    pub merchant_served: bool,
+    /// Needs the access token (security requirements present).
+    pub authenticated: bool,
+    /// JSON pointer of the operation.
+    pub origin: String,
+}

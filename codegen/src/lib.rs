@@ -1,0 +1,178 @@
+//! Spec-driven code generator for the Vipps MobilePay ePayment SDK.
+//!
+//! The pipeline is a chain of plain stages:
+//! `load` (YAML -> JSON tree) -> `resolve` (bundle `$ref`s) -> `lower` (IR, all decisions) ->
+//! `emit` (tokens) -> `format` (prettyplease + `@generated` header) -> `output` (write or check).
+//! Nothing here knows ePayment names: conventions come from the settings in `spec/`.
+
+pub mod emit;
+pub mod error;
+pub mod format;
+pub mod ir;
+pub mod load;
+mod locate;
+pub mod lower;
+pub mod names;
+pub mod output;
+pub mod project;
+pub mod resolve;
+pub mod settings;
+
+use std::path::{Path, PathBuf};
+
+use quote::quote;
+
+pub use error::{Error, ErrorData, ErrorKind, Lint, Location, Warning};
+pub use ir::Api;
+pub use output::{GeneratedFile, OutputMode, OutputReport, write_or_check};
+pub use resolve::{Resolved, resolve, resolve_file, sha256_hex};
+pub use settings::{HeaderRoles, RemoteRefMap, Settings, load_remote_refs, load_settings};
+
+/// The result of a generation run: the files (paths relative to the output crate) and what was
+/// learned on the way.
+#[derive(Debug, Clone)]
+pub struct Generation {
+    /// Lowered APIs, in settings order.
+    pub apis: Vec<Api>,
+    /// Files to write.
+    pub files: Vec<GeneratedFile>,
+    /// Every warning of every API.
+    pub warnings: Vec<Warning>,
+}
+
+/// Where the generated code of the project goes (`generated/`) and how it is named.
+pub const PROJECT_CRATE_DIR: &str = "generated";
+/// The generated crate's library name, used by the generated example-test dispatch.
+pub const PROJECT_CRATE_LIB: &str = "vipps_epayment";
+/// The folder of the generated modules inside the crate.
+pub const PROJECT_GENERATED_DIR: &str = "src/generated";
+/// The folder where the spec copies live inside the crate (read by `spec diff`).
+pub const PROJECT_SPEC_COPY_DIR: &str = "spec";
+
+/// Loads, resolves and lowers one document.
+pub fn lower_file(path: &Path, settings: &Settings, module: &str, remote_refs: &RemoteRefMap) -> Result<(Resolved, Api), Error> {
+    let resolved = resolve_file(path, remote_refs)?;
+    let api = lower::lower(&resolved, settings, module)?;
+    Ok((resolved, api))
+}
+
+/// Generates the project's SDK modules from `spec/codegen.yaml`.
+///
+/// `root` is the workspace root: settings paths are shown relative to it in headers, so the
+/// output does not depend on where the checkout lives.
+pub fn generate_project(root: &Path, settings_path: &Path, extra_refs: &RemoteRefMap) -> Result<Generation, Error> {
+    let settings = load_settings(settings_path)?;
+    let settings_dir = settings_path.parent().unwrap_or(Path::new("."));
+    let mut remote_refs = match &settings.remote_refs {
+        Some(file) => load_remote_refs(&settings_dir.join(file))?,
+        None => RemoteRefMap::default(),
+    };
+    remote_refs.entries.extend(extra_refs.entries.clone());
+    let display = |path: &Path| path.strip_prefix(root).unwrap_or(path).display().to_string().replace('\\', "/");
+
+    let mut apis = Vec::new();
+    let mut files = Vec::new();
+    let mut warnings = Vec::new();
+    let mut modules = Vec::new();
+    let mut checksums = Vec::new();
+    for entry in &settings.specs {
+        let spec_path = settings_dir.join(&entry.file);
+        let (resolved, api) = lower_file(&spec_path, &settings, &entry.module, &remote_refs)?;
+        let spec_display = display(&spec_path);
+        let sha = resolved.sha256();
+        checksums.push(format!("{spec_display} {sha}"));
+        let header = format::generated_header(&spec_display, &sha);
+        let tokens = emit::emit_api_module(&api, &spec_display);
+        files.push(GeneratedFile {
+            path: PathBuf::from(PROJECT_GENERATED_DIR).join(format!("{}.rs", entry.module)),
+            contents: format::format_file(tokens, &header)?,
+        });
+        let lib = quote::format_ident!("{}", PROJECT_CRATE_LIB);
+        let module = quote::format_ident!("{}", entry.module);
+        let dispatch = emit::emit_roundtrip_dispatch(&api, &quote! { #lib::#module });
+        files.push(GeneratedFile {
+            path: PathBuf::from("tests/roundtrip").join(format!("{}.rs", entry.module)),
+            contents: format::format_file(dispatch, &header)?,
+        });
+        let file_name = entry.file.file_name().map(PathBuf::from).unwrap_or_else(|| entry.file.clone());
+        files.push(GeneratedFile { path: PathBuf::from(PROJECT_SPEC_COPY_DIR).join(file_name), contents: resolved.root.text.clone() });
+        warnings.extend(api.warnings.iter().cloned());
+        modules.push(entry.module.clone());
+        apis.push(api);
+    }
+    let settings_text = std::fs::read(settings_path).unwrap_or_default();
+    let support_header = format::generated_header(&display(settings_path), &sha256_hex(&settings_text));
+    files.push(GeneratedFile {
+        path: PathBuf::from(PROJECT_GENERATED_DIR).join("support.rs"),
+        contents: format::format_file(support_tokens()?, &support_header)?,
+    });
+    let mut mod_header = support_header.clone();
+    mod_header.extend(checksums.iter().map(|line| format!("spec: {line}")));
+    files.push(GeneratedFile {
+        path: PathBuf::from(PROJECT_GENERATED_DIR).join("mod.rs"),
+        contents: format::format_file(emit::emit_mod_file(&modules), &mod_header)?,
+    });
+    let mut dispatch_mod = quote! { //! Generated example round-trip dispatch, one module per spec.
+    };
+    for module in &modules {
+        let ident = quote::format_ident!("{}", module);
+        dispatch_mod.extend(quote! { pub mod #ident; });
+    }
+    files.push(GeneratedFile { path: PathBuf::from("tests/roundtrip/mod.rs"), contents: format::format_file(dispatch_mod, &mod_header)? });
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    for warning in &mut warnings {
+        if let Ok(relative) = warning.location.file.strip_prefix(root) {
+            warning.location.file = relative.to_path_buf();
+        }
+    }
+    Ok(Generation { apis, files, warnings })
+}
+
+fn support_tokens() -> Result<proc_macro2::TokenStream, Error> {
+    emit::SUPPORT_SOURCE.parse().map_err(|err| {
+        Error::new(
+            Location { file: "support.rs.in".into(), line: None, column: None, pointer: String::new() },
+            ErrorKind::Internal(format!("support template does not tokenize: {err}")),
+        )
+    })
+}
+
+/// Generates a standalone crate (its own `Cargo.toml`) from any one document.
+pub fn generate_standalone(
+    spec_path: &Path,
+    crate_name: &str,
+    remote_refs: &RemoteRefMap,
+    merchant_served_tags: &[String],
+) -> Result<Generation, Error> {
+    let mut settings = Settings::defaults_for(HeaderRoles::default());
+    settings.merchant_served_tags = merchant_served_tags.to_vec();
+    let module = names::field_name(&spec_path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default());
+    let (resolved, api) = lower_file(spec_path, &settings, &module, remote_refs)?;
+    let spec_display = spec_path.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default();
+    let header = format::generated_header(&spec_display, &resolved.sha256());
+    let module_ident = quote::format_ident!("{}", module);
+    let lib_doc = format!(" {} {}, generated by vipps-codegen.", api.title, api.version);
+    let lib = quote! {
+        #![doc = #lib_doc]
+        pub mod support;
+        pub mod #module_ident;
+    };
+    let cargo_toml = format!(
+        "# {}\n# {}\n[package]\nname = \"{crate_name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n[dependencies]\n\
+serde = {{ version = \"1\", features = [\"derive\"] }}\nserde_json = \"1\"\nregex = \"1\"\n\
+chrono = {{ version = \"0.4\", default-features = false, features = [\"serde\", \"std\"] }}\n\
+uuid = {{ version = \"1\", features = [\"serde\"] }}\n\n# Not part of any enclosing workspace.\n[workspace]\n",
+        header[0], header[1]
+    );
+    let files = vec![
+        GeneratedFile { path: "Cargo.toml".into(), contents: cargo_toml },
+        GeneratedFile { path: "src/lib.rs".into(), contents: format::format_file(lib, &header)? },
+        GeneratedFile { path: "src/support.rs".into(), contents: format::format_file(support_tokens()?, &header)? },
+        GeneratedFile {
+            path: PathBuf::from("src").join(format!("{module}.rs")),
+            contents: format::format_file(emit::emit_api_module(&api, &spec_display), &header)?,
+        },
+    ];
+    let warnings = api.warnings.clone();
+    Ok(Generation { apis: vec![api], files, warnings })
+}

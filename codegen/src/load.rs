@@ -1,0 +1,85 @@
+//! Load stage: read a YAML or JSON document into a `serde_json::Value`, keeping its text so
+//! later stages can turn a JSON pointer back into a line number.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, ErrorKind, Location};
+use crate::locate::line_of_pointer;
+
+/// One parsed document and the text it came from.
+#[derive(Debug, Clone)]
+pub struct Document {
+    /// Path as given (used in messages).
+    pub path: PathBuf,
+    /// The raw text.
+    pub text: String,
+    /// The parsed tree, key order preserved.
+    pub value: serde_json::Value,
+}
+
+impl Document {
+    /// The location of a JSON pointer (`/components/schemas/X`) in this document.
+    pub fn location(&self, pointer: &str) -> Location {
+        Location {
+            file: self.path.clone(),
+            line: line_of_pointer(&self.text, pointer),
+            column: None,
+            pointer: pointer.to_string(),
+        }
+    }
+}
+
+/// Reads and parses a document from disk.
+pub fn load_document(path: &Path) -> Result<Document, Error> {
+    let text = std::fs::read_to_string(path).map_err(|err| {
+        Error::new(
+            Location { file: path.to_path_buf(), line: None, column: None, pointer: String::new() },
+            ErrorKind::Io(err.to_string()),
+        )
+    })?;
+    parse_document(path.to_path_buf(), text)
+}
+
+/// Parses document text. YAML is a superset of JSON, so both go through the YAML parser.
+pub fn parse_document(path: PathBuf, text: String) -> Result<Document, Error> {
+    let value: serde_json::Value = yaml_serde::from_str(&text).map_err(|err| {
+        let (line, column) = match err.location() {
+            Some(at) => (Some(at.line()), Some(at.column())),
+            None => (None, None),
+        };
+        Error::new(
+            Location { file: path.clone(), line, column, pointer: String::new() },
+            ErrorKind::Syntax(strip_yaml_position(&err.to_string())),
+        )
+    })?;
+    if !value.is_object() {
+        return Err(Error::new(
+            Location { file: path, line: Some(1), column: Some(1), pointer: String::new() },
+            ErrorKind::Shape("the top level must be a mapping".into()),
+        ));
+    }
+    Ok(Document { path, text, value })
+}
+
+/// yaml_serde appends " at line L column C" to its messages; the location carries that already.
+fn strip_yaml_position(message: &str) -> String {
+    match message.find(" at line ") {
+        Some(index) => message[..index].to_string(),
+        None => message.to_string(),
+    }
+}
+
+/// Escapes one JSON pointer segment (RFC 6901).
+pub fn escape_pointer_segment(segment: &str) -> String {
+    segment.replace('~', "~0").replace('/', "~1")
+}
+
+/// Unescapes one JSON pointer segment (RFC 6901).
+pub fn unescape_pointer_segment(segment: &str) -> String {
+    segment.replace("~1", "/").replace("~0", "~")
+}
+
+/// Joins a pointer and a segment.
+pub fn pointer_join(pointer: &str, segment: &str) -> String {
+    format!("{pointer}/{}", escape_pointer_segment(segment))
+}

@@ -1,0 +1,150 @@
+//! Lower stage: resolved OpenAPI -> IR. Every naming and shape decision is made here.
+
+mod cycles;
+mod operation;
+mod pattern;
+mod schema;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use openapiv3::ReferenceOr;
+use serde::de::DeserializeOwned;
+
+use crate::error::{Error, ErrorKind, Lint, Warning};
+use crate::ir::{Api, Server, TypeDef, TypeRef};
+use crate::load::pointer_join;
+use crate::names::{Namespace, type_name};
+use crate::resolve::Resolved;
+use crate::settings::Settings;
+
+pub use pattern::ecma_to_rust_regex;
+
+/// Names the generated code itself uses at module level; spec types never take them.
+const RESERVED_TYPE_NAMES: &[&str] = &["ValidationError", "Client", "Error", "Result", "Option", "Vec", "String", "Box"];
+
+/// Lowers a resolved document into the IR of `module`.
+pub fn lower(resolved: &Resolved, settings: &Settings, module: &str) -> Result<Api, Error> {
+    let mut lowerer = Lowerer::new(resolved, settings);
+    lowerer.claim_component_names();
+    lowerer.problem_schemas = operation::problem_body_schemas(&lowerer)?;
+    lowerer.lower_components()?;
+    let operations = operation::lower_operations(&mut lowerer)?;
+    cycles::box_cycles(&mut lowerer.types);
+    let openapi = &resolved.openapi;
+    let mut warnings = lowerer.warnings;
+    warnings.sort();
+    warnings.dedup();
+    Ok(Api {
+        module: module.to_string(),
+        title: openapi.info.title.clone(),
+        version: openapi.info.version.clone(),
+        servers: openapi
+            .servers
+            .iter()
+            .map(|s| Server { url: s.url.clone(), description: s.description.clone() })
+            .collect(),
+        types: lowerer.types,
+        operations,
+        schema_index: lowerer.schema_index,
+        warnings,
+    })
+}
+
+/// State of one lowering run.
+pub(crate) struct Lowerer<'a> {
+    pub resolved: &'a Resolved,
+    pub settings: &'a Settings,
+    /// Type names in use.
+    pub names: Namespace,
+    /// Names claimed up front for component schemas, by pointer.
+    pub component_names: BTreeMap<String, String>,
+    /// Named types made so far.
+    pub types: BTreeMap<String, TypeDef>,
+    /// Schemas already lowered by pointer (ref targets), so each becomes one type.
+    pub by_pointer: BTreeMap<String, TypeRef>,
+    /// Every schema site -> its type.
+    pub schema_index: BTreeMap<String, TypeRef>,
+    /// Schemas served as RFC 7807 error bodies: they keep unknown members.
+    pub problem_schemas: BTreeSet<String>,
+    pub warnings: Vec<Warning>,
+}
+
+impl<'a> Lowerer<'a> {
+    fn new(resolved: &'a Resolved, settings: &'a Settings) -> Self {
+        Self {
+            resolved,
+            settings,
+            names: Namespace::with_reserved(RESERVED_TYPE_NAMES),
+            component_names: BTreeMap::new(),
+            types: BTreeMap::new(),
+            by_pointer: BTreeMap::new(),
+            schema_index: BTreeMap::new(),
+            problem_schemas: BTreeSet::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    /// Component schemas own their names; inline titles never take them.
+    fn claim_component_names(&mut self) {
+        let Some(components) = &self.resolved.openapi.components else { return };
+        for key in components.schemas.keys() {
+            let pointer = pointer_join("/components/schemas", key);
+            let name = self.names.claim(&type_name(key));
+            self.component_names.insert(pointer, name);
+        }
+    }
+
+    fn lower_components(&mut self) -> Result<(), Error> {
+        let Some(components) = &self.resolved.openapi.components else { return Ok(()) };
+        for key in components.schemas.keys() {
+            let pointer = pointer_join("/components/schemas", key);
+            self.lower_pointer(&pointer)?;
+        }
+        Ok(())
+    }
+
+    /// A warning at a pointer of the bundled document.
+    pub fn warn(&mut self, pointer: &str, lint: Lint, message: impl Into<String>) {
+        self.warnings.push(Warning { location: self.resolved.location(pointer), lint, message: message.into() });
+    }
+
+    /// An error at a pointer of the bundled document.
+    pub fn error(&self, pointer: &str, kind: ErrorKind) -> Error {
+        Error::new(self.resolved.location(pointer), kind)
+    }
+
+    /// Reads the node at `pointer` as `T`, following `$ref` chains; returns it with its pointer.
+    pub fn deref<T: DeserializeOwned + Clone>(&self, item: &ReferenceOr<T>, pointer: &str) -> Result<(T, String), Error> {
+        match item {
+            ReferenceOr::Item(value) => Ok((value.clone(), pointer.to_string())),
+            ReferenceOr::Reference { reference } => self.read_at(reference.trim_start_matches('#'), pointer),
+        }
+    }
+
+    /// Reads the node at `target` as `T`, following `$ref` chains (cycles were ruled out when resolving).
+    pub fn read_at<T: DeserializeOwned>(&self, target: &str, site: &str) -> Result<(T, String), Error> {
+        let mut current = target.to_string();
+        loop {
+            let node = self
+                .resolved
+                .node(&current)
+                .ok_or_else(|| self.error(site, ErrorKind::UnknownRef(format!("#{current}"))))?;
+            if let Some(serde_json::Value::String(next)) = node.get("$ref") {
+                current = next.trim_start_matches('#').to_string();
+                continue;
+            }
+            let value = serde_path_to_error::deserialize(node).map_err(|err| {
+                let mut pointer = current.clone();
+                for segment in err.path().iter() {
+                    if let serde_path_to_error::Segment::Map { key } = segment {
+                        pointer = pointer_join(&pointer, key);
+                    } else if let serde_path_to_error::Segment::Seq { index } = segment {
+                        pointer = format!("{pointer}/{index}");
+                    }
+                }
+                self.error(&pointer, ErrorKind::Shape(err.inner().to_string()))
+            })?;
+            return Ok((value, current));
+        }
+    }
+}

@@ -1,0 +1,330 @@
+//! Lowering of paths and operations, and the operation lints.
+
+use std::collections::BTreeSet;
+
+use openapiv3::{MediaType, Parameter, ParameterSchemaOrContent, PathItem, ReferenceOr, RequestBody, Schema, SchemaKind, StatusCode, Type};
+
+use super::Lowerer;
+use super::schema::NameHint;
+use crate::error::{Error, ErrorKind, Lint};
+use crate::ir::{HeaderRole, Operation, Param, ParamLocation, RequestBody as IrBody, Response, StatusMatch, TypeRef};
+use crate::load::pointer_join;
+use crate::names::{Namespace, field_name, type_name};
+
+/// The essence of a media type: `application/json;charset=UTF-8` -> `application/json`.
+pub fn media_essence(media_type: &str) -> String {
+    media_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase()
+}
+
+fn is_json(essence: &str) -> bool {
+    essence == "application/json" || essence.ends_with("+json")
+}
+
+const PROBLEM_JSON: &str = "application/problem+json";
+
+fn is_success(status: &StatusCode) -> bool {
+    match status {
+        StatusCode::Code(code) => (200..300).contains(code),
+        StatusCode::Range(range) => *range == 2,
+    }
+}
+
+/// Every path item with its pointer, including the ones declared as callbacks.
+fn path_items(lowerer: &Lowerer<'_>) -> Result<Vec<(String, String, PathItem, bool)>, Error> {
+    let mut out = Vec::new();
+    for (path, item) in lowerer.resolved.openapi.paths.iter() {
+        let pointer = pointer_join("/paths", path);
+        let (item, _) = lowerer.deref(item, &pointer)?;
+        out.push((path.clone(), pointer, item, false));
+    }
+    Ok(out)
+}
+
+/// Paths declared as a callback of some operation: those are served by the merchant.
+fn callback_paths(lowerer: &Lowerer<'_>) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for (_, item) in lowerer.resolved.openapi.paths.iter() {
+        if let ReferenceOr::Item(item) = item {
+            for (_, operation) in item.iter() {
+                for callback in operation.callbacks.values() {
+                    out.extend(callback.keys().cloned());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Schemas served as error bodies (`application/problem+json` on a non-2xx status).
+pub(super) fn problem_body_schemas(lowerer: &Lowerer<'_>) -> Result<BTreeSet<String>, Error> {
+    let mut out = BTreeSet::new();
+    for (_, pointer, item, _) in path_items(lowerer)? {
+        for (method, operation) in item.iter() {
+            let operation_pointer = format!("{pointer}/{method}");
+            let mut responses: Vec<(bool, String, &ReferenceOr<openapiv3::Response>)> = operation
+                .responses
+                .responses
+                .iter()
+                .map(|(status, response)| (is_success(status), format!("{operation_pointer}/responses/{status}"), response))
+                .collect();
+            if let Some(default) = &operation.responses.default {
+                responses.push((false, format!("{operation_pointer}/responses/default"), default));
+            }
+            for (success, response_pointer, response) in responses {
+                if success {
+                    continue;
+                }
+                let (response, response_pointer) = lowerer.deref(response, &response_pointer)?;
+                for (media, content) in &response.content {
+                    if media_essence(media) != PROBLEM_JSON {
+                        continue;
+                    }
+                    match &content.schema {
+                        Some(ReferenceOr::Reference { reference }) => {
+                            let (_, target) = lowerer.read_at::<Schema>(reference.trim_start_matches('#'), &response_pointer)?;
+                            out.insert(target);
+                        }
+                        Some(ReferenceOr::Item(_)) => {
+                            out.insert(format!("{}/schema", pointer_join(&format!("{response_pointer}/content"), media)));
+                        }
+                        None => {}
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Lowers every operation (document order), including merchant-served ones (types only).
+pub(super) fn lower_operations(lowerer: &mut Lowerer<'_>) -> Result<Vec<Operation>, Error> {
+    let callbacks = callback_paths(lowerer);
+    let mut fn_names = Namespace::default();
+    let mut operations = Vec::new();
+    for (path, pointer, item, _) in path_items(lowerer)? {
+        for (method, operation) in item.iter() {
+            let operation_pointer = format!("{pointer}/{method}");
+            let merchant_tag = operation.tags.iter().find(|t| lowerer.settings.merchant_served_tags.contains(t));
+            let merchant_served = callbacks.contains(&path) || merchant_tag.is_some();
+            if merchant_served {
+                let why = match merchant_tag {
+                    Some(tag) => format!("tagged '{tag}'"),
+                    None => "declared as a callback of another operation".to_string(),
+                };
+                lowerer.warn(
+                    &operation_pointer,
+                    Lint::MerchantServedOperation,
+                    format!("{} {path} is served by the merchant ({why}); its types are generated, no client method", method.to_uppercase()),
+                );
+            }
+            let id = operation.operation_id.clone().unwrap_or_else(|| format!("{method} {path}"));
+            let fn_name = fn_names.claim(&field_name(&id));
+            let prefix = type_name(&id);
+            let params = lower_params(lowerer, &item, operation, &pointer, &operation_pointer)?;
+            let body = match &operation.request_body {
+                Some(body) => lower_body(lowerer, body, &format!("{operation_pointer}/requestBody"), &prefix)?,
+                None => None,
+            };
+            let responses = lower_responses(lowerer, operation, &operation_pointer, &prefix)?;
+            let authenticated = match &operation.security {
+                Some(requirements) => !requirements.is_empty(),
+                None => lowerer.resolved.openapi.security.as_ref().is_some_and(|r| !r.is_empty()),
+            };
+            let doc = operation
+                .description
+                .as_ref()
+                .or(operation.summary.as_ref())
+                .map(|d| d.trim().to_string())
+                .filter(|d| !d.is_empty());
+            operations.push(Operation {
+                id,
+                fn_name,
+                method: method.to_uppercase(),
+                path: path.clone(),
+                doc,
+                deprecated: operation.deprecated,
+                params,
+                body,
+                responses,
+                merchant_served,
+                authenticated,
+                origin: operation_pointer.clone(),
+            });
+            // Callback operations are merchant-served too; lower their types so they exist.
+            for (callback_name, callback) in &operation.callbacks {
+                for (expression, callback_item) in callback {
+                    for (callback_method, callback_operation) in callback_item.iter() {
+                        let callback_pointer = format!(
+                            "{}/{callback_method}",
+                            pointer_join(&pointer_join(&format!("{operation_pointer}/callbacks"), callback_name), expression)
+                        );
+                        let callback_prefix = type_name(callback_operation.operation_id.as_deref().unwrap_or(callback_name));
+                        if let Some(body) = &callback_operation.request_body {
+                            lower_body(lowerer, body, &format!("{callback_pointer}/requestBody"), &callback_prefix)?;
+                        }
+                        lower_responses(lowerer, callback_operation, &callback_pointer, &callback_prefix)?;
+                    }
+                }
+            }
+        }
+    }
+    Ok(operations)
+}
+
+fn header_role(lowerer: &Lowerer<'_>, name: &str) -> HeaderRole {
+    let roles = &lowerer.settings.headers;
+    let is = |wanted: &str| wanted.eq_ignore_ascii_case(name);
+    if is(&roles.authorization) {
+        HeaderRole::Authorization
+    } else if is(&roles.subscription_key) {
+        HeaderRole::SubscriptionKey
+    } else if is(&roles.merchant_serial_number) {
+        HeaderRole::MerchantSerialNumber
+    } else if is(&roles.idempotency_key) {
+        HeaderRole::IdempotencyKey
+    } else if name.to_ascii_lowercase().starts_with(&roles.system_header_prefix.to_ascii_lowercase()) {
+        HeaderRole::System
+    } else {
+        HeaderRole::Plain
+    }
+}
+
+fn lower_params(
+    lowerer: &mut Lowerer<'_>,
+    item: &PathItem,
+    operation: &openapiv3::Operation,
+    path_pointer: &str,
+    operation_pointer: &str,
+) -> Result<Vec<Param>, Error> {
+    // Operation-level parameters override path-level ones with the same name and location.
+    let mut collected: Vec<(Parameter, String)> = Vec::new();
+    let sites = item
+        .parameters
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p, format!("{path_pointer}/parameters/{i}")))
+        .chain(operation.parameters.iter().enumerate().map(|(i, p)| (p, format!("{operation_pointer}/parameters/{i}"))));
+    for (parameter, site) in sites {
+        let (parameter, real) = lowerer.deref(parameter, &site)?;
+        let data = parameter.parameter_data_ref();
+        let same = |other: &Parameter| {
+            let other_data = other.parameter_data_ref();
+            other_data.name.eq_ignore_ascii_case(&data.name) && std::mem::discriminant(other) == std::mem::discriminant(&parameter)
+        };
+        collected.retain(|(existing, _)| !same(existing));
+        collected.push((parameter, real));
+    }
+    let mut names = Namespace::with_reserved(&["body", "options", "self"]);
+    let mut params = Vec::new();
+    for (parameter, pointer) in collected {
+        let data = parameter.parameter_data_ref();
+        let location = match &parameter {
+            Parameter::Path { .. } => ParamLocation::Path,
+            Parameter::Query { .. } => ParamLocation::Query,
+            Parameter::Header { .. } => ParamLocation::Header,
+            Parameter::Cookie { .. } => ParamLocation::Cookie,
+        };
+        let ParameterSchemaOrContent::Schema(schema) = &data.format else {
+            return Err(lowerer.error(&pointer, ErrorKind::Unsupported("parameters with 'content' instead of 'schema'".into())));
+        };
+        let schema_pointer = format!("{pointer}/schema");
+        let hint = NameHint::derived(type_name(&data.name));
+        let ty = lowerer.lower_ref_or(schema, &schema_pointer, &hint)?;
+        let role = if location == ParamLocation::Header { header_role(lowerer, &data.name) } else { HeaderRole::Plain };
+        let (resolved_schema, _) = lowerer.schema_of(schema, &schema_pointer)?;
+        let max_length = match &resolved_schema.schema_kind {
+            SchemaKind::Type(Type::String(string)) => string.max_length,
+            _ => None,
+        };
+        params.push(Param {
+            wire_name: data.name.clone(),
+            name: names.claim(&field_name(&data.name)),
+            location,
+            required: data.required || location == ParamLocation::Path,
+            ty,
+            role,
+            max_length,
+        });
+    }
+    Ok(params)
+}
+
+fn lower_body(
+    lowerer: &mut Lowerer<'_>,
+    body: &ReferenceOr<RequestBody>,
+    pointer: &str,
+    prefix: &str,
+) -> Result<Option<IrBody>, Error> {
+    let (body, body_pointer) = lowerer.deref(body, pointer)?;
+    let Some((media, content)) = pick_content(&body.content) else { return Ok(None) };
+    let media_pointer = pointer_join(&format!("{body_pointer}/content"), media);
+    let name = component_name(&body_pointer).unwrap_or_else(|| format!("{prefix}Body"));
+    let ty = match &content.schema {
+        Some(schema) => lowerer.lower_ref_or(schema, &format!("{media_pointer}/schema"), &NameHint::derived(name))?,
+        None => TypeRef::Json,
+    };
+    Ok(Some(IrBody { ty, required: body.required, media_type: media_essence(media) }))
+}
+
+/// `/components/<section>/<Name>` -> the type name for an inline schema inside that component.
+fn component_name(pointer: &str) -> Option<String> {
+    let segments: Vec<&str> = pointer.split('/').collect();
+    match segments.as_slice() {
+        ["", "components", _, name] => Some(type_name(&crate::load::unescape_pointer_segment(name))),
+        _ => None,
+    }
+}
+
+/// The JSON content of a body or response (JSON first, then the first listed).
+fn pick_content(content: &indexmap::IndexMap<String, MediaType>) -> Option<(&String, &MediaType)> {
+    content.iter().find(|(media, _)| is_json(&media_essence(media))).or_else(|| content.iter().next())
+}
+
+fn lower_responses(
+    lowerer: &mut Lowerer<'_>,
+    operation: &openapiv3::Operation,
+    operation_pointer: &str,
+    prefix: &str,
+) -> Result<Vec<Response>, Error> {
+    let mut out = Vec::new();
+    let mut entries: Vec<(StatusMatch, String, &ReferenceOr<openapiv3::Response>)> = Vec::new();
+    for (status, response) in &operation.responses.responses {
+        let status_match = match status {
+            StatusCode::Code(code) => StatusMatch::Code(*code),
+            StatusCode::Range(range) => StatusMatch::Range(*range),
+        };
+        entries.push((status_match, format!("{operation_pointer}/responses/{status}"), response));
+    }
+    if let Some(default) = &operation.responses.default {
+        entries.push((StatusMatch::Default, format!("{operation_pointer}/responses/default"), default));
+    }
+    for (status, pointer, response) in entries {
+        let (response, response_pointer) = lowerer.deref(response, &pointer)?;
+        let success = matches!(status, StatusMatch::Code(200..=299) | StatusMatch::Range(2));
+        let status_text = match status {
+            StatusMatch::Code(code) => code.to_string(),
+            StatusMatch::Range(range) => format!("{range}XX"),
+            StatusMatch::Default => "Default".to_string(),
+        };
+        let Some((media, content)) = pick_content(&response.content) else {
+            out.push(Response { status, media_type: None, ty: None });
+            continue;
+        };
+        let essence = media_essence(media);
+        let media_pointer = pointer_join(&format!("{response_pointer}/content"), media);
+        if success && essence == PROBLEM_JSON {
+            lowerer.warn(
+                &media_pointer,
+                Lint::ProblemJsonSuccess,
+                format!("success response {status_text} is declared as {PROBLEM_JSON}; its body is read as its schema"),
+            );
+        }
+        let name = component_name(&response_pointer).unwrap_or_else(|| format!("{prefix}Response{status_text}"));
+        let ty = match &content.schema {
+            Some(schema) => Some(lowerer.lower_ref_or(schema, &format!("{media_pointer}/schema"), &NameHint::derived(name))?),
+            None => None,
+        };
+        out.push(Response { status, media_type: Some(essence), ty });
+    }
+    Ok(out)
+}

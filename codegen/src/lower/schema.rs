@@ -1,0 +1,522 @@
+//! Lowering of schemas to named types and type uses.
+
+use std::collections::BTreeSet;
+
+use openapiv3::{
+    AdditionalProperties, ArrayType, IntegerType, NumberType, ObjectType, ReferenceOr, Schema, SchemaKind, StringFormat,
+    StringType, Type, VariantOrUnknownOrEmpty,
+};
+
+use super::Lowerer;
+use super::pattern::ecma_to_rust_regex;
+use crate::error::{Error, ErrorKind, Lint};
+use crate::ir::{
+    EnumDef, ExtraField, Field, MapDef, NewtypeDef, Number, Presence, Rules, StructDef, TypeDef, TypeKind, TypeRef,
+    UnionDef, UnionStrategy, UnionVariant, Variant,
+};
+use crate::load::{pointer_join, unescape_pointer_segment};
+use crate::names::{Namespace, field_name, type_name};
+
+/// `format` values of strings that carry a known meaning (others warn and stay `String`).
+const PLAIN_STRING_FORMATS: &[&str] =
+    &["uri", "uri-reference", "email", "hostname", "ipv4", "ipv6", "password", "byte", "binary", "url"];
+
+/// What the name of an inline schema should be if it needs one.
+#[derive(Debug, Clone)]
+pub(crate) struct NameHint {
+    /// Derived from the parent (`CreatePaymentRequestQrFormat`).
+    pub derived: String,
+    /// A name already claimed for this schema (components).
+    pub claimed: Option<String>,
+}
+
+impl NameHint {
+    pub fn derived(name: impl Into<String>) -> Self {
+        Self { derived: name.into(), claimed: None }
+    }
+}
+
+/// Converts a property's `ReferenceOr<Box<Schema>>` to the plain form.
+pub(crate) fn unbox(item: &ReferenceOr<Box<Schema>>) -> ReferenceOr<Schema> {
+    match item {
+        ReferenceOr::Reference { reference } => ReferenceOr::Reference { reference: reference.clone() },
+        ReferenceOr::Item(schema) => ReferenceOr::Item((**schema).clone()),
+    }
+}
+
+/// What a schema becomes before it is given a name.
+enum Shape {
+    /// A plain type use.
+    Plain(TypeRef),
+    /// A named type with this kind.
+    Named(TypeKind),
+}
+
+impl Lowerer<'_> {
+    /// Lowers the schema at a `$ref` target once; later uses get the same type.
+    pub(crate) fn lower_pointer(&mut self, target: &str) -> Result<TypeRef, Error> {
+        if let Some(found) = self.by_pointer.get(target) {
+            return Ok(found.clone());
+        }
+        let (schema, real) = self.read_at::<Schema>(target, target)?;
+        if real != target {
+            let found = self.lower_pointer(&real)?;
+            self.by_pointer.insert(target.to_string(), found.clone());
+            return Ok(found);
+        }
+        let claimed = self.component_names.get(target).cloned();
+        let derived = claimed.clone().unwrap_or_else(|| {
+            let last = target.rsplit('/').next().map(unescape_pointer_segment).unwrap_or_default();
+            type_name(&last)
+        });
+        let hint = NameHint { derived, claimed };
+        let found = self.lower_schema(&schema, target, &hint)?;
+        self.by_pointer.insert(target.to_string(), found.clone());
+        self.schema_index.insert(target.to_string(), found.clone());
+        Ok(found)
+    }
+
+    /// Lowers a schema site (a ref or an inline schema).
+    pub(crate) fn lower_ref_or(&mut self, item: &ReferenceOr<Schema>, pointer: &str, hint: &NameHint) -> Result<TypeRef, Error> {
+        let found = match item {
+            ReferenceOr::Reference { reference } => {
+                let target = reference.trim_start_matches('#').to_string();
+                self.lower_pointer(&target)?
+            }
+            // A site reached twice (a component parameter used by many paths) is one type.
+            ReferenceOr::Item(_) if self.by_pointer.contains_key(pointer) => self.by_pointer[pointer].clone(),
+            ReferenceOr::Item(schema) => {
+                let found = self.lower_schema(schema, pointer, hint)?;
+                self.by_pointer.insert(pointer.to_string(), found.clone());
+                found
+            }
+        };
+        self.schema_index.insert(pointer.to_string(), found.clone());
+        Ok(found)
+    }
+
+    /// The schema a site stands for, with its `$ref`s followed.
+    pub(crate) fn schema_of(&self, item: &ReferenceOr<Schema>, pointer: &str) -> Result<(Schema, String), Error> {
+        self.deref(item, pointer)
+    }
+
+    fn lower_schema(&mut self, schema: &Schema, pointer: &str, hint: &NameHint) -> Result<TypeRef, Error> {
+        // Claim the name first so children (and cycles back to us) can use it.
+        let needs_name = hint.claimed.is_some() || self.needs_named_type(schema);
+        let name = match (&hint.claimed, needs_name) {
+            (Some(claimed), _) => claimed.clone(),
+            (None, true) => {
+                let title_name = schema.schema_data.title.as_deref().map(type_name);
+                match title_name {
+                    Some(title) if !self.names.contains(&title) => self.names.claim(&title),
+                    _ => self.names.claim(&hint.derived),
+                }
+            }
+            (None, false) => hint.derived.clone(),
+        };
+        if needs_name {
+            self.by_pointer.insert(pointer.to_string(), TypeRef::Named(name.clone()));
+        }
+        let shape = self.shape(schema, pointer, &name)?;
+        let kind = match (shape, needs_name) {
+            (Shape::Plain(plain), false) => return Ok(plain),
+            (Shape::Plain(plain), true) => TypeKind::Alias(plain),
+            (Shape::Named(kind), _) => kind,
+        };
+        let doc = schema.schema_data.description.as_ref().map(|d| d.trim().to_string()).filter(|d| !d.is_empty());
+        self.types.insert(
+            name.clone(),
+            TypeDef { name: name.clone(), origin: pointer.to_string(), doc, deprecated: schema.schema_data.deprecated, kind },
+        );
+        Ok(TypeRef::Named(name))
+    }
+
+    /// Whether an inline schema becomes a named type (structs, enums, unions, constrained values).
+    fn needs_named_type(&self, schema: &Schema) -> bool {
+        match &schema.schema_kind {
+            SchemaKind::Type(Type::String(s)) => {
+                !s.enumeration.is_empty() || s.pattern.is_some() || s.min_length.is_some() || s.max_length.is_some()
+            }
+            SchemaKind::Type(Type::Integer(i)) => i.minimum.is_some() || i.maximum.is_some(),
+            SchemaKind::Type(Type::Number(n)) => n.minimum.is_some() || n.maximum.is_some(),
+            SchemaKind::Type(Type::Boolean(_)) => false,
+            SchemaKind::Type(Type::Array(a)) => a.min_items.is_some() || a.max_items.is_some(),
+            SchemaKind::Type(Type::Object(o)) => {
+                !o.properties.is_empty()
+                    || o.min_properties.is_some()
+                    || o.max_properties.is_some()
+                    || matches!(o.additional_properties, Some(AdditionalProperties::Any(false)))
+            }
+            SchemaKind::OneOf { .. } | SchemaKind::AllOf { .. } | SchemaKind::AnyOf { .. } => true,
+            SchemaKind::Any(any) => !any.one_of.is_empty() || !any.all_of.is_empty() || !any.any_of.is_empty(),
+            SchemaKind::Not { .. } => true,
+        }
+    }
+
+    fn shape(&mut self, schema: &Schema, pointer: &str, name: &str) -> Result<Shape, Error> {
+        match &schema.schema_kind {
+            SchemaKind::Type(Type::String(string)) => self.string_shape(schema, string, pointer, name),
+            SchemaKind::Type(Type::Integer(integer)) => Ok(self.integer_shape(integer, pointer)),
+            SchemaKind::Type(Type::Number(number)) => Ok(self.number_shape(number, pointer)),
+            SchemaKind::Type(Type::Boolean(_)) => Ok(Shape::Plain(TypeRef::Bool)),
+            SchemaKind::Type(Type::Array(array)) => self.array_shape(array, pointer, name),
+            SchemaKind::Type(Type::Object(object)) => self.object_shape(object, pointer, name),
+            SchemaKind::OneOf { one_of } => self.union_shape(schema, one_of, pointer, "oneOf", name),
+            SchemaKind::AnyOf { any_of } => self.union_shape(schema, any_of, pointer, "anyOf", name),
+            SchemaKind::AllOf { all_of } => self.all_of_shape(all_of, pointer, name),
+            SchemaKind::Not { .. } => {
+                Err(self.error(pointer, ErrorKind::Unsupported("'not' schemas cannot be expressed as a Rust type".into())))
+            }
+            SchemaKind::Any(any) => {
+                // openapiv3 reads `type: object` + `oneOf` as an untyped schema; the oneOf is still there.
+                let typ_ok = matches!(any.typ.as_deref(), None | Some("object"));
+                let only_composition = any.pattern.is_none()
+                    && any.minimum.is_none()
+                    && any.maximum.is_none()
+                    && any.items.is_none()
+                    && any.enumeration.is_empty()
+                    && any.format.is_none()
+                    && any.min_length.is_none()
+                    && any.max_length.is_none()
+                    && any.not.is_none();
+                let composed = [!any.one_of.is_empty(), !any.all_of.is_empty(), !any.any_of.is_empty()];
+                let composed_count = composed.iter().filter(|c| **c).count();
+                if typ_ok && only_composition && composed_count == 1 && any.properties.is_empty() {
+                    if !any.one_of.is_empty() {
+                        return self.union_shape(schema, &any.one_of, pointer, "oneOf", name);
+                    }
+                    if !any.any_of.is_empty() {
+                        return self.union_shape(schema, &any.any_of, pointer, "anyOf", name);
+                    }
+                    return self.all_of_shape(&any.all_of, pointer, name);
+                }
+                if composed_count == 0 && any.typ.is_none() && only_composition && any.properties.is_empty() {
+                    return Ok(Shape::Plain(TypeRef::Json));
+                }
+                Err(self.error(
+                    pointer,
+                    ErrorKind::Unsupported(format!(
+                        "this combination of keywords (type {:?}{}{}) has no single Rust shape",
+                        any.typ,
+                        if any.properties.is_empty() { "" } else { ", properties" },
+                        if composed_count > 0 { ", composition" } else { "" },
+                    )),
+                ))
+            }
+        }
+    }
+
+    fn string_shape(&mut self, schema: &Schema, string: &StringType, pointer: &str, name: &str) -> Result<Shape, Error> {
+        if !string.enumeration.is_empty() {
+            let values: Vec<&String> = string.enumeration.iter().flatten().collect();
+            if schema.schema_data.nullable && values.len() == string.enumeration.len() {
+                self.warn(pointer, Lint::NullableEnumWithoutNull, "nullable enum does not list null; null is accepted as absent");
+            }
+            let mut variant_names = Namespace::default();
+            let variants: Vec<Variant> = values
+                .iter()
+                .map(|value| Variant { name: variant_names.claim(&type_name(value)), wire: (*value).clone() })
+                .collect();
+            let unknown_variant = variant_names.claim("Unknown");
+            let default = match &schema.schema_data.default {
+                Some(serde_json::Value::String(value)) => variants.iter().position(|v| &v.wire == value),
+                _ => None,
+            };
+            return Ok(Shape::Named(TypeKind::Enum(EnumDef { variants, unknown_variant, default })));
+        }
+        let base = match &string.format {
+            VariantOrUnknownOrEmpty::Item(StringFormat::DateTime) => TypeRef::DateTime,
+            VariantOrUnknownOrEmpty::Item(StringFormat::Date) => TypeRef::Date,
+            VariantOrUnknownOrEmpty::Unknown(format) if format == "uuid" => TypeRef::Uuid,
+            VariantOrUnknownOrEmpty::Unknown(format) if !PLAIN_STRING_FORMATS.contains(&format.as_str()) => {
+                self.warn(
+                    pointer,
+                    Lint::UnknownFormat,
+                    format!("format '{format}' is not a known format; the value stays a String"),
+                );
+                TypeRef::String
+            }
+            _ => TypeRef::String,
+        };
+        let constrained = string.pattern.is_some() || string.min_length.is_some() || string.max_length.is_some();
+        if !constrained {
+            return Ok(Shape::Plain(base));
+        }
+        if base != TypeRef::String {
+            self.warn(pointer, Lint::Ignored, "length and pattern rules on a date or uuid are implied by the format and not checked again");
+            return Ok(Shape::Plain(base));
+        }
+        let pattern = match &string.pattern {
+            Some(pattern) => {
+                let translated = ecma_to_rust_regex(pattern);
+                if let Err(err) = regex::Regex::new(&translated) {
+                    return Err(self.error(
+                        &format!("{pointer}/pattern"),
+                        ErrorKind::Unsupported(format!("pattern '{pattern}' does not compile: {err}")),
+                    ));
+                }
+                Some(translated)
+            }
+            None => None,
+        };
+        let _ = name;
+        Ok(Shape::Named(TypeKind::Newtype(NewtypeDef {
+            inner: TypeRef::String,
+            rules: Rules { pattern, min_length: string.min_length, max_length: string.max_length, ..Rules::default() },
+        })))
+    }
+
+    fn integer_shape(&mut self, integer: &IntegerType, pointer: &str) -> Shape {
+        if integer.multiple_of.is_some() || !integer.enumeration.is_empty() {
+            self.warn(pointer, Lint::Ignored, "multipleOf and integer enums are not checked by the generated types");
+        }
+        let base = match &integer.format {
+            VariantOrUnknownOrEmpty::Item(openapiv3::IntegerFormat::Int32) => TypeRef::I32,
+            VariantOrUnknownOrEmpty::Unknown(format) => {
+                self.warn(pointer, Lint::UnknownFormat, format!("integer format '{format}' is not known; using i64"));
+                TypeRef::I64
+            }
+            _ => TypeRef::I64,
+        };
+        if integer.minimum.is_none() && integer.maximum.is_none() {
+            return Shape::Plain(base);
+        }
+        Shape::Named(TypeKind::Newtype(NewtypeDef {
+            inner: base,
+            rules: Rules {
+                minimum: integer.minimum.map(|m| (Number::Int(m), integer.exclusive_minimum)),
+                maximum: integer.maximum.map(|m| (Number::Int(m), integer.exclusive_maximum)),
+                ..Rules::default()
+            },
+        }))
+    }
+
+    fn number_shape(&mut self, number: &NumberType, pointer: &str) -> Shape {
+        if number.multiple_of.is_some() || !number.enumeration.is_empty() {
+            self.warn(pointer, Lint::Ignored, "multipleOf and number enums are not checked by the generated types");
+        }
+        let base = match &number.format {
+            VariantOrUnknownOrEmpty::Item(openapiv3::NumberFormat::Float) => TypeRef::F32,
+            _ => TypeRef::F64,
+        };
+        if number.minimum.is_none() && number.maximum.is_none() {
+            return Shape::Plain(base);
+        }
+        Shape::Named(TypeKind::Newtype(NewtypeDef {
+            inner: base,
+            rules: Rules {
+                minimum: number.minimum.map(|m| (Number::Float(m), number.exclusive_minimum)),
+                maximum: number.maximum.map(|m| (Number::Float(m), number.exclusive_maximum)),
+                ..Rules::default()
+            },
+        }))
+    }
+
+    fn array_shape(&mut self, array: &ArrayType, pointer: &str, name: &str) -> Result<Shape, Error> {
+        if array.unique_items {
+            self.warn(pointer, Lint::Ignored, "uniqueItems is not checked by the generated types");
+        }
+        let item = match &array.items {
+            Some(items) => {
+                let hint = NameHint::derived(format!("{name}Item"));
+                self.lower_ref_or(&unbox(items), &format!("{pointer}/items"), &hint)?
+            }
+            None => TypeRef::Json,
+        };
+        let list = TypeRef::Vec(Box::new(item));
+        if array.min_items.is_none() && array.max_items.is_none() {
+            return Ok(Shape::Plain(list));
+        }
+        Ok(Shape::Named(TypeKind::Newtype(NewtypeDef {
+            inner: list,
+            rules: Rules { min_items: array.min_items, max_items: array.max_items, ..Rules::default() },
+        })))
+    }
+
+    fn object_shape(&mut self, object: &ObjectType, pointer: &str, name: &str) -> Result<Shape, Error> {
+        let extra_value = match &object.additional_properties {
+            Some(AdditionalProperties::Schema(schema)) => {
+                let hint = NameHint::derived(format!("{name}Value"));
+                Some(self.lower_ref_or(schema, &format!("{pointer}/additionalProperties"), &hint)?)
+            }
+            Some(AdditionalProperties::Any(true)) | None => None,
+            Some(AdditionalProperties::Any(false)) => None,
+        };
+        if object.properties.is_empty() {
+            if matches!(object.additional_properties, Some(AdditionalProperties::Any(false))) {
+                return Ok(Shape::Named(TypeKind::Struct(StructDef { fields: Vec::new(), extra: None })));
+            }
+            let value = extra_value.unwrap_or(TypeRef::Json);
+            if object.min_properties.is_none() && object.max_properties.is_none() {
+                return Ok(Shape::Plain(TypeRef::Map(Box::new(value))));
+            }
+            return Ok(Shape::Named(TypeKind::Map(MapDef {
+                value,
+                min_properties: object.min_properties,
+                max_properties: object.max_properties,
+            })));
+        }
+        if object.min_properties.is_some() || object.max_properties.is_some() {
+            self.warn(pointer, Lint::Ignored, "minProperties/maxProperties on an object with fixed properties are not checked");
+        }
+        let mut field_names = Namespace::default();
+        let mut fields = Vec::new();
+        for (wire_name, property) in &object.properties {
+            let property = unbox(property);
+            let property_pointer = pointer_join(&format!("{pointer}/properties"), wire_name);
+            let hint = NameHint::derived(format!("{name}{}", type_name(wire_name)));
+            let ty = self.lower_ref_or(&property, &property_pointer, &hint)?;
+            let (target, _) = self.schema_of(&property, &property_pointer)?;
+            let nullable = target.schema_data.nullable || self.declares_null(&target);
+            let presence = match (object.required.contains(wire_name), nullable) {
+                (true, false) => Presence::Required,
+                (true, true) => Presence::RequiredNullable,
+                (false, _) => Presence::Optional,
+            };
+            let (doc, default, deprecated) = match &property {
+                ReferenceOr::Item(schema) => (
+                    schema.schema_data.description.as_ref().map(|d| d.trim().to_string()).filter(|d| !d.is_empty()),
+                    schema.schema_data.default.clone(),
+                    schema.schema_data.deprecated,
+                ),
+                ReferenceOr::Reference { .. } => (None, target.schema_data.default.clone(), target.schema_data.deprecated),
+            };
+            fields.push(Field {
+                name: field_names.claim(&field_name(wire_name)),
+                wire_name: wire_name.clone(),
+                ty,
+                presence,
+                boxed: false,
+                doc,
+                deprecated,
+                default,
+                origin: property_pointer,
+            });
+        }
+        for (index, required) in object.required.iter().enumerate() {
+            if !object.properties.contains_key(required) {
+                self.warn(
+                    &format!("{pointer}/required/{index}"),
+                    Lint::RequiredWithoutProperty,
+                    format!("'{required}' is listed in required but is not a property; ignored"),
+                );
+            }
+        }
+        let keeps_unknown = self.problem_schemas.contains(pointer);
+        let extra = match (extra_value, keeps_unknown) {
+            (Some(value), _) => Some(ExtraField { name: field_names.claim("extra"), value }),
+            (None, true) => Some(ExtraField { name: field_names.claim("extra"), value: TypeRef::Json }),
+            (None, false) => None,
+        };
+        Ok(Shape::Named(TypeKind::Struct(StructDef { fields, extra })))
+    }
+
+    /// An enum listing `null` makes its property nullable too.
+    fn declares_null(&self, schema: &Schema) -> bool {
+        matches!(&schema.schema_kind, SchemaKind::Type(Type::String(s)) if s.enumeration.iter().any(Option::is_none))
+    }
+
+    fn all_of_shape(&mut self, parts: &[ReferenceOr<Schema>], pointer: &str, name: &str) -> Result<Shape, Error> {
+        let mut merged = ObjectType::default();
+        for (index, part) in parts.iter().enumerate() {
+            let part_pointer = format!("{pointer}/allOf/{index}");
+            let (schema, _) = self.schema_of(part, &part_pointer)?;
+            match schema.schema_kind {
+                SchemaKind::Type(Type::Object(object)) => {
+                    merged.properties.extend(object.properties);
+                    merged.required.extend(object.required);
+                    if object.additional_properties.is_some() {
+                        merged.additional_properties = object.additional_properties;
+                    }
+                }
+                _ => {
+                    return Err(self.error(
+                        &part_pointer,
+                        ErrorKind::Unsupported("allOf is supported only when every part is an object".into()),
+                    ));
+                }
+            }
+        }
+        self.object_shape(&merged, pointer, name)
+    }
+
+    fn union_shape(
+        &mut self,
+        schema: &Schema,
+        branches: &[ReferenceOr<Schema>],
+        pointer: &str,
+        keyword: &str,
+        name: &str,
+    ) -> Result<Shape, Error> {
+        let mut variant_names = Namespace::default();
+        let mut variants = Vec::new();
+        let mut property_sets = Vec::new();
+        for (index, branch) in branches.iter().enumerate() {
+            let branch_pointer = format!("{pointer}/{keyword}/{index}");
+            let hint = NameHint::derived(format!("{name}Variant{}", index + 1));
+            let ty = self.lower_ref_or(branch, &branch_pointer, &hint)?;
+            let (branch_schema, _) = self.schema_of(branch, &branch_pointer)?;
+            let properties: Vec<String> = match &branch_schema.schema_kind {
+                SchemaKind::Type(Type::Object(object)) => object.properties.keys().cloned().collect(),
+                _ => Vec::new(),
+            };
+            property_sets.push(properties.clone());
+            let variant_name = match &ty {
+                TypeRef::Named(named) => named.clone(),
+                other => type_name(&format!("{other:?}")),
+            };
+            let tags = match branch {
+                ReferenceOr::Reference { reference } => {
+                    vec![reference.rsplit('/').next().map(unescape_pointer_segment).unwrap_or_default()]
+                }
+                ReferenceOr::Item(_) => Vec::new(),
+            };
+            variants.push(UnionVariant { name: variant_names.claim(&variant_name), ty, properties, tags, boxed: false });
+        }
+        let strategy = if let Some(discriminator) = &schema.schema_data.discriminator {
+            if !discriminator.mapping.is_empty() {
+                for variant in &mut variants {
+                    variant.tags.clear();
+                }
+                for (tag, reference) in &discriminator.mapping {
+                    let target = reference.trim_start_matches('#');
+                    let index = branches.iter().position(|b| matches!(b, ReferenceOr::Reference { reference: r } if r.trim_start_matches('#') == target));
+                    match index {
+                        Some(index) => variants[index].tags.push(tag.clone()),
+                        None => {
+                            return Err(self.error(
+                                &format!("{pointer}/discriminator/mapping"),
+                                ErrorKind::UnknownRef(format!("discriminator value '{tag}' maps to '{reference}', which is not a branch")),
+                            ));
+                        }
+                    }
+                }
+            }
+            if let Some(untagged) = variants.iter().position(|v| v.tags.is_empty()) {
+                return Err(self.error(
+                    &format!("{pointer}/{keyword}/{untagged}"),
+                    ErrorKind::Unsupported("an inline branch of a discriminated union needs a mapping entry".into()),
+                ));
+            }
+            UnionStrategy::Discriminator { property: discriminator.property_name.clone() }
+        } else if keyword == "oneOf" && disjoint(&property_sets) {
+            UnionStrategy::ByProperty
+        } else {
+            self.warn(
+                pointer,
+                Lint::AmbiguousUnion,
+                format!(
+                    "{keyword} without a discriminator whose branches do not have disjoint property names; the first branch that parses wins"
+                ),
+            );
+            UnionStrategy::Untagged
+        };
+        Ok(Shape::Named(TypeKind::Union(UnionDef { strategy, variants })))
+    }
+}
+
+/// True when every branch has properties and no two branches share a property name.
+fn disjoint(sets: &[Vec<String>]) -> bool {
+    let mut seen = BTreeSet::new();
+    sets.len() > 1 && sets.iter().all(|set| !set.is_empty() && set.iter().all(|name| seen.insert(name.clone())))
+}

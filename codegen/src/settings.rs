@@ -1,0 +1,155 @@
+//! Codegen settings (`spec/codegen.yaml`) and the remote-ref map (`spec/remote-refs.yaml`).
+//! The generator knows API conventions only through these: header names come from here, never
+//! from code.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{Error, ErrorKind, Location};
+
+/// Header parameters with a meaning the runtime knows; matched case-insensitively.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct HeaderRoles {
+    /// Carries the access token; filled by the auth layer, never an argument.
+    pub authorization: String,
+    /// The API subscription key, filled from the client's credentials.
+    pub subscription_key: String,
+    /// The merchant serial number, filled from the client's configuration.
+    pub merchant_serial_number: String,
+    /// The idempotency key: taken from the caller or made per logical call.
+    pub idempotency_key: String,
+    /// Prefix of the optional system-identification headers, filled from configuration.
+    pub system_header_prefix: String,
+}
+
+/// One spec document and the module its code goes into.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct SpecEntry {
+    /// The document, relative to the settings file.
+    pub file: PathBuf,
+    /// The Rust module name of its generated code.
+    pub module: String,
+}
+
+/// Everything `spec/codegen.yaml` holds.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Header conventions.
+    pub headers: HeaderRoles,
+    /// Operations with one of these tags are served by the merchant, not called by the client.
+    #[serde(default)]
+    pub merchant_served_tags: Vec<String>,
+    /// The documents, in module order.
+    pub specs: Vec<SpecEntry>,
+    /// The remote-ref map file, relative to the settings file.
+    #[serde(default)]
+    pub remote_refs: Option<PathBuf>,
+}
+
+impl Settings {
+    /// Settings for a lone document with no conventions file: the module is named after the file.
+    pub fn defaults_for(headers: HeaderRoles) -> Self {
+        Self { headers, merchant_served_tags: Vec::new(), specs: Vec::new(), remote_refs: None }
+    }
+}
+
+impl Default for HeaderRoles {
+    /// Conventions used when no settings file is given (standalone generation); the names are
+    /// the common HTTP ones, so they are not API-specific knowledge.
+    fn default() -> Self {
+        Self {
+            authorization: "Authorization".into(),
+            subscription_key: "Ocp-Apim-Subscription-Key".into(),
+            merchant_serial_number: "Merchant-Serial-Number".into(),
+            idempotency_key: "Idempotency-Key".into(),
+            system_header_prefix: "Vipps-System-".into(),
+        }
+    }
+}
+
+/// One entry of the remote-ref map: a URL's local stand-in.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct RemoteRefEntry {
+    /// The local file, relative to the map file (or absolute).
+    pub file: PathBuf,
+    /// Hex sha256 the file must have; checked so a changed file is not used silently.
+    #[serde(default)]
+    pub sha256: Option<String>,
+}
+
+/// URL (without fragment) -> local file. Nothing is ever fetched.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RemoteRefMap {
+    /// Entries by URL.
+    pub entries: BTreeMap<String, RemoteRefEntry>,
+}
+
+impl RemoteRefMap {
+    /// Adds a `URL=FILE` mapping given on a command line (no checksum: the user named the file).
+    pub fn insert_cli(&mut self, spec: &str) -> Result<(), String> {
+        let (url, file) = spec
+            .split_once('=')
+            .ok_or_else(|| format!("--map-ref takes URL=FILE, got '{spec}'"))?;
+        let url = url.split('#').next().unwrap_or(url).to_string();
+        self.entries.insert(url, RemoteRefEntry { file: PathBuf::from(file), sha256: None });
+        Ok(())
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RemoteRefFile {
+    #[serde(default)]
+    remote_refs: BTreeMap<String, RemoteRefEntry>,
+}
+
+fn settings_error(path: &Path, message: String) -> Error {
+    Error::new(
+        Location { file: path.to_path_buf(), line: None, column: None, pointer: String::new() },
+        ErrorKind::Settings(message),
+    )
+}
+
+fn read_yaml<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, Error> {
+    let text = std::fs::read_to_string(path).map_err(|err| settings_error(path, err.to_string()))?;
+    yaml_serde::from_str(&text).map_err(|err| {
+        let mut error = settings_error(path, err.to_string());
+        if let Some(at) = err.location() {
+            error.location.line = Some(at.line());
+            error.location.column = Some(at.column());
+        }
+        error
+    })
+}
+
+/// Reads `codegen.yaml`.
+pub fn load_settings(path: &Path) -> Result<Settings, Error> {
+    let settings: Settings = read_yaml(path)?;
+    for spec in &settings.specs {
+        if !crate::names::is_valid_module_name(&spec.module) {
+            return Err(settings_error(path, format!("module name '{}' is not a snake_case identifier", spec.module)));
+        }
+    }
+    Ok(settings)
+}
+
+/// Reads a remote-ref map; relative files are taken relative to the map.
+pub fn load_remote_refs(path: &Path) -> Result<RemoteRefMap, Error> {
+    let file: RemoteRefFile = read_yaml(path)?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    let entries = file
+        .remote_refs
+        .into_iter()
+        .map(|(url, mut entry)| {
+            entry.file = base.join(&entry.file);
+            (url, entry)
+        })
+        .collect();
+    Ok(RemoteRefMap { entries })
+}

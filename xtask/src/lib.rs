@@ -1,0 +1,17 @@
+//! Library half of xtask, so tests can call exactly what the commands run.
+
+pub mod codegen;
+
+use std::path::PathBuf;
+
+/// Usage text.
+pub const USAGE: &str = "usage:
+  cargo xtask codegen [--check]                 regenerate generated/ from spec/ (--check: compare only)
+  cargo xtask codegen --spec PATH --out DIR [--crate-name NAME] [--map-ref URL=FILE]...
+                                                generate a standalone crate from any document";
+
+/// The workspace root (xtask lives one level below it).
+pub fn project_root() -> PathBuf {
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").map(PathBuf::from).unwrap_or_else(|_| PathBuf::from("xtask"));
+    manifest.parent().map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."))
+}
