@@ -283,6 +283,10 @@ pub enum HeaderRole {
     IdempotencyKey,
     /// Optional system-identification header filled from the configuration.
     System,
+    /// The client id of the access-token call, filled from the credentials.
+    ClientId,
+    /// The client secret of the access-token call, filled from the credentials.
+    ClientSecret,
     /// An ordinary parameter: an argument of the method.
     Plain,
 }
@@ -364,6 +368,8 @@ pub struct Operation {
     pub merchant_served: bool,
     /// Needs the access token (security requirements present).
     pub authenticated: bool,
+    /// Exists only in the test environment (tagged with a settings `test_only_tags` tag).
+    pub test_only: bool,
     /// JSON pointer of the operation.
     pub origin: String,
 }

@@ -5,10 +5,13 @@
 //! `emit` (tokens) -> `format` (prettyplease + `@generated` header) -> `output` (write or check).
 //! Nothing here knows ePayment names: conventions come from the settings in `spec/`.
 
+pub mod diff;
 pub mod emit;
 pub mod error;
 pub mod format;
 pub mod ir;
+pub mod json_schema;
+pub mod lint;
 pub mod load;
 mod locate;
 pub mod lower;
@@ -56,6 +59,22 @@ pub fn lower_file(path: &Path, settings: &Settings, module: &str, remote_refs: &
     Ok((resolved, api))
 }
 
+/// Runs the whole pipeline on a document already in memory: the models module's source text.
+/// Used by tests and tools that have no file on disk.
+pub fn generate_module_source(
+    document: load::Document,
+    settings: &Settings,
+    module: &str,
+    remote_refs: &RemoteRefMap,
+) -> Result<(Api, String), Error> {
+    let resolved = resolve(document, remote_refs)?;
+    let api = lower::lower(&resolved, settings, module)?;
+    let display = resolved.root.path.display().to_string();
+    let header = format::generated_header(&display, &resolved.sha256());
+    let source = format::format_file(emit::emit_api_module(&api, &display), &header)?;
+    Ok((api, source))
+}
+
 /// Generates the project's SDK modules from `spec/codegen.yaml`.
 ///
 /// `root` is the workspace root: settings paths are shown relative to it in headers, so the
@@ -74,6 +93,8 @@ pub fn generate_project(root: &Path, settings_path: &Path, extra_refs: &RemoteRe
     let mut files = Vec::new();
     let mut warnings = Vec::new();
     let mut modules = Vec::new();
+    let mut client_modules = Vec::new();
+    let mut strategy_modules = Vec::new();
     let mut checksums = Vec::new();
     for entry in &settings.specs {
         let spec_path = settings_dir.join(&entry.file);
@@ -87,6 +108,20 @@ pub fn generate_project(root: &Path, settings_path: &Path, extra_refs: &RemoteRe
             path: PathBuf::from(PROJECT_GENERATED_DIR).join(format!("{}.rs", entry.module)),
             contents: format::format_file(tokens, &header)?,
         });
+        // The project crate has a runtime, so it gets the client too: `<module>_client.rs`.
+        let client_module = format!("{}_client", entry.module);
+        files.push(GeneratedFile {
+            path: PathBuf::from(PROJECT_GENERATED_DIR).join(format!("{client_module}.rs")),
+            contents: format::format_file(emit::emit_client_module(&api, &spec_display, &settings.client), &header)?,
+        });
+        client_modules.push(client_module);
+        // Proptest strategies of the request models, behind the crate's `proptest` feature.
+        let strategy_module = format!("{}_strategies", entry.module);
+        files.push(GeneratedFile {
+            path: PathBuf::from(PROJECT_GENERATED_DIR).join(format!("{strategy_module}.rs")),
+            contents: format::format_file(emit::emit_strategies_module(&api, &spec_display), &header)?,
+        });
+        strategy_modules.push(strategy_module);
         let lib = quote::format_ident!("{}", PROJECT_CRATE_LIB);
         let module = quote::format_ident!("{}", entry.module);
         let dispatch = emit::emit_roundtrip_dispatch(&api, &quote! { #lib::#module });
@@ -106,11 +141,22 @@ pub fn generate_project(root: &Path, settings_path: &Path, extra_refs: &RemoteRe
         path: PathBuf::from(PROJECT_GENERATED_DIR).join("support.rs"),
         contents: format::format_file(support_tokens()?, &support_header)?,
     });
+    files.push(GeneratedFile {
+        path: PathBuf::from(PROJECT_GENERATED_DIR).join("strategy_support.rs"),
+        contents: format::format_file(emit::strategy_support_tokens()?, &support_header)?,
+    });
     let mut mod_header = support_header.clone();
     mod_header.extend(checksums.iter().map(|line| format!("spec: {line}")));
     files.push(GeneratedFile {
         path: PathBuf::from(PROJECT_GENERATED_DIR).join("mod.rs"),
-        contents: format::format_file(emit::emit_mod_file(&modules), &mod_header)?,
+        contents: format::format_file(
+            {
+                let mut tokens = emit::emit_mod_file(&modules, &client_modules);
+                tokens.extend(emit::emit_strategies_mod_entries(&strategy_modules));
+                tokens
+            },
+            &mod_header,
+        )?,
     });
     let mut dispatch_mod = quote! { //! Generated example round-trip dispatch, one module per spec.
     };

@@ -23,6 +23,51 @@ pub struct HeaderRoles {
     pub idempotency_key: String,
     /// Prefix of the optional system-identification headers, filled from configuration.
     pub system_header_prefix: String,
+    /// The client id header of the access-token call, filled from the client's credentials.
+    #[serde(default = "default_client_id_header")]
+    pub client_id: String,
+    /// The client secret header of the access-token call, filled from the client's credentials.
+    #[serde(default = "default_client_secret_header")]
+    pub client_secret: String,
+}
+
+fn default_client_id_header() -> String {
+    "client_id".into()
+}
+
+fn default_client_secret_header() -> String {
+    "client_secret".into()
+}
+
+/// Conventions of the generated client (`client:` in the settings); every field has a default,
+/// so a settings file without the section still generates.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ClientSettings {
+    /// Rust path of the hand-written runtime module the generated client code calls.
+    #[serde(default = "default_runtime_path")]
+    pub runtime: String,
+    /// Runtime environment name -> index into each document's `servers`.
+    #[serde(default)]
+    pub environments: BTreeMap<String, usize>,
+    /// `operationId` of the access-token operation: generated crate-private, so the runtime's token
+    /// cache is its only caller and the token never leaves the crate unredacted.
+    #[serde(default)]
+    pub token_operation: Option<String>,
+    /// Wire names of the path parameter or top-level body property recorded as the `reference`
+    /// field of each call's tracing span (first match wins).
+    #[serde(default)]
+    pub span_reference: Vec<String>,
+}
+
+fn default_runtime_path() -> String {
+    "crate::runtime".into()
+}
+
+impl Default for ClientSettings {
+    fn default() -> Self {
+        Self { runtime: default_runtime_path(), environments: BTreeMap::new(), token_operation: None, span_reference: Vec::new() }
+    }
 }
 
 /// One spec document and the module its code goes into.
@@ -44,6 +89,13 @@ pub struct Settings {
     /// Operations with one of these tags are served by the merchant, not called by the client.
     #[serde(default)]
     pub merchant_served_tags: Vec<String>,
+    /// Operations with one of these tags only exist in the test environment: the client refuses
+    /// them, before sending, when configured for production.
+    #[serde(default)]
+    pub test_only_tags: Vec<String>,
+    /// Conventions of the generated client.
+    #[serde(default)]
+    pub client: ClientSettings,
     /// The documents, in module order.
     pub specs: Vec<SpecEntry>,
     /// The remote-ref map file, relative to the settings file.
@@ -54,7 +106,14 @@ pub struct Settings {
 impl Settings {
     /// Settings for a lone document with no conventions file: the module is named after the file.
     pub fn defaults_for(headers: HeaderRoles) -> Self {
-        Self { headers, merchant_served_tags: Vec::new(), specs: Vec::new(), remote_refs: None }
+        Self {
+            headers,
+            merchant_served_tags: Vec::new(),
+            test_only_tags: Vec::new(),
+            client: ClientSettings::default(),
+            specs: Vec::new(),
+            remote_refs: None,
+        }
     }
 }
 
@@ -68,6 +127,8 @@ impl Default for HeaderRoles {
             merchant_serial_number: "Merchant-Serial-Number".into(),
             idempotency_key: "Idempotency-Key".into(),
             system_header_prefix: "Vipps-System-".into(),
+            client_id: default_client_id_header(),
+            client_secret: default_client_secret_header(),
         }
     }
 }

@@ -1,14 +1,24 @@
-//! Typed Rust SDK for the Vipps MobilePay ePayment API.
-//!
-//! The modules [`epayment`] and [`access_token`] are generated from the spec documents in the
-//! repository's `spec/` folder by `vipps-codegen` (`cargo xtask codegen`); never edit them by hand.
-//! Constrained values ([`epayment::Reference`], [`epayment::AmountValue`], ...) are validated
-//! newtypes: construction and deserialization both check the spec's rules and fail with a
-//! [`ValidationError`] that names the type, the field and the rule.
+// The crate documentation is the README, so its example (token, create, poll, capture, refund)
+// is compiled as a doctest.
+#![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 
 #[allow(missing_docs)]
 mod generated;
 
-pub use generated::{access_token, epayment, support};
+pub mod runtime;
+
+pub use generated::{access_token, access_token_client, epayment, epayment_client, support};
+pub use runtime::{CallOptions, Client, ClientBuilder, Environment, Error, Idempotent, IdempotentOptions};
 pub use support::ValidationError;
+
+/// Proptest strategies of the request models, generated from the spec (feature `proptest`):
+/// valid values of every type a client-side operation sends, and per request body one strategy
+/// per constraint that breaks exactly that constraint. [`strategies::Broken`] and the tables
+/// ([`strategies::RequestBody`], [`strategies::TypeStrategy`]) are shared by the modules.
+#[cfg(feature = "proptest")]
+pub mod strategies {
+    pub use crate::generated::access_token_strategies as access_token;
+    pub use crate::generated::epayment_strategies as epayment;
+    pub use crate::generated::strategy_support::*;
+}

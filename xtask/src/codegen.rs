@@ -59,9 +59,15 @@ pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
         return Ok(finish(&report, mode, &format!("cargo xtask codegen --spec {} --out {}", spec.display(), out.display())));
     }
     let root = crate::project_root();
+    // Before the run: it rewrites the spec copies the summary compares against.
+    let spec_summary = crate::spec_diff::codegen_summary(&root, &args.map_refs);
     let run = run_project(&root, mode, &args.map_refs)?;
     print_warnings(&run.generation.warnings);
-    Ok(finish(&run.report, mode, "cargo xtask codegen"))
+    let code = finish(&run.report, mode, "cargo xtask codegen");
+    if !(args.check && !run.report.is_clean()) {
+        eprintln!("{spec_summary}");
+    }
+    Ok(code)
 }
 
 fn finish(report: &vipps_codegen::OutputReport, mode: OutputMode, fix: &str) -> ExitCode {

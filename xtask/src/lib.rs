@@ -1,6 +1,7 @@
 //! Library half of xtask, so tests can call exactly what the commands run.
 
 pub mod codegen;
+pub mod spec_diff;
 
 use std::path::PathBuf;
 
@@ -8,7 +9,10 @@ use std::path::PathBuf;
 pub const USAGE: &str = "usage:
   cargo xtask codegen [--check]                 regenerate generated/ from spec/ (--check: compare only)
   cargo xtask codegen --spec PATH --out DIR [--crate-name NAME] [--map-ref URL=FILE]...
-                                                generate a standalone crate from any document";
+                                                generate a standalone crate from any document
+  cargo xtask spec diff OLD NEW [--format text|markdown|json] [--fail-on breaking|major]
+                        [--map-ref URL=FILE]... [--settings FILE]
+                                                classify every change between two spec documents";
 
 /// The workspace root (xtask lives one level below it).
 pub fn project_root() -> PathBuf {

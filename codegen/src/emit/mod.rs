@@ -1,5 +1,7 @@
 //! Emit stage: IR -> token streams, one file's worth at a time.
 
+mod client;
+mod strategies;
 mod types;
 
 use proc_macro2::TokenStream;
@@ -7,6 +9,10 @@ use quote::quote;
 
 use crate::ir::Api;
 
+pub use client::emit_client_module;
+pub use strategies::{
+    STRATEGY_SUPPORT_SOURCE, emit_strategies_mod_entries, emit_strategies_module, strategy_support_tokens,
+};
 pub use types::{doc_attrs, type_tokens};
 
 /// Source of the support module every generated module uses (spec-independent).
@@ -25,9 +31,10 @@ pub fn emit_api_module(api: &Api, spec_display: &str) -> TokenStream {
     }
 }
 
-/// `mod.rs` of the generated tree.
-pub fn emit_mod_file(modules: &[String]) -> TokenStream {
-    let modules = modules.iter().map(|m| {
+/// `mod.rs` of the generated tree: the support module, the models modules, then the client
+/// modules (none for a crate without a runtime).
+pub fn emit_mod_file(modules: &[String], client_modules: &[String]) -> TokenStream {
+    let modules = modules.iter().chain(client_modules).map(|m| {
         let ident = quote::format_ident!("{}", m);
         quote! { pub mod #ident; }
     });

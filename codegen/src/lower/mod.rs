@@ -32,6 +32,7 @@ pub fn lower(resolved: &Resolved, settings: &Settings, module: &str) -> Result<A
     cycles::box_cycles(&mut lowerer.types);
     let openapi = &resolved.openapi;
     let mut warnings = lowerer.warnings;
+    warnings.extend(crate::lint::lint_examples(resolved));
     warnings.sort();
     warnings.dedup();
     Ok(Api {

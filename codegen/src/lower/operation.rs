@@ -148,6 +148,7 @@ pub(super) fn lower_operations(lowerer: &mut Lowerer<'_>) -> Result<Vec<Operatio
                 responses,
                 merchant_served,
                 authenticated,
+                test_only: operation.tags.iter().any(|t| lowerer.settings.test_only_tags.contains(t)),
                 origin: operation_pointer.clone(),
             });
             // Callback operations are merchant-served too; lower their types so they exist.
@@ -182,6 +183,10 @@ fn header_role(lowerer: &Lowerer<'_>, name: &str) -> HeaderRole {
         HeaderRole::MerchantSerialNumber
     } else if is(&roles.idempotency_key) {
         HeaderRole::IdempotencyKey
+    } else if is(&roles.client_id) {
+        HeaderRole::ClientId
+    } else if is(&roles.client_secret) {
+        HeaderRole::ClientSecret
     } else if name.to_ascii_lowercase().starts_with(&roles.system_header_prefix.to_ascii_lowercase()) {
         HeaderRole::System
     } else {

@@ -1,0 +1,194 @@
+//! THE classification table: change kind x direction -> (semver for the crate's users, wire).
+//!
+//! One row per [`Kind`], in the order of `Kind::ALL`. The request column applies where the crate
+//! sends the data (and to operation-level kinds), the response column where it receives it (for
+//! parameters and bodies of merchant-served operations, the crate is the receiver). A schema used
+//! both ways gets the worse of the two on each axis; a schema no operation reaches gets the worse
+//! semver and never breaks the wire.
+//!
+//! Conventions the semver column relies on (see docs/spec-evolution.md): values are built with
+//! `new` and the optional setters rather than struct literals, so a new optional field is minor;
+//! enums keep an `Unknown(String)` variant, so a new enum value never breaks reading; a change of
+//! the Rust type at a place is reported on its own as `rust-type-changed` (major), so the
+//! spec-level kinds beside it (format, enum, constraint) only carry their wire effect.
+
+use super::change::{Direction, Kind, Semver, Wire};
+
+/// A classification: how a change affects users and the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Class {
+    /// For the generated crate's users.
+    pub semver: Semver,
+    /// For an old client against a new server.
+    pub wire: Wire,
+}
+
+/// One row of the table.
+#[derive(Debug, Clone, Copy)]
+pub struct Rule {
+    /// The kind.
+    pub kind: Kind,
+    /// Where the crate sends the data.
+    pub request: Class,
+    /// Where the crate receives the data.
+    pub response: Class,
+    /// Why, in a few words.
+    pub why: &'static str,
+}
+
+const fn c(semver: Semver, wire: Wire) -> Class {
+    Class { semver, wire }
+}
+
+const fn rule(kind: Kind, request: Class, response: Class, why: &'static str) -> Rule {
+    Rule { kind, request, response, why }
+}
+
+use Semver::{Major, Minor, Patch};
+use Wire::{Breaking as B, Compatible as C};
+
+/// The table (order = `Kind::ALL`; checked by a test).
+pub const RULES: &[Rule] = &[
+    rule(Kind::ServerAdded, c(Minor, C), c(Minor, C), "a new base URL to choose"),
+    rule(Kind::ServerRemoved, c(Major, B), c(Major, B), "its constant goes; clients pointed at it fail"),
+    rule(Kind::ServerMoved, c(Major, C), c(Major, C), "an environment that names its position now means another server"),
+    rule(Kind::BasePathChanged, c(Major, C), c(Major, C), "full URLs are unchanged, but a custom base URL must now include the new base path"),
+    rule(Kind::SecuritySchemeAdded, c(Patch, C), c(Patch, C), "a definition only; requirements are reported on their own"),
+    rule(Kind::SecuritySchemeRemoved, c(Patch, C), c(Patch, C), "a definition only; requirements are reported on their own"),
+    rule(Kind::SecuritySchemeChanged, c(Major, B), c(Major, B), "credentials go elsewhere"),
+    rule(Kind::SecurityRequirementAdded, c(Minor, B), c(Minor, B), "the old client sends no credentials"),
+    rule(Kind::SecurityRequirementRemoved, c(Patch, C), c(Patch, C), "extra credentials are ignored"),
+    rule(Kind::SecurityRequirementChanged, c(Major, B), c(Major, B), "the old credentials are not accepted"),
+    rule(Kind::OperationAdded, c(Minor, C), c(Minor, C), "a new method"),
+    rule(Kind::OperationRemoved, c(Major, B), c(Major, B), "the method goes; the server no longer answers"),
+    rule(Kind::OperationRenamed, c(Major, C), c(Major, C), "the Rust method is renamed; the wire is the same"),
+    rule(Kind::OperationPathChanged, c(Patch, B), c(Patch, B), "same method, but the old client calls the old URL"),
+    rule(Kind::PathParameterRenamed, c(Patch, C), c(Patch, C), "arguments are positional; the URL is the same"),
+    rule(Kind::ParameterAddedRequired, c(Major, B), c(Patch, C), "a new argument; the old client does not send it"),
+    rule(Kind::ParameterAddedOptional, c(Minor, C), c(Patch, C), "a new optional argument"),
+    rule(Kind::RequiredParameterRemoved, c(Major, C), c(Patch, B), "the argument goes; servers ignore parameters they do not know"),
+    rule(Kind::OptionalParameterRemoved, c(Major, C), c(Patch, C), "the argument goes; servers ignore parameters they do not know"),
+    rule(Kind::ParameterBecameRequired, c(Major, B), c(Patch, C), "T instead of Option<T>; the old client may omit it"),
+    rule(Kind::ParameterBecameOptional, c(Major, C), c(Patch, B), "Option<T> instead of T"),
+    rule(Kind::ManagedHeaderAddedRequired, c(Patch, B), c(Patch, C), "no new argument (the runtime fills it), but the old client does not send it"),
+    rule(Kind::ManagedHeaderAddedOptional, c(Patch, C), c(Patch, C), "the runtime fills it"),
+    rule(Kind::RequiredManagedHeaderRemoved, c(Patch, C), c(Patch, B), "the runtime stops sending it"),
+    rule(Kind::OptionalManagedHeaderRemoved, c(Patch, C), c(Patch, C), "the runtime stops sending it"),
+    rule(Kind::ManagedHeaderBecameRequired, c(Patch, B), c(Patch, C), "the old client may omit it"),
+    rule(Kind::ManagedHeaderBecameOptional, c(Patch, C), c(Patch, B), "the runtime fills it"),
+    rule(Kind::ParameterSerializationChanged, c(Patch, B), c(Patch, B), "the same value is written differently"),
+    rule(Kind::RequestBodyAddedRequired, c(Major, B), c(Minor, C), "a new argument; the old client sends no body"),
+    rule(Kind::RequestBodyAddedOptional, c(Minor, C), c(Minor, C), "a new optional argument"),
+    rule(Kind::RequiredRequestBodyRemoved, c(Major, C), c(Major, B), "the argument goes"),
+    rule(Kind::OptionalRequestBodyRemoved, c(Major, C), c(Major, C), "the argument goes"),
+    rule(Kind::RequestBodyBecameRequired, c(Major, B), c(Major, C), "T instead of Option<T>; the old client may send none"),
+    rule(Kind::RequestBodyBecameOptional, c(Major, C), c(Major, B), "Option<T> instead of T"),
+    rule(Kind::ContentTypeAdded, c(Minor, C), c(Minor, C), "the old client keeps using the type it knows"),
+    rule(Kind::ContentTypeRemoved, c(Major, B), c(Major, B), "the type the old client uses is gone"),
+    rule(Kind::SuccessResponseAdded, c(Minor, B), c(Minor, B), "the old client reads an undocumented success status as an error"),
+    rule(Kind::SuccessResponseRemoved, c(Major, C), c(Major, C), "its response type goes; the old client just never sees it"),
+    rule(Kind::ErrorResponseAdded, c(Minor, C), c(Minor, C), "still an error for the old client, only less typed"),
+    rule(Kind::ErrorResponseRemoved, c(Major, C), c(Major, C), "its error type goes"),
+    rule(Kind::ResponseHeaderAdded, c(Patch, C), c(Patch, C), "response headers are not part of the generated API"),
+    rule(Kind::ResponseHeaderRemoved, c(Patch, C), c(Patch, C), "response headers are not part of the generated API"),
+    rule(Kind::ResponseHeaderChanged, c(Patch, C), c(Patch, C), "response headers are not part of the generated API"),
+    rule(Kind::SchemaAdded, c(Minor, C), c(Minor, C), "a new type"),
+    rule(Kind::SchemaRemoved, c(Major, C), c(Major, C), "the type goes; uses are reported where they are"),
+    rule(Kind::SchemaRenamed, c(Major, C), c(Major, C), "the type is renamed; the wire is the same"),
+    rule(Kind::PropertyAddedRequired, c(Major, B), c(Minor, C), "`new` gains an argument; the old client does not send it / ignores it"),
+    rule(Kind::PropertyAddedOptional, c(Minor, C), c(Minor, C), "a new optional field"),
+    rule(Kind::RequiredPropertyRemoved, c(Major, C), c(Major, B), "the field goes; the old client requires it in responses"),
+    rule(Kind::OptionalPropertyRemoved, c(Major, C), c(Major, C), "the field goes"),
+    rule(Kind::PropertyBecameRequired, c(Major, B), c(Major, C), "T instead of Option<T>; the old client may omit it"),
+    rule(Kind::PropertyBecameOptional, c(Major, C), c(Major, B), "Option<T> instead of T; the old client requires it"),
+    rule(Kind::PropertyBecameNullable, c(Major, C), c(Major, B), "Option<T> instead of T; the old client rejects null"),
+    rule(Kind::PropertyBecameNonNullable, c(Major, B), c(Major, C), "T instead of Option<T>; the old client may send null"),
+    rule(Kind::OptionalPropertyNullabilityChanged, c(Patch, C), c(Patch, C), "already Option<T>; null reads as absent and None is not sent"),
+    rule(Kind::NullableAdded, c(Patch, C), c(Patch, B), "the old client rejects null"),
+    rule(Kind::NullableRemoved, c(Patch, C), c(Patch, C), "the old client never sends null here"),
+    rule(Kind::TypeChanged, c(Major, B), c(Major, B), "another Rust type and another JSON shape"),
+    rule(Kind::FormatTightened, c(Patch, B), c(Patch, C), "the server may reject what the old client sends"),
+    rule(Kind::FormatLoosened, c(Patch, C), c(Patch, B), "the old client may reject what the server sends"),
+    rule(Kind::FormatChanged, c(Patch, B), c(Patch, B), "both sides may reject the other's values"),
+    rule(Kind::RustTypeChanged, c(Major, C), c(Major, C), "code naming or matching the old type stops compiling"),
+    rule(Kind::EnumValueAdded, c(Minor, C), c(Minor, C), "a new variant; the old client reads unknown values as `Unknown`"),
+    rule(Kind::EnumValueRemoved, c(Major, B), c(Major, C), "the variant goes; the server rejects the value"),
+    rule(Kind::EnumRestricted, c(Patch, B), c(Patch, C), "the server rejects values outside the list"),
+    rule(Kind::EnumLifted, c(Patch, C), c(Patch, C), "the old client reads unlisted values as `Unknown`"),
+    rule(Kind::UnionVariantAdded, c(Minor, C), c(Minor, B), "a new variant; the old client cannot read it"),
+    rule(Kind::UnionVariantRemoved, c(Major, B), c(Major, C), "the variant goes; the server rejects it"),
+    rule(Kind::DiscriminatorChanged, c(Major, B), c(Major, B), "variants are picked by another tag"),
+    rule(Kind::ConstraintTightened, c(Patch, B), c(Patch, C), "the server may reject values the old client accepts"),
+    rule(Kind::ConstraintLoosened, c(Patch, C), c(Patch, B), "the old client's checks may reject what the server sends"),
+    rule(Kind::ConstraintChanged, c(Patch, B), c(Patch, B), "each side may reject the other's values"),
+    rule(Kind::DefaultChanged, c(Patch, C), c(Patch, C), "absent values mean something else; no type changes"),
+    rule(Kind::DeprecatedAdded, c(Minor, C), c(Minor, C), "new deprecation warnings"),
+    rule(Kind::DeprecatedRemoved, c(Patch, C), c(Patch, C), "fewer warnings"),
+    rule(Kind::DocumentationChanged, c(Patch, C), c(Patch, C), "rustdoc only"),
+    rule(Kind::KeywordChanged, c(Major, B), c(Major, B), "not understood by the diff: review by hand"),
+];
+
+/// The row of a kind.
+pub fn rule_of(kind: Kind) -> &'static Rule {
+    let index = Kind::ALL.iter().position(|k| *k == kind).unwrap_or(0);
+    &RULES[index]
+}
+
+/// Classifies a change of `kind` at a place used in `direction`.
+pub fn classify(kind: Kind, direction: Direction) -> Class {
+    let row = rule_of(kind);
+    let worst = |a: Class, b: Class| c(a.semver.max(b.semver), a.wire.max(b.wire));
+    match direction {
+        Direction::Request | Direction::Api => row.request,
+        Direction::Response => row.response,
+        Direction::Both => worst(row.request, row.response),
+        Direction::Unused => c(row.request.semver.max(row.response.semver), Wire::Compatible),
+    }
+}
+
+/// The table as Markdown (pasted in docs/spec-evolution.md; a test keeps the two equal).
+pub fn markdown_table() -> String {
+    let mut out = String::from(
+        "| change | meaning | sent by the crate (request) | received by the crate (response) | why |\n|---|---|---|---|---|\n",
+    );
+    for row in RULES {
+        let cell = |class: Class| format!("{} / {}", class.semver, class.wire);
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} | {} |\n",
+            row.kind.name(),
+            row.kind.meaning(),
+            cell(row.request),
+            cell(row.response),
+            row.why
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_row_per_kind_in_kind_order() {
+        assert_eq!(RULES.len(), Kind::ALL.len());
+        for (row, kind) in RULES.iter().zip(Kind::ALL) {
+            assert_eq!(row.kind, *kind, "rules table out of order at {}", kind.name());
+        }
+    }
+
+    #[test]
+    fn mirrors_are_involutions() {
+        for kind in Kind::ALL {
+            assert_eq!(kind.mirror().mirror(), *kind, "{}", kind.name());
+        }
+    }
+
+    #[test]
+    fn both_takes_the_worse_of_each_axis() {
+        let both = classify(Kind::PropertyAddedRequired, Direction::Both);
+        assert_eq!(both, c(Major, B));
+        let unused = classify(Kind::RequiredPropertyRemoved, Direction::Unused);
+        assert_eq!(unused, c(Major, C));
+    }
+}

@@ -1,0 +1,780 @@
+//! Emit stage for the client: one `impl Client` block of typed async methods per API, plus the
+//! static descriptions (`ApiInfo`, `OperationInfo`) the hand-written runtime reads.
+//!
+//! Everything here comes from the IR and the settings' `client:` section; no API names are known.
+//! The runtime (credentials, token cache, retries, idempotency record) lives in the generated
+//! crate, outside the `@generated` files, at the path `ClientSettings::runtime`.
+//!
+//! # Shape of an operation method
+//!
+//! `async fn <operation_id in snake_case>(&self, <path params>, <plain params>, body, options)`:
+//! - path parameters take their typed value (`&Reference`), percent-encoded into the path;
+//! - header parameters with a role (authorization, subscription key, merchant serial number,
+//!   client id and secret, system headers) are filled by the runtime, never arguments;
+//! - operations that declare the idempotency-key header take `IdempotentOptions<K>` (K is the
+//!   header's own type, so a caller's key is validated by the spec's rules) and return
+//!   `Idempotent<T, K>`, the value together with the key that was sent; the others take
+//!   `CallOptions` and return `T`.
+//!
+//! # Decision: `Result<Success, Error>`, not one enum per operation
+//!
+//! The success value is the body type of the one documented 2xx response (`()` without a body);
+//! an operation with several documented 2xx responses gets an `<Operation>Outcome` enum with a
+//! variant per status. Documented error statuses with a body become the runtime's typed error
+//! (`ErrorBody` for the body type, so RFC 7807 problem bodies parse into the generated problem
+//! type with its extra members kept); documented error statuses without a body and undocumented
+//! statuses become the runtime's status error carrying operation, status, headers and raw body.
+//! This keeps `?` usable for callers, while no documented status is lost: each one is an arm of
+//! the generated `match`. Bodies are matched on the media type essence the spec documents.
+
+use std::collections::BTreeMap;
+
+use heck::ToShoutySnakeCase;
+use proc_macro2::{Ident, Literal, TokenStream};
+use quote::{format_ident, quote};
+
+use super::types::doc_attrs;
+use crate::ir::{Api, HeaderRole, Operation, Param, ParamLocation, Presence, Response, StatusMatch, TypeKind, TypeRef};
+use crate::names::type_name;
+use crate::settings::ClientSettings;
+
+/// The client module of one API: its static descriptions and its `impl Client` block.
+/// Merchant-served operations get no method (they are served, not called).
+pub fn emit_client_module(api: &Api, spec_display: &str, settings: &ClientSettings) -> TokenStream {
+    let rt = runtime_path(settings);
+    let models = format_ident!("{}", api.module);
+    let doc = format!(
+        " {} {} (from `{spec_display}`): client operations, one method of the runtime's `Client` per operation.",
+        api.title, api.version
+    );
+    let operations: Vec<&Operation> = api.operations.iter().filter(|op| !op.merchant_served).collect();
+    let api_info = emit_api_info(api, &operations, settings, &rt);
+    let statics = operations.iter().map(|op| emit_operation_info(op, &rt));
+    let all = operations.iter().map(|op| {
+        let ident = static_ident(op);
+        quote! { &#ident }
+    });
+    let methods = operations.iter().map(|op| emit_method(api, op, settings, &rt));
+    let outcomes = operations.iter().filter_map(|op| emit_outcome_enum(op));
+    quote! {
+        #![doc = #doc]
+        // Deprecated operations and schemas are still generated; callers still see the deprecation.
+        #![allow(deprecated)]
+
+        use super::#models as models;
+
+        #api_info
+
+        /// Every operation of this API the client calls, in document order.
+        pub static OPERATIONS: &[&#rt::OperationInfo] = &[#(#all),*];
+
+        #(#statics)*
+        #(#outcomes)*
+
+        impl #rt::Client {
+            #(#methods)*
+        }
+    }
+}
+
+fn runtime_path(settings: &ClientSettings) -> TokenStream {
+    // A path from the settings file; an unparsable one shows up as a clear compile error.
+    settings.runtime.parse().unwrap_or_else(|_| quote! { crate::runtime })
+}
+
+fn static_ident(op: &Operation) -> Ident {
+    format_ident!("{}", op.fn_name.to_shouty_snake_case())
+}
+
+/// A type use, with named types qualified by the models module.
+fn model_type(ty: &TypeRef) -> TokenStream {
+    match ty {
+        TypeRef::Named(name) => {
+            let ident = format_ident!("{}", name);
+            quote! { models::#ident }
+        }
+        TypeRef::Vec(inner) => {
+            let inner = model_type(inner);
+            quote! { Vec<#inner> }
+        }
+        TypeRef::Map(inner) => {
+            let inner = model_type(inner);
+            quote! { std::collections::BTreeMap<String, #inner> }
+        }
+        other => super::type_tokens(other),
+    }
+}
+
+fn role_tokens(role: HeaderRole, rt: &TokenStream) -> TokenStream {
+    let variant = match role {
+        HeaderRole::Authorization => quote! { Authorization },
+        HeaderRole::SubscriptionKey => quote! { SubscriptionKey },
+        HeaderRole::MerchantSerialNumber => quote! { MerchantSerialNumber },
+        HeaderRole::IdempotencyKey => quote! { IdempotencyKey },
+        HeaderRole::System => quote! { System },
+        HeaderRole::ClientId => quote! { ClientId },
+        HeaderRole::ClientSecret => quote! { ClientSecret },
+        HeaderRole::Plain => quote! { Plain },
+    };
+    quote! { #rt::HeaderRole::#variant }
+}
+
+fn option_usize(value: Option<usize>) -> TokenStream {
+    match value {
+        Some(v) => quote! { Some(#v) },
+        None => quote! { None },
+    }
+}
+
+/// `ApiInfo`: servers, the environments of the settings, and the system headers with their limits.
+fn emit_api_info(api: &Api, operations: &[&Operation], settings: &ClientSettings, rt: &TokenStream) -> TokenStream {
+    let module = &api.module;
+    let title = &api.title;
+    let version = &api.version;
+    let servers = api.servers.iter().map(|s| &s.url);
+    let environments = settings.environments.iter().filter_map(|(name, index)| {
+        let url = &api.servers.get(*index)?.url;
+        Some(quote! { (#name, #url) })
+    });
+    let mut system: BTreeMap<String, (String, Option<usize>)> = BTreeMap::new();
+    for param in operations.iter().flat_map(|op| &op.params).filter(|p| p.role == HeaderRole::System) {
+        let entry = system.entry(param.wire_name.to_ascii_lowercase()).or_insert((param.wire_name.clone(), param.max_length));
+        entry.1 = match (entry.1, param.max_length) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+    }
+    let system = system.values().map(|(name, max)| {
+        let max = option_usize(*max);
+        quote! { #rt::HeaderLimit { name: #name, max_length: #max } }
+    });
+    quote! {
+        /// The API this module calls: its servers, by environment, and its system headers.
+        pub static API: #rt::ApiInfo = #rt::ApiInfo {
+            module: #module,
+            title: #title,
+            version: #version,
+            servers: &[#(#servers),*],
+            environments: &[#(#environments),*],
+            system_headers: &[#(#system),*],
+        };
+    }
+}
+
+fn emit_operation_info(op: &Operation, rt: &TokenStream) -> TokenStream {
+    let ident = static_ident(op);
+    let id = &op.id;
+    let method = &op.method;
+    let path = &op.path;
+    let authenticated = needs_auth(op);
+    let test_only = op.test_only;
+    let headers = op.params.iter().filter(|p| p.location == ParamLocation::Header).map(|p| {
+        let name = &p.wire_name;
+        let role = role_tokens(p.role, rt);
+        let required = p.required;
+        let max = option_usize(p.max_length);
+        quote! { #rt::HeaderInfo { name: #name, role: #role, required: #required, max_length: #max } }
+    });
+    let doc = format!(" `{id}`: `{method} {path}`.");
+    quote! {
+        #[doc = #doc]
+        pub static #ident: #rt::OperationInfo = #rt::OperationInfo {
+            api: &API,
+            id: #id,
+            method: #method,
+            path: #path,
+            authenticated: #authenticated,
+            test_only: #test_only,
+            headers: &[#(#headers),*],
+        };
+    }
+}
+
+/// The access token is needed when security requirements apply or the spec declares the
+/// authorization header explicitly (either way the auth layer serves it).
+fn needs_auth(op: &Operation) -> bool {
+    op.authenticated || op.params.iter().any(|p| p.role == HeaderRole::Authorization)
+}
+
+fn is_success(status: StatusMatch) -> bool {
+    matches!(status, StatusMatch::Code(200..=299) | StatusMatch::Range(2))
+}
+
+fn success_responses(op: &Operation) -> Vec<&Response> {
+    op.responses.iter().filter(|r| is_success(r.status)).collect()
+}
+
+/// The variant name of a success status in an `<Operation>Outcome` enum.
+fn status_variant(status: StatusMatch) -> Ident {
+    let name = match status {
+        StatusMatch::Code(200) => "Ok".to_string(),
+        StatusMatch::Code(201) => "Created".to_string(),
+        StatusMatch::Code(202) => "Accepted".to_string(),
+        StatusMatch::Code(203) => "NonAuthoritativeInformation".to_string(),
+        StatusMatch::Code(204) => "NoContent".to_string(),
+        StatusMatch::Code(205) => "ResetContent".to_string(),
+        StatusMatch::Code(206) => "PartialContent".to_string(),
+        StatusMatch::Code(code) => format!("Status{code}"),
+        StatusMatch::Range(range) => format!("Other{range}xx"),
+        StatusMatch::Default => "Other".to_string(),
+    };
+    format_ident!("{}", name)
+}
+
+fn outcome_ident(op: &Operation) -> Ident {
+    format_ident!("{}Outcome", type_name(&op.id))
+}
+
+fn body_type(response: &Response) -> Option<&TypeRef> {
+    response.ty.as_ref()
+}
+
+/// The success type of an operation: the one 2xx body, `()`, or the outcome enum.
+fn success_type(op: &Operation) -> TokenStream {
+    let successes = success_responses(op);
+    match successes.as_slice() {
+        [] => quote! { () },
+        [one] => match body_type(one) {
+            Some(ty) => model_type(ty),
+            None => quote! { () },
+        },
+        _ => {
+            let ident = outcome_ident(op);
+            quote! { #ident }
+        }
+    }
+}
+
+/// `<Operation>Outcome` for operations with more than one documented 2xx response.
+fn emit_outcome_enum(op: &Operation) -> Option<TokenStream> {
+    let successes = success_responses(op);
+    if successes.len() < 2 {
+        return None;
+    }
+    let ident = outcome_ident(op);
+    let doc = format!(" The documented success responses of `{}`.", op.id);
+    let variants = successes.iter().map(|response| {
+        let variant = status_variant(response.status);
+        let status_doc = format!(" {}", status_text(response.status));
+        match body_type(response) {
+            Some(ty) => {
+                let ty = model_type(ty);
+                quote! { #[doc = #status_doc] #variant(#ty), }
+            }
+            None => quote! { #[doc = #status_doc] #variant, },
+        }
+    });
+    Some(quote! {
+        #[doc = #doc]
+        #[derive(Debug, Clone, PartialEq)]
+        #[allow(clippy::large_enum_variant)]
+        pub enum #ident {
+            #(#variants)*
+        }
+    })
+}
+
+fn status_text(status: StatusMatch) -> String {
+    match status {
+        StatusMatch::Code(code) => code.to_string(),
+        StatusMatch::Range(range) => format!("{range}XX"),
+        StatusMatch::Default => "default".to_string(),
+    }
+}
+
+fn status_pattern(status: StatusMatch) -> TokenStream {
+    match status {
+        StatusMatch::Code(code) => {
+            let code = Literal::u16_unsuffixed(code);
+            quote! { #code }
+        }
+        StatusMatch::Range(range) => {
+            let low = Literal::u16_unsuffixed(range * 100);
+            let high = Literal::u16_unsuffixed(range * 100 + 99);
+            quote! { #low..=#high }
+        }
+        StatusMatch::Default => quote! { _ },
+    }
+}
+
+/// Local variable names of a method body that avoid the argument names.
+struct Locals {
+    taken: Vec<String>,
+}
+
+impl Locals {
+    fn name(&self, wanted: &str) -> Ident {
+        let mut name = wanted.to_string();
+        while self.taken.contains(&name) {
+            name.push('_');
+        }
+        format_ident!("{}", name)
+    }
+}
+
+/// A parameter that is a method argument (path, query, cookie, and headers without a role).
+fn is_argument(param: &Param) -> bool {
+    match param.location {
+        ParamLocation::Header => param.role == HeaderRole::Plain,
+        _ => true,
+    }
+}
+
+/// The `match` arms that turn a response into the success value or the error.
+fn response_arms(op: &Operation, response_var: &Ident) -> TokenStream {
+    let successes = success_responses(op);
+    let multi = successes.len() > 1;
+    let outcome = outcome_ident(op);
+    let mut arms: Vec<(Vec<TokenStream>, TokenStream)> = Vec::new();
+    let mut ordered: Vec<&Response> = op.responses.iter().collect();
+    ordered.sort_by_key(|r| match r.status {
+        StatusMatch::Code(_) => 0,
+        StatusMatch::Range(_) => 1,
+        StatusMatch::Default => 2,
+    });
+    let mut has_default = false;
+    for response in ordered {
+        let pattern = status_pattern(response.status);
+        has_default |= response.status == StatusMatch::Default;
+        let media = response.media_type.clone().unwrap_or_default();
+        let handling = if is_success(response.status) {
+            let value = match body_type(response) {
+                Some(ty) => {
+                    let ty = model_type(ty);
+                    quote! { #response_var.decode::<#ty>(#media)? }
+                }
+                None => quote! { () },
+            };
+            if multi {
+                let variant = status_variant(response.status);
+                if body_type(response).is_some() {
+                    quote! { #outcome::#variant(#value) }
+                } else {
+                    quote! { #outcome::#variant }
+                }
+            } else if body_type(response).is_some() {
+                value
+            } else {
+                quote! { {} }
+            }
+        } else {
+            match body_type(response) {
+                Some(ty) => {
+                    let ty = model_type(ty);
+                    quote! { return Err(#response_var.error_body::<#ty>(#media)) }
+                }
+                None => quote! { return Err(#response_var.error_status(true)) },
+            }
+        };
+        // Codes handled the same way share one arm (`400 | 404 | 409`).
+        let mergeable = matches!(response.status, StatusMatch::Code(_));
+        match arms.iter_mut().find(|(patterns, existing)| {
+            mergeable && existing.to_string() == handling.to_string() && patterns.iter().all(|p| !p.to_string().contains(".."))
+        }) {
+            Some((patterns, _)) => patterns.push(pattern),
+            None => arms.push((vec![pattern], handling)),
+        }
+    }
+    if successes.is_empty() {
+        // Nothing documented as success: any 2xx is taken as success without a body.
+        arms.insert(0, (vec![quote! { 200..=299 }], quote! { {} }));
+    }
+    if !has_default {
+        arms.push((vec![quote! { _ }], quote! { return Err(#response_var.error_status(false)) }));
+    }
+    let arms = arms.iter().map(|(patterns, handling)| quote! { #(#patterns)|* => #handling, });
+    quote! { #(#arms)* }
+}
+
+/// The statement that records the span's `reference`: a path parameter or a body property whose
+/// wire name is listed in the settings.
+fn emit_span_reference(api: &Api, op: &Operation, settings: &ClientSettings, request: &Ident) -> TokenStream {
+    for wanted in &settings.span_reference {
+        if let Some(param) = op.params.iter().find(|p| p.location == ParamLocation::Path && &p.wire_name == wanted) {
+            let name = format_ident!("{}", param.name);
+            return quote! { #request.reference(#name.to_string()); };
+        }
+        let Some(body) = &op.body else { continue };
+        let Some(field) = body_field(api, &body.ty, wanted) else { continue };
+        let field_ident = format_ident!("{}", field.0);
+        let read = match field.1 {
+            Presence::Required => quote! { #request.reference(body.#field_ident.to_string()); },
+            _ => quote! {
+                if let Some(reference) = &body.#field_ident {
+                    #request.reference(reference.to_string());
+                }
+            },
+        };
+        return if body.required {
+            read
+        } else {
+            quote! {
+                if let Some(body) = body {
+                    #read
+                }
+            }
+        };
+    }
+    TokenStream::new()
+}
+
+/// A top-level property of a struct body with a displayable type: (Rust name, presence).
+fn body_field(api: &Api, ty: &TypeRef, wire_name: &str) -> Option<(String, Presence)> {
+    let TypeRef::Named(name) = ty else { return None };
+    let def = api.types.get(name)?;
+    let TypeKind::Struct(def) = &def.kind else { return None };
+    let field = def.fields.iter().find(|f| f.wire_name == wire_name)?;
+    displayable(api, &field.ty).then(|| (field.name.clone(), field.presence))
+}
+
+fn displayable(api: &Api, ty: &TypeRef) -> bool {
+    match ty {
+        TypeRef::String | TypeRef::Uuid | TypeRef::I32 | TypeRef::I64 | TypeRef::Bool => true,
+        TypeRef::Named(name) => match api.types.get(name).map(|d| &d.kind) {
+            Some(TypeKind::Enum(_)) => true,
+            Some(TypeKind::Newtype(n)) => !matches!(n.inner, TypeRef::Vec(_)),
+            Some(TypeKind::Alias(target)) => displayable(api, target),
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+/// The path built from its template, each parameter percent-encoded (no macro, so the output
+/// stays formatted).
+fn emit_path(op: &Operation, rt: &TokenStream) -> TokenStream {
+    let mut pieces = Vec::new();
+    let mut literal = String::new();
+    let mut rest = op.path.as_str();
+    while let Some(open) = rest.find('{') {
+        let Some(close) = rest[open..].find('}').map(|c| open + c) else { break };
+        let name = &rest[open + 1..close];
+        match op.params.iter().find(|p| p.location == ParamLocation::Path && p.wire_name == name) {
+            Some(param) => {
+                literal.push_str(&rest[..open]);
+                if !literal.is_empty() {
+                    pieces.push(quote! { #literal });
+                }
+                literal.clear();
+                let ident = format_ident!("{}", param.name);
+                pieces.push(quote! { #rt::encode_path_segment(#ident).as_str() });
+            }
+            None => literal.push_str(&rest[..=close]),
+        }
+        rest = &rest[close + 1..];
+    }
+    literal.push_str(rest);
+    if pieces.is_empty() {
+        return quote! { String::from(#literal) };
+    }
+    if !literal.is_empty() {
+        pieces.push(quote! { #literal });
+    }
+    quote! { [#(#pieces),*].concat() }
+}
+
+fn emit_method(api: &Api, op: &Operation, settings: &ClientSettings, rt: &TokenStream) -> TokenStream {
+    let fn_name = format_ident!("{}", op.fn_name);
+    let info = static_ident(op);
+    let arguments: Vec<&Param> = {
+        let mut path: Vec<&Param> = op.params.iter().filter(|p| p.location == ParamLocation::Path).collect();
+        // Path parameters in template order.
+        path.sort_by_key(|p| op.path.find(&format!("{{{}}}", p.wire_name)).unwrap_or(usize::MAX));
+        let mut others: Vec<&Param> = op.params.iter().filter(|p| p.location != ParamLocation::Path && is_argument(p)).collect();
+        others.sort_by_key(|p| !p.required);
+        path.into_iter().chain(others).collect()
+    };
+    let locals = Locals { taken: arguments.iter().map(|p| p.name.clone()).collect() };
+    let request = locals.name("request");
+    let response = locals.name("response");
+    let value = locals.name("value");
+    let key = locals.name("idempotency_key");
+
+    let params = arguments.iter().map(|p| {
+        let name = format_ident!("{}", p.name);
+        let ty = model_type(&p.ty);
+        if p.required {
+            quote! { #name: &#ty }
+        } else {
+            quote! { #name: Option<&#ty> }
+        }
+    });
+    let body_param = op.body.as_ref().map(|body| {
+        let ty = model_type(&body.ty);
+        if body.required {
+            quote! { body: &#ty, }
+        } else {
+            quote! { body: Option<&#ty>, }
+        }
+    });
+    let idempotency = op.params.iter().find(|p| p.location == ParamLocation::Header && p.role == HeaderRole::IdempotencyKey);
+    let success = success_type(op);
+    let (options_ty, return_ty) = match idempotency {
+        Some(param) => {
+            let key_ty = model_type(&param.ty);
+            (
+                quote! { #rt::IdempotentOptions<#key_ty> },
+                quote! { Result<#rt::Idempotent<#success, #key_ty>, #rt::Error> },
+            )
+        }
+        None => (quote! { #rt::CallOptions }, quote! { Result<#success, #rt::Error> }),
+    };
+
+    let key_setup = idempotency.map(|param| {
+        let fresh = match &param.ty {
+            TypeRef::Named(name) => {
+                let ident = format_ident!("{}", name);
+                quote! {
+                    models::#ident::new(#rt::new_idempotency_key())
+                        .map_err(|error| #rt::Error::invalid_input(&#info, error.to_string()))?
+                }
+            }
+            _ => quote! { #rt::new_idempotency_key() },
+        };
+        quote! {
+            let #key = match options.idempotency_key {
+                Some(key) => key,
+                None => #fresh,
+            };
+        }
+    });
+    let key_record = idempotency.map(|_| quote! { #request.idempotency_key(#key.to_string()); });
+    let path = emit_path(op, rt);
+    let plain: Vec<TokenStream> = arguments.iter().filter(|p| p.location != ParamLocation::Path).map(|p| {
+        let name = format_ident!("{}", p.name);
+        let wire = &p.wire_name;
+        let add = |value: TokenStream| match p.location {
+            ParamLocation::Query => quote! { #request.query(#wire, #value.to_string()); },
+            ParamLocation::Header => quote! { #request.header(#wire, #value.to_string()); },
+            ParamLocation::Cookie => quote! { #request.cookie(#wire, #value.to_string()); },
+            ParamLocation::Path => TokenStream::new(),
+        };
+        if p.required {
+            add(quote! { #name })
+        } else {
+            let add = add(quote! { value });
+            quote! { if let Some(value) = #name { #add } }
+        }
+    }).collect();
+    let span_reference = emit_span_reference(api, op, settings, &request);
+    let body_set = op.body.as_ref().map(|body| {
+        let media = &body.media_type;
+        if body.required {
+            quote! { #request.json_body(body, #media)?; }
+        } else {
+            quote! {
+                if let Some(body) = body {
+                    #request.json_body(body, #media)?;
+                }
+            }
+        }
+    });
+    let call_options = if idempotency.is_some() { quote! { &options.call } } else { quote! { &options } };
+    let arms = response_arms(op, &response);
+    let unit_success = success.to_string() == "()";
+    let finish = match (idempotency.is_some(), unit_success) {
+        (true, true) => quote! {
+            match #response.status() { #arms }
+            Ok(#rt::Idempotent::new(#key, ()))
+        },
+        (true, false) => quote! {
+            let #value = match #response.status() { #arms };
+            Ok(#rt::Idempotent::new(#key, #value))
+        },
+        (false, true) => quote! {
+            match #response.status() { #arms }
+            Ok(())
+        },
+        (false, false) => quote! {
+            let #value = match #response.status() { #arms };
+            Ok(#value)
+        },
+    };
+
+    let mut doc = op.doc.clone().unwrap_or_default();
+    if !doc.is_empty() {
+        doc.push_str("\n\n");
+    }
+    doc.push_str(&format!("`{} {}` (`{}`).", op.method, op.path, op.id));
+    doc.push_str(&format!("\n\n{}", responses_doc(op)));
+    if idempotency.is_some() {
+        doc.push_str(
+            "\n\nIdempotent: the key given in `options` (or a fresh UUID v4) is sent unchanged on every retry \
+             and returned with the result; reusing a key with another request is refused before sending.",
+        );
+    }
+    if op.test_only {
+        doc.push_str("\n\nTest environment only: refused before sending when the client is configured for production.");
+    }
+    let mutated = !span_reference.is_empty() || key_record.is_some() || !plain.is_empty() || body_set.is_some();
+    let binding = if mutated { quote! { let mut #request } } else { quote! { let #request } };
+    let docs = doc_attrs(Some(&doc));
+    let deprecated = if op.deprecated { quote! { #[deprecated] } } else { TokenStream::new() };
+    let visibility = if settings.token_operation.as_deref() == Some(op.id.as_str()) {
+        quote! { pub(crate) }
+    } else {
+        quote! { pub }
+    };
+    quote! {
+        #docs
+        #deprecated
+        #visibility async fn #fn_name(&self, #(#params,)* #body_param options: #options_ty) -> #return_ty {
+            #key_setup
+            #binding = #rt::Request::new(&#info, #path);
+            #span_reference
+            #key_record
+            #(#plain)*
+            #body_set
+            let #response = self.execute(#request, #call_options).await?;
+            #finish
+        }
+    }
+}
+
+/// One doc line per documented status, and what undocumented ones become.
+fn responses_doc(op: &Operation) -> String {
+    let mut lines = Vec::new();
+    for response in &op.responses {
+        let status = status_text(response.status);
+        let body = match (&response.ty, &response.media_type) {
+            (Some(ty), Some(media)) => format!("`{}` ({media})", type_label(ty)),
+            _ => "no body".to_string(),
+        };
+        let what = if is_success(response.status) { "success" } else { "error" };
+        lines.push(format!("- {status}: {what}, {body}"));
+    }
+    if !op.responses.iter().any(|r| r.status == StatusMatch::Default) {
+        lines.push("- any other status: a status error carrying the raw response".to_string());
+    }
+    format!("Responses:\n{}", lines.join("\n"))
+}
+
+fn type_label(ty: &TypeRef) -> String {
+    match ty {
+        TypeRef::Named(name) => name.clone(),
+        TypeRef::Vec(inner) => format!("Vec<{}>", type_label(inner)),
+        TypeRef::Map(inner) => format!("BTreeMap<String, {}>", type_label(inner)),
+        other => super::type_tokens(other).to_string().replace(' ', ""),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::settings::{HeaderRoles, Settings};
+
+    fn lower(yaml: &str) -> Api {
+        let document = crate::load::parse_document(PathBuf::from("test.yaml"), yaml.to_string()).expect("parses");
+        let resolved = crate::resolve::resolve(document, &crate::RemoteRefMap::default()).expect("resolves");
+        let mut settings = Settings::defaults_for(HeaderRoles::default());
+        settings.test_only_tags = vec!["Testing".into()];
+        crate::lower::lower(&resolved, &settings, "demo").expect("lowers")
+    }
+
+    fn client_settings() -> ClientSettings {
+        ClientSettings { span_reference: vec!["id".into()], ..ClientSettings::default() }
+    }
+
+    fn emitted(api: &Api) -> String {
+        let tokens = emit_client_module(api, "test.yaml", &client_settings());
+        let file: syn::File = syn::parse2(tokens).expect("emitted tokens parse");
+        prettyplease::unparse(&file)
+    }
+
+    const SPEC: &str = r#"
+openapi: 3.0.0
+info: { title: Demo, version: '1' }
+servers: [{ url: 'https://live.example/api' }, { url: 'https://test.example/api' }]
+paths:
+  /things/{id}/parts/{part}:
+    parameters:
+      - { name: part, in: path, required: true, schema: { type: string } }
+      - { name: id, in: path, required: true, schema: { type: string, maxLength: 9 } }
+      - { name: Idempotency-Key, in: header, required: true, schema: { type: string, maxLength: 50 } }
+      - { name: Vipps-System-Name, in: header, schema: { type: string, maxLength: 30 } }
+      - { name: X-Trace, in: header, schema: { type: string } }
+      - { name: limit, in: query, required: true, schema: { type: integer } }
+    post:
+      operationId: makeThing
+      tags: [Testing]
+      requestBody:
+        required: true
+        content: { application/json: { schema: { type: object, properties: { n: { type: integer } } } } }
+      responses:
+        '200': { description: ok, content: { application/json: { schema: { type: object, properties: { a: { type: string } } } } } }
+        '202': { description: later }
+        '4XX': { description: bad }
+  /plain:
+    get:
+      operationId: getPlain
+      responses:
+        default: { description: anything }
+"#;
+
+    #[test]
+    fn path_parameters_follow_the_template_and_are_percent_encoded() {
+        let text = emitted(&lower(SPEC));
+        assert!(text.contains("id: &models::Id"), "{text}");
+        let id_at = text.find("id: &models::Id").unwrap_or(usize::MAX);
+        let part_at = text.find("part: &String").unwrap_or(0);
+        assert!(id_at < part_at, "path parameters follow the template order: {text}");
+        assert!(text.contains("\"/things/\","), "{text}");
+        assert!(text.contains("encode_path_segment(id).as_str(),"), "{text}");
+        assert!(text.contains("\"/parts/\","), "{text}");
+        assert!(text.contains("encode_path_segment(part).as_str(),\n"), "{text}");
+    }
+
+    #[test]
+    fn role_headers_are_not_arguments_and_plain_ones_are() {
+        let text = emitted(&lower(SPEC));
+        assert!(!text.contains("vipps_system_name:"), "system headers come from the configuration: {text}");
+        assert!(text.contains("x_trace: Option<&String>"), "{text}");
+        assert!(text.contains("limit: &i64"), "{text}");
+        assert!(text.contains("HeaderLimit {\n            name: \"Vipps-System-Name\",\n            max_length: Some(30usize),"), "{text}");
+    }
+
+    #[test]
+    fn idempotent_operations_take_and_return_the_key() {
+        let text = emitted(&lower(SPEC));
+        assert!(text.contains("options: crate::runtime::IdempotentOptions<models::IdempotencyKey>"), "{text}");
+        assert!(text.contains("crate::runtime::Idempotent<MakeThingOutcome, models::IdempotencyKey>"), "{text}");
+        assert!(text.contains("options: crate::runtime::CallOptions"), "{text}");
+    }
+
+    #[test]
+    fn several_success_statuses_make_an_outcome_enum_and_ranges_become_arms() {
+        let text = emitted(&lower(SPEC));
+        assert!(text.contains("pub enum MakeThingOutcome"), "{text}");
+        assert!(text.contains("Accepted,"), "{text}");
+        assert!(text.contains("400..=499 => return Err(response.error_status(true))"), "{text}");
+        assert!(text.contains("_ => return Err(response.error_status(false))"), "{text}");
+    }
+
+    #[test]
+    fn a_default_only_operation_takes_any_2xx_as_success() {
+        let text = emitted(&lower(SPEC));
+        let plain = &text[text.find("async fn get_plain").expect("get_plain emitted")..];
+        assert!(plain.contains("200..=299 => {}"), "{plain}");
+        assert!(plain.contains("_ => return Err(response.error_status(true))"), "{plain}");
+    }
+
+    #[test]
+    fn test_only_tags_and_environments_reach_the_static_descriptions() {
+        let api = lower(SPEC);
+        let mut settings = client_settings();
+        settings.environments.insert("test".into(), 1);
+        settings.environments.insert("staging".into(), 7);
+        let file: syn::File = syn::parse2(emit_client_module(&api, "test.yaml", &settings)).expect("parses");
+        let text = prettyplease::unparse(&file);
+        assert!(text.contains("test_only: true"), "{text}");
+        assert!(text.contains("environments: &[(\"test\", \"https://test.example/api\")]"), "an out-of-range index is left out: {text}");
+    }
+
+    #[test]
+    fn the_span_reference_comes_from_the_listed_path_parameter() {
+        let text = emitted(&lower(SPEC));
+        assert!(text.contains("request.reference(id.to_string());"), "{text}");
+    }
+}

@@ -1,0 +1,120 @@
+//! Lints over the whole document that are not part of lowering: examples that break their own
+//! schema. (The other lints are raised where lowering meets the defect.)
+
+use serde_json::Value;
+
+use crate::error::{Lint, Warning};
+use crate::json_schema;
+use crate::load::pointer_join;
+use crate::resolve::Resolved;
+
+/// One example and the schema it claims to satisfy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExampleSite {
+    /// JSON pointer of the example value.
+    pub pointer: String,
+    /// JSON pointer of the schema it illustrates.
+    pub schema_pointer: String,
+    /// The example value.
+    pub value: Value,
+}
+
+/// `x-examples` entries are written both bare and wrapped as `{value: ...}`; unwrap the latter.
+fn unwrap_example(entry: &Value) -> &Value {
+    match entry.as_object() {
+        Some(map) if map.contains_key("value") && map.keys().all(|k| matches!(k.as_str(), "value" | "summary" | "description")) => {
+            &map["value"]
+        }
+        _ => entry,
+    }
+}
+
+/// Every example in a document: schema `example`, schema `x-examples` entries, and the
+/// `example`/`examples` of media types and parameters (which illustrate their `schema`).
+pub fn example_sites(bundled: &Value) -> Vec<ExampleSite> {
+    let mut out = Vec::new();
+    collect(bundled, bundled, "", &mut out);
+    out
+}
+
+fn collect(root: &Value, node: &Value, pointer: &str, out: &mut Vec<ExampleSite>) {
+    match node {
+        Value::Object(map) => {
+            let schema_pointer = if map.contains_key("schema") { format!("{pointer}/schema") } else { pointer.to_string() };
+            if let Some(example) = map.get("example") {
+                out.push(ExampleSite { pointer: format!("{pointer}/example"), schema_pointer: schema_pointer.clone(), value: example.clone() });
+            }
+            for key in ["examples", "x-examples"] {
+                let Some(Value::Object(entries)) = map.get(key) else { continue };
+                // `examples` of a schema (JSON Schema style) is a list, not a map: not ours to read.
+                for (name, entry) in entries {
+                    let entry_pointer = pointer_join(&format!("{pointer}/{key}"), name);
+                    let (value, value_pointer) = match entry.get("$ref").and_then(Value::as_str) {
+                        Some(reference) => match root.pointer(reference.trim_start_matches('#')) {
+                            Some(target) => (unwrap_example(target), entry_pointer.clone()),
+                            None => continue,
+                        },
+                        None if key == "examples" => match entry.get("value") {
+                            Some(value) => (value, format!("{entry_pointer}/value")),
+                            None => continue,
+                        },
+                        None => (unwrap_example(entry), entry_pointer.clone()),
+                    };
+                    out.push(ExampleSite { pointer: value_pointer, schema_pointer: schema_pointer.clone(), value: value.clone() });
+                }
+            }
+            for (key, child) in map {
+                if matches!(key.as_str(), "example" | "examples" | "x-examples") {
+                    continue;
+                }
+                collect(root, child, &pointer_join(pointer, key), out);
+            }
+        }
+        Value::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                collect(root, item, &format!("{pointer}/{index}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Warns about every example that does not validate against its schema.
+pub fn lint_examples(resolved: &Resolved) -> Vec<Warning> {
+    let sites = example_sites(&resolved.bundled);
+    if sites.is_empty() {
+        return Vec::new();
+    }
+    let schemas = match json_schema::SpecSchemas::new(&resolved.bundled) {
+        Ok(schemas) => schemas,
+        Err(err) => {
+            return vec![Warning {
+                location: resolved.location(""),
+                lint: Lint::ExampleBreaksSchema,
+                message: format!("examples were not checked: the document does not read as JSON Schema: {err}"),
+            }];
+        }
+    };
+    let sites: Vec<ExampleSite> = sites.into_iter().filter(|site| resolved.bundled.pointer(&site.schema_pointer).is_some()).collect();
+    let pairs: Vec<(&str, &Value)> = sites.iter().map(|site| (site.schema_pointer.as_str(), &site.value)).collect();
+    let results = match schemas.validate_many(&pairs) {
+        Ok(results) => results,
+        Err(err) => {
+            return vec![Warning {
+                location: resolved.location(""),
+                lint: Lint::ExampleBreaksSchema,
+                message: format!("examples were not checked: a schema does not compile: {err}"),
+            }];
+        }
+    };
+    sites
+        .iter()
+        .zip(results)
+        .filter(|(_, errors)| !errors.is_empty())
+        .map(|(site, errors)| Warning {
+            location: resolved.location(&site.pointer),
+            lint: Lint::ExampleBreaksSchema,
+            message: format!("example does not satisfy its schema: {}", errors.join("; ")),
+        })
+        .collect()
+}

@@ -1,0 +1,131 @@
+//! Property: whatever single mutation is made to our spec (a node deleted, a type changed, a ref
+//! broken, a node replaced by a scalar), codegen returns `Ok` or a located error; it never panics.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use proptest::prelude::*;
+use serde_json::Value;
+use vipps_codegen::load::{load_document, parse_document, pointer_join};
+use vipps_codegen::{HeaderRoles, RemoteRefMap, Settings, generate_module_source};
+
+const SPEC: &str = "../spec/epayment.yaml";
+
+/// The spec as a tree, and the pointer of every node in it.
+fn spec() -> &'static (Value, Vec<String>) {
+    static SPEC_TREE: OnceLock<(Value, Vec<String>)> = OnceLock::new();
+    SPEC_TREE.get_or_init(|| {
+        let document = load_document(SPEC.as_ref()).expect("spec loads");
+        let mut pointers = Vec::new();
+        collect(&document.value, String::new(), &mut pointers);
+        (document.value, pointers)
+    })
+}
+
+fn collect(node: &Value, pointer: String, out: &mut Vec<String>) {
+    match node {
+        Value::Object(map) => {
+            for (key, child) in map {
+                collect(child, pointer_join(&pointer, key), out);
+            }
+        }
+        Value::Array(items) => {
+            for (index, child) in items.iter().enumerate() {
+                collect(child, format!("{pointer}/{index}"), out);
+            }
+        }
+        _ => {}
+    }
+    if !pointer.is_empty() {
+        out.push(pointer);
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Mutation {
+    Delete(usize),
+    ChangeType(usize, &'static str),
+    BreakRef(usize, String),
+    ReplaceWithScalar(usize, i64),
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    let index = any::<usize>();
+    prop_oneof![
+        index.prop_map(Mutation::Delete),
+        (index, prop::sample::select(vec!["string", "integer", "number", "boolean", "object", "array", "bogus"]))
+            .prop_map(|(i, t)| Mutation::ChangeType(i, t)),
+        (index, "[A-Za-z/#~]{0,12}").prop_map(|(i, r)| Mutation::BreakRef(i, r)),
+        (index, any::<i64>()).prop_map(|(i, v)| Mutation::ReplaceWithScalar(i, v)),
+    ]
+}
+
+fn split(pointer: &str) -> (&str, String) {
+    let at = pointer.rfind('/').unwrap_or(0);
+    (&pointer[..at], vipps_codegen::load::unescape_pointer_segment(&pointer[at + 1..]))
+}
+
+fn apply(tree: &mut Value, pointers: &[String], mutation: &Mutation) {
+    match mutation {
+        Mutation::Delete(i) => {
+            let (parent, last) = split(&pointers[i % pointers.len()]);
+            match tree.pointer_mut(parent) {
+                Some(Value::Object(map)) => {
+                    map.shift_remove(&last);
+                }
+                Some(Value::Array(items)) => {
+                    if let Ok(index) = last.parse::<usize>() {
+                        if index < items.len() {
+                            items.remove(index);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        Mutation::ChangeType(i, to) => {
+            let types: Vec<&String> = pointers.iter().filter(|p| p.ends_with("/type")).collect();
+            if let Some(node) = tree.pointer_mut(types[i % types.len()]) {
+                *node = Value::String((*to).to_string());
+            }
+        }
+        Mutation::BreakRef(i, target) => {
+            let refs: Vec<&String> = pointers.iter().filter(|p| p.ends_with("/$ref")).collect();
+            if let Some(node) = tree.pointer_mut(refs[i % refs.len()]) {
+                *node = Value::String(format!("#/components/schemas/{target}"));
+            }
+        }
+        Mutation::ReplaceWithScalar(i, value) => {
+            if let Some(node) = tree.pointer_mut(&pointers[i % pointers.len()]) {
+                *node = Value::from(*value);
+            }
+        }
+    }
+}
+
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(40)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
+
+    #[test]
+    fn mutated_spec_gives_ok_or_a_located_error(mutations in prop::collection::vec(mutation(), 1..3)) {
+        let (tree, pointers) = spec();
+        let mut tree = tree.clone();
+        for mutation in &mutations {
+            apply(&mut tree, pointers, mutation);
+        }
+        let text = yaml_serde::to_string(&tree).expect("tree serializes");
+        let settings = Settings::defaults_for(HeaderRoles::default());
+        let result = parse_document(PathBuf::from("mutated.yaml"), text.clone())
+            .and_then(|document| generate_module_source(document, &settings, "api", &RemoteRefMap::default()));
+        if let Err(err) = result {
+            prop_assert_eq!(&err.location.file, &PathBuf::from("mutated.yaml"));
+            let lines = text.lines().count();
+            prop_assert!(err.location.line.is_none_or(|line| line >= 1 && line <= lines), "line out of range: {}", err);
+            prop_assert!(!err.to_string().is_empty());
+        }
+    }
+}

@@ -1,0 +1,39 @@
+//! The `epayment-sim` binary: prints its base URL, serves, stops cleanly on Ctrl-C (SIGINT).
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use vipps_epayment::epayment::State;
+
+use crate::support::{Api, MSN, SUBSCRIPTION_KEY};
+
+#[tokio::test]
+async fn binary_prints_its_base_url_serves_and_stops_on_ctrl_c() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_epayment-sim"))
+        .args(["--port", "0", "--no-rate-limits"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("binary starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let base = line.trim().to_string();
+    assert!(base.starts_with("http://127.0.0.1:"), "printed {base:?}");
+    let api = Api::connect_as(&base, MSN, SUBSCRIPTION_KEY).await;
+    api.create_payment("order-binary-01", 1000).await;
+    assert_eq!(api.force_approve("order-binary-01").await.status, 200);
+    assert_eq!(api.capture("order-binary-01", 1000, "c1").await.status, 200);
+    assert_eq!(api.payment("order-binary-01").await.state, State::Authorized);
+    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let exit = loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(std::time::Instant::now() < deadline, "binary did not stop on SIGINT");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(exit.success(), "exit status {exit:?}");
+}

@@ -1,0 +1,203 @@
+//! Capture, refund and the aggregate (rules S7-S10).
+
+use std::time::Duration;
+
+use vipps_epayment::epayment::{
+    Aggregate, Currency, ModificationResponse, PaymentEventName, PaymentMethodType, State,
+};
+
+use crate::support::{Api, money, payment_request, start};
+
+const DAY: Duration = Duration::from_secs(86_400);
+
+fn amounts(aggregate: &Aggregate) -> [i64; 4] {
+    [
+        aggregate.authorized_amount.value.get(),
+        aggregate.captured_amount.value.get(),
+        aggregate.cancelled_amount.value.get(),
+        aggregate.refunded_amount.value.get(),
+    ]
+}
+
+// rule S7: capture only after authorization
+#[tokio::test]
+async fn s7_capture_only_after_authorization() {
+    let sim = start().await;
+    let api = Api::connect(&sim).await;
+    api.create_payment("order-s7-early", 1000).await;
+    api.capture("order-s7-early", 100, "c1").await.problem(409);
+    assert_eq!(api.payment("order-s7-early").await.aggregate.captured_amount.value.get(), 0);
+}
+
+// rule S7: partial captures repeat; the total never exceeds authorized
+#[tokio::test]
+async fn s7_partial_captures_repeat_up_to_the_authorized_amount() {
+    let sim = start().await;
+    let api = Api::connect(&sim).await;
+    api.authorized_payment("order-s7-partial", 1000).await;
+    for (i, value) in [300, 300, 400].into_iter().enumerate() {
+        let reply = api.capture("order-s7-partial", value, &format!("c{i}")).await;
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        assert_eq!(reply.header("content-type"), Some("application/problem+json"), "as the spec says");
+        let body: ModificationResponse = reply.json();
+        assert_eq!(body.state, State::Authorized);
+    }
+    let problem = api.capture("order-s7-partial", 1, "c3").await.problem(409);
+    assert!(problem.detail.unwrap().contains("capture amount too high"));
+    let payment = api.payment("order-s7-partial").await;
+    assert_eq!(amounts(&payment.aggregate), [1000, 1000, 0, 0]);
+    let captured: Vec<i64> = api
+        .event_log("order-s7-partial")
+        .await
+        .iter()
+        .filter(|e| e.name == PaymentEventName::Captured)
+        .map(|e| e.amount.value.get())
+        .collect();
+    assert_eq!(captured, [300, 300, 400]);
+}
+
+// rule S7: refused after cancel
+#[tokio::test]
+async fn s7_capture_refused_after_cancel() {
+    let sim = start().await;
+    let api = Api::connect(&sim).await;
+    api.authorized_payment("order-s7-cancelled", 1000).await;
+    assert_eq!(api.capture("order-s7-cancelled", 100, "c1").await.status, 200);
+    assert_eq!(api.cancel("order-s7-cancelled").await.status, 200);
+    api.capture("order-s7-cancelled", 100, "c2").await.problem(409);
+    assert_eq!(amounts(&api.payment("order-s7-cancelled").await.aggregate), [1000, 100, 900, 0]);
+}
+
+// rule S7: within 180 days of authorization
+#[tokio::test]
+async fn s7_capture_refused_after_180_days() {
+    let sim = start().await;
+    let mut api = Api::connect(&sim).await;
+    api.authorized_payment("order-s7-late", 1000).await;
+    sim.advance_clock(180 * DAY);
+    api.refresh_token().await;
+    assert_eq!(api.capture("order-s7-late", 100, "c1").await.status, 200);
+    sim.advance_clock(Duration::from_secs(1));
+    api.refresh_token().await;
+    api.capture("order-s7-late", 100, "c2").await.problem(409);
+}
+
+// rule S8: refund only captured money; partial refunds repeat; never above captured
+#[tokio::test]
+async fn s8_refunds_only_of_captured_money() {
+    let sim = start().await;
+    let api = Api::connect(&sim).await;
+    api.authorized_payment("order-s8-refund", 1000).await;
+    api.refund("order-s8-refund", 100, "r0").await.problem(409);
+    assert_eq!(api.capture("order-s8-refund", 600, "c1").await.status, 200);
+    assert_eq!(api.refund("order-s8-refund", 200, "r1").await.status, 200);
+    assert_eq!(api.refund("order-s8-refund", 400, "r2").await.status, 200);
+    let problem = api.refund("order-s8-refund", 1, "r3").await.problem(409);
+    assert!(problem.detail.unwrap().contains("refund amount too high"));
+    assert_eq!(amounts(&api.payment("order-s8-refund").await.aggregate), [1000, 600, 0, 600]);
+    // a refund on a payment that was never authorized is refused too
+    api.create_payment("order-s8-created", 1000).await;
+    api.refund("order-s8-created", 1, "r1").await.problem(409);
+}
+
+// rule S8: within 365 days (of the last capture)
+#[tokio::test]
+async fn s8_refund_refused_after_365_days() {
+    let sim = start().await;
+    let mut api = Api::connect(&sim).await;
+    api.authorized_payment("order-s8-late", 1000).await;
+    assert_eq!(api.capture("order-s8-late", 500, "c1").await.status, 200);
+    sim.advance_clock(365 * DAY);
+    api.refresh_token().await;
+    assert_eq!(api.refund("order-s8-late", 100, "r1").await.status, 200);
+    sim.advance_clock(Duration::from_secs(1));
+    api.refresh_token().await;
+    api.refund("order-s8-late", 100, "r2").await.problem(409);
+    assert_eq!(api.payment("order-s8-late").await.aggregate.refunded_amount.value.get(), 100);
+}
+
+// rule S9: the invariants hold after every step of a pseudo-random walk, and no amount decreases
+#[tokio::test]
+async fn s9_aggregate_invariants_hold_over_a_random_walk() {
+    let sim = start().await;
+    let api = Api::connect(&sim).await;
+    let mut seed: u64 = 0x5eed_1234;
+    let mut next = move |bound: i64| {
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        ((seed >> 33) as i64) % bound
+    };
+    for payment_no in 0..4 {
+        let reference = format!("order-s9-walk-{payment_no}");
+        api.authorized_payment(&reference, 10_000).await;
+        let mut previous = [0i64; 4];
+        for step in 0..25 {
+            let key = format!("k{step}");
+            let reply = match next(10) {
+                0 => api.cancel(&reference).await,
+                1..=5 => api.capture(&reference, 1 + next(3_000), &key).await,
+                _ => api.refund(&reference, 1 + next(3_000), &key).await,
+            };
+            assert!(matches!(reply.status, 200 | 409), "{}", reply.text());
+            let payment = api.payment(&reference).await;
+            let aggregate = &payment.aggregate;
+            for amount in [
+                &aggregate.authorized_amount,
+                &aggregate.captured_amount,
+                &aggregate.cancelled_amount,
+                &aggregate.refunded_amount,
+            ] {
+                assert_eq!(amount.currency, Currency::Nok, "all amounts in the payment's currency");
+            }
+            let [authorized, captured, cancelled, refunded] = amounts(aggregate);
+            assert!((0..=authorized).contains(&captured));
+            assert!((0..=captured).contains(&refunded));
+            assert!(captured + cancelled <= authorized);
+            if cancelled > 0 {
+                assert_eq!(captured + cancelled, authorized, "equal after a cancel");
+            }
+            let now = amounts(aggregate);
+            for (before, after) in previous.iter().zip(now) {
+                assert!(after >= *before, "no amount decreases: {previous:?} -> {now:?}");
+            }
+            previous = now;
+        }
+    }
+}
+
+// rule S10: amounts 0..65,000,000 minor units; NOK, DKK or EUR
+#[tokio::test]
+async fn s10_amount_bounds_and_currencies() {
+    let sim = start().await;
+    let api = Api::connect(&sim).await;
+    for (i, value) in [-1i64, 65_000_001].into_iter().enumerate() {
+        let mut body = crate::support::payment_json(&format!("order-s10-bad-{i}"), 100);
+        body["amount"]["value"] = value.into();
+        api.send(api.create_call(&body, &format!("k{i}"))).await.invalid_field("amount.value");
+    }
+    let mut max = payment_request("order-s10-max", 100);
+    max.amount = money(Currency::Nok, 65_000_000);
+    assert_eq!(api.create(&max, "kmax").await.status, 201);
+    for (i, currency) in [Currency::Dkk, Currency::Eur].into_iter().enumerate() {
+        let mut request = payment_request(&format!("order-s10-cur-{i}"), 100);
+        request.amount = money(currency, 100);
+        assert_eq!(api.create(&request, &format!("kc{i}")).await.status, 201);
+    }
+    let mut sek = payment_request("order-s10-sek", 100);
+    sek.amount = money(Currency::Sek, 100);
+    assert_eq!(sek.payment_method.type_, PaymentMethodType::Wallet);
+    api.create(&sek, "ksek").await.invalid_field("amount.currency");
+}
+
+// rule S10: a capture or refund in another currency than the payment's is refused (400)
+#[tokio::test]
+async fn s10_adjustment_in_another_currency_is_refused() {
+    let sim = start().await;
+    let api = Api::connect(&sim).await;
+    api.authorized_payment("order-s10-mixed", 1000).await;
+    let call = api.capture_call("order-s10-mixed", money(Currency::Dkk, 100), "c1");
+    api.send(call).await.invalid_field("modificationAmount.currency");
+    assert_eq!(api.capture("order-s10-mixed", 100, "c2").await.status, 200);
+    let call = api.refund_call("order-s10-mixed", money(Currency::Eur, 50), "r1");
+    api.send(call).await.invalid_field("modificationAmount.currency");
+    assert_eq!(amounts(&api.payment("order-s10-mixed").await.aggregate), [1000, 100, 0, 0]);
+}

@@ -1,0 +1,282 @@
+//! Payment states and transitions (rules S1-S6, S11, S14).
+
+use std::time::Duration;
+
+use chrono::SecondsFormat;
+use reqwest::Method;
+use vipps_epayment::epayment::{
+    CancelModificationRequest, CreatePaymentRequestExpiresAt, CreatePaymentRequestUserFlow,
+    Customer, CustomerPhoneNumber, CustomerPhoneNumberPhoneNumber, ForceApprove,
+    GetPaymentResponse, PaymentEventName, State,
+};
+
+use crate::support::{Api, payment_request, start, test_builder};
+
+const MINUTE: Duration = Duration::from_secs(60);
+const DAY: Duration = Duration::from_secs(86_400);
+
+fn names(events: &[vipps_epayment::epayment::PaymentEvent]) -> Vec<String> {
+    events.iter().map(|e| e.name.to_string()).collect()
+}
+
+// rules S1, S2: a new payment is CREATED; force-approve -> AUTHORIZED
+#[tokio::test]
+async fn s2_new_payment_is_created_and_force_approve_authorizes_it() {
+    let sim = start().await;
+    let api = Api::connect(&sim).await;
+    api.create_payment("order-s2-create", 1500).await;
+    let payment = api.payment("order-s2-create").await;
+    assert_eq!(payment.state, State::Created);
+    assert_eq!(payment.aggregate.authorized_amount.value.get(), 0);
+    assert_eq!(api.force_approve("order-s2-create").await.status, 200);
+    let payment = api.payment("order-s2-create").await;
+    assert_eq!(payment.state, State::Authorized);
+    assert_eq!(payment.aggregate.authorized_amount.value.get(), 1500);
+    assert_eq!(names(&api.event_log("order-s2-create").await), ["CREATED", "AUTHORIZED"]);
+}
+
+// rule S2: the user approves in the app (test control)
+#[tokio::test]
+async fn s2_user_approval_authorizes() {
+    let sim = start().await;
+    let api = Api::connect(&sim).await;
+    api.create_payment("order-s2-approve", 900).await;
+    sim.approve("order-s2-approve").unwrap();
+    assert_eq!(api.payment("order-s2-approve").await.state, State::Authorized);
+    assert!(sim.approve("order-s2-approve").is_err(), "a second approval is refused");
+}
+
+// rules S1, S2: the user rejects -> ABORTED, which is final
+#[tokio::test]
+async fn s2_user_rejection_aborts_and_aborted_is_final() {
+    let sim = start().await;
+    let api = Api::connect(&sim).await;
+    api.create_payment("order-s2-reject", 900).await;
+    sim.reject("order-s2-reject").unwrap();
+    assert_eq!(api.payment("order-s2-reject").await.state, State::Aborted);
+    assert!(sim.approve("order-s2-reject").is_err());
+    api.force_approve("order-s2-reject").await.problem(409);
+    api.cancel("order-s2-reject").await.problem(409);
+    api.capture("order-s2-reject", 100, "cap-1").await.problem(409);
+    assert_eq!(api.payment("order-s2-reject").await.state, State::Aborted);
+    assert_eq!(names(&api.event_log("order-s2-reject").await), ["CREATED", "ABORTED"]);
+}
+
+// rules S2, S11: the user has 10 minutes, then the payment EXPIRES (final)
+#[tokio::test]
+async fn s11_payment_expires_after_ten_minutes() {
+    let sim = start().await;
+    let mut api = Api::connect(&sim).await;
+    api.create_payment("order-s11-expiry", 900).await;
+    let created_at = sim.now();
+    sim.advance_clock(10 * MINUTE - Duration::from_secs(1));
+    assert_eq!(api.payment("order-s11-expiry").await.state, State::Created);
+    sim.advance_clock(Duration::from_secs(1));
+    api.refresh_token().await;
+    assert_eq!(api.payment("order-s11-expiry").await.state, State::Expired);
+    let events = api.event_log("order-s11-expiry").await;
+    assert_eq!(names(&events), ["CREATED", "EXPIRED"]);
+    assert_eq!(events[1].timestamp, created_at + chrono::Duration::minutes(10));
+    api.force_approve("order-s11-expiry").await.problem(409);
+    assert!(sim.approve("order-s11-expiry").is_err());
+    assert_eq!(api.event_log("order-s11-expiry").await.len(), 2, "expiry is recorded once");
+}
+
+fn push_payment(reference: &str) -> vipps_epayment::epayment::CreatePaymentRequest {
+    let mut request = payment_request(reference, 1000);
+    request.user_flow = CreatePaymentRequestUserFlow::PushMessage;
+    request.return_url = None;
+    request.customer = Some(Customer::CustomerPhoneNumber(CustomerPhoneNumber {
+        phone_number: Some(CustomerPhoneNumberPhoneNumber::new("4791234567").unwrap()),
+    }));
+    request
+}
+
+// rule S11: a long-living payment lives until its expiresAt
+#[tokio::test]
+async fn s11_long_living_payment_expires_at_its_expires_at() {
+    let sim = start().await;
+    let mut api = Api::connect(&sim).await;
+    let mut request = push_payment("order-s11-long");
+    let at = (sim.now() + chrono::Duration::days(2)).to_rfc3339_opts(SecondsFormat::Secs, true);
+    request.expires_at = Some(CreatePaymentRequestExpiresAt::new(at).unwrap());
+    assert_eq!(api.create(&request, "key-long").await.status, 201);
+    sim.advance_clock(DAY);
+    api.refresh_token().await;
+    assert_eq!(api.payment("order-s11-long").await.state, State::Created);
+    sim.advance_clock(DAY);
+    api.refresh_token().await;
+    assert_eq!(api.payment("order-s11-long").await.state, State::Expired);
+}
+
+// rule S11: expiresAt 10 minutes to 28 days ahead, only for PUSH_MESSAGE or QR
+#[tokio::test]
+async fn s11_expires_at_bounds_and_flows_are_checked() {
+    let sim = start().await;
+    let api = Api::connect(&sim).await;
+    let ahead = |minutes: i64| {
+        CreatePaymentRequestExpiresAt::new(
+            (sim.now() + chrono::Duration::minutes(minutes)).to_rfc3339_opts(SecondsFormat::Secs, true),
+        )
+        .unwrap()
+    };
+    for (i, minutes) in [9, 28 * 24 * 60 + 1].into_iter().enumerate() {
+        let mut request = push_payment(&format!("order-s11-bad-{i}"));
+        request.expires_at = Some(ahead(minutes));
+        api.create(&request, &format!("k{i}")).await.invalid_field("expiresAt");
+    }
+    let mut web = payment_request("order-s11-web", 1000);
+    web.expires_at = Some(ahead(60));
+    api.create(&web, "kw").await.invalid_field("expiresAt");
+    for (i, minutes) in [10, 28 * 24 * 60].into_iter().enumerate() {
+        let mut request = push_payment(&format!("order-s11-ok-{i}"));
+        request.expires_at = Some(ahead(minutes));
+        assert_eq!(api.create(&request, &format!("ok{i}")).await.status, 201);
+    }
+}
+
+// rules S1, S3: final states refuse every change; CAPTURED etc. are events, not states
+#[tokio::test]
+async fn s1_s3_states_are_the_five_and_authorized_stays_through_adjustments() {
+    let sim = start().await;
+    let api = Api::connect(&sim).await;
+    api.authorized_payment("order-s3-events", 1000).await;
+    assert_eq!(api.capture("order-s3-events", 400, "c1").await.status, 200);
+    assert_eq!(api.payment("order-s3-events").await.state, State::Authorized);
+    assert_eq!(api.refund("order-s3-events", 100, "r1").await.status, 200);
+    assert_eq!(api.payment("order-s3-events").await.state, State::Authorized);
+    assert_eq!(api.cancel("order-s3-events").await.status, 200);
+    let payment = api.payment("order-s3-events").await;
+    assert_eq!(payment.state, State::Authorized);
+    assert!(State::KNOWN.contains(&payment.state));
+    let events = api.event_log("order-s3-events").await;
+    assert_eq!(names(&events), ["CREATED", "AUTHORIZED", "CAPTURED", "REFUNDED", "CANCELLED"]);
+    assert!(events.iter().all(|e| PaymentEventName::KNOWN.contains(&e.name)));
+}
+
+// rule S4: cancel before authorization -> TERMINATED, authorized 0
+#[tokio::test]
+async fn s4_cancel_before_authorization_terminates() {
+    let sim = start().await;
+    let api = Api::connect(&sim).await;
+    api.create_payment("order-s4-cancel", 1000).await;
+    let reply = api.cancel("order-s4-cancel").await;
+    assert_eq!(reply.status, 200);
+    let body: vipps_epayment::epayment::ModificationResponse = reply.json();
+    assert_eq!(body.state, State::Terminated);
+    let payment = api.payment("order-s4-cancel").await;
+    assert_eq!(payment.state, State::Terminated);
+    assert_eq!(payment.aggregate.authorized_amount.value.get(), 0);
+    assert_eq!(names(&api.event_log("order-s4-cancel").await), ["CREATED", "TERMINATED"]);
+    // final (rule S1)
+    api.force_approve("order-s4-cancel").await.problem(409);
+    api.capture("order-s4-cancel", 1, "c1").await.problem(409);
+}
+
+// rule S5: cancel after authorization keeps AUTHORIZED and releases authorized - captured
+#[tokio::test]
+async fn s5_cancel_after_partial_capture_releases_the_remainder() {
+    let sim = start().await;
+    let api = Api::connect(&sim).await;
+    api.authorized_payment("order-s5-cancel", 1000).await;
+    assert_eq!(api.capture("order-s5-cancel", 250, "c1").await.status, 200);
+    assert_eq!(api.cancel("order-s5-cancel").await.status, 200);
+    let payment = api.payment("order-s5-cancel").await;
+    assert_eq!(payment.state, State::Authorized);
+    assert_eq!(payment.aggregate.cancelled_amount.value.get(), 750);
+    assert_eq!(payment.aggregate.captured_amount.value.get(), 250);
+    let events = api.event_log("order-s5-cancel").await;
+    let cancelled = events.last().unwrap();
+    assert_eq!(cancelled.name, PaymentEventName::Cancelled);
+    assert_eq!(cancelled.amount.value.get(), 750);
+    // cannot be undone or repeated: a second cancel changes nothing
+    assert_eq!(api.cancel("order-s5-cancel").await.status, 200);
+    assert_eq!(api.event_log("order-s5-cancel").await.len(), events.len());
+    assert_eq!(api.payment("order-s5-cancel").await.aggregate, payment.aggregate);
+}
+
+// rule S5: cancel takes no amount (the 1.8.1 body only has cancelTransactionOnly)
+#[tokio::test]
+async fn s5_cancel_transaction_only_leaves_an_authorization_alone() {
+    let sim = start().await;
+    let api = Api::connect(&sim).await;
+    api.authorized_payment("order-s5-txonly", 1000).await;
+    let body = CancelModificationRequest { cancel_transaction_only: Some(true) };
+    let call = api.cancel_call("order-s5-txonly").json(&body);
+    api.send(call.clone()).await.problem(409);
+    assert_eq!(api.payment("order-s5-txonly").await.aggregate.cancelled_amount.value.get(), 0);
+    api.create_payment("order-s5-txonly2", 1000).await;
+    let call = api.cancel_call("order-s5-txonly2").json(&body);
+    assert_eq!(api.send(call).await.status, 200);
+    assert_eq!(api.payment("order-s5-txonly2").await.state, State::Terminated);
+}
+
+// rule S6: cancel refused after full capture
+#[tokio::test]
+async fn s6_cancel_refused_after_full_capture() {
+    let sim = start().await;
+    let api = Api::connect(&sim).await;
+    api.authorized_payment("order-s6-full", 1000).await;
+    assert_eq!(api.capture("order-s6-full", 1000, "c1").await.status, 200);
+    api.cancel("order-s6-full").await.problem(409);
+    assert_eq!(api.payment("order-s6-full").await.aggregate.cancelled_amount.value.get(), 0);
+}
+
+// rule S6: cancel refused while the user is authorizing
+#[tokio::test]
+async fn s6_cancel_refused_while_the_user_is_approving() {
+    let sim = start().await;
+    let api = Api::connect(&sim).await;
+    api.create_payment("order-s6-busy", 1000).await;
+    sim.begin_approval("order-s6-busy").unwrap();
+    api.cancel("order-s6-busy").await.problem(409);
+    assert_eq!(api.payment("order-s6-busy").await.state, State::Created);
+    sim.approve("order-s6-busy").unwrap();
+    assert_eq!(api.cancel("order-s6-busy").await.status, 200);
+    assert_eq!(api.payment("order-s6-busy").await.aggregate.cancelled_amount.value.get(), 1000);
+}
+
+// rule S6: cancel refused after 180 days
+#[tokio::test]
+async fn s6_cancel_refused_after_180_days() {
+    let sim = start().await;
+    let mut api = Api::connect(&sim).await;
+    api.authorized_payment("order-s6-late", 1000).await;
+    sim.advance_clock(180 * DAY + Duration::from_secs(1));
+    api.refresh_token().await;
+    api.cancel("order-s6-late").await.problem(409);
+    api.authorized_payment("order-s6-intime", 1000).await;
+    sim.advance_clock(180 * DAY);
+    api.refresh_token().await;
+    assert_eq!(api.cancel("order-s6-intime").await.status, 200);
+}
+
+// rule S14: force approve exists only in the test environment
+#[tokio::test]
+async fn s14_force_approve_is_refused_in_production_mode() {
+    let sim = test_builder().force_approve(false).start().await.unwrap();
+    let api = Api::connect(&sim).await;
+    api.create_payment("order-s14-prod", 1000).await;
+    api.force_approve("order-s14-prod").await.problem(403);
+    assert_eq!(api.payment("order-s14-prod").await.state, State::Created);
+    sim.approve("order-s14-prod").unwrap(); // the user can still approve in the app
+    assert_eq!(api.payment("order-s14-prod").await.state, State::Authorized);
+}
+
+// force approve checks the token from redirectUrl when one is given
+#[tokio::test]
+async fn force_approve_checks_the_redirect_token() {
+    let sim = start().await;
+    let api = Api::connect(&sim).await;
+    let created: vipps_epayment::epayment::CreatePaymentResponse =
+        api.create_payment("order-force-token", 1000).await.json();
+    let redirect = created.redirect_url.expect("web redirect has a redirectUrl");
+    let token = redirect.split("token=").nth(1).unwrap().to_string();
+    let path = "/v1/test/payments/order-force-token/approve";
+    let wrong = ForceApprove { customer: None, token: Some("wrong".to_string()) };
+    api.send(api.epayment(Method::POST, path).json(&wrong)).await.invalid_field("token");
+    let right = ForceApprove { customer: None, token: Some(token) };
+    assert_eq!(api.send(api.epayment(Method::POST, path).json(&right)).await.status, 200);
+    let payment: GetPaymentResponse = api.payment("order-force-token").await;
+    assert_eq!(payment.state, State::Authorized);
+}

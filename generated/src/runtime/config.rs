@@ -1,0 +1,401 @@
+//! Client configuration and its builder: environment (from the specs' `servers`, or any base
+//! URL), credentials, merchant serial number, system headers (checked against the specs'
+//! limits), timeouts, retry and polling policies, and the clock.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::clock::{Clock, SystemClock};
+use super::error::Error;
+use super::operation::ApiInfo;
+use super::polling::PollPolicy;
+use super::retry::RetryPolicy;
+use super::secrets::Secret;
+
+/// Every generated API the client calls.
+pub(crate) fn apis() -> [&'static ApiInfo; 2] {
+    [&crate::epayment_client::API, &crate::access_token_client::API]
+}
+
+/// Environment names as the codegen settings (`client.environments`) spell them.
+const PRODUCTION: &str = "production";
+const TEST: &str = "test";
+
+/// Where the client sends its requests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Environment {
+    /// The test environment (the specs' test servers).
+    Test,
+    /// The production environment (the specs' production servers); test-only operations are
+    /// refused.
+    Production,
+    /// Any base URL, such as a simulator's. Its origin (scheme, host, port) stands in for the
+    /// origin of each API's production server, whose path is kept: ePayment calls go to
+    /// `<base>/epayment/v1/...`, the token call to `<base>/accesstoken/get`.
+    Custom {
+        /// `scheme://host[:port]`, optionally with a path prefix.
+        base_url: String,
+        /// Whether it reaches production (test-only operations are then refused).
+        production: bool,
+    },
+}
+
+impl Environment {
+    /// A custom base URL; it counts as production when its origin is a production server's.
+    pub fn custom(base_url: impl Into<String>) -> Self {
+        let base_url = base_url.into();
+        let production = apis()
+            .iter()
+            .filter_map(|api| api.server(PRODUCTION))
+            .any(|server| origin(server).eq_ignore_ascii_case(origin(&base_url)));
+        Environment::Custom { base_url, production }
+    }
+
+    /// Whether test-only operations are refused.
+    pub fn is_production(&self) -> bool {
+        match self {
+            Environment::Test => false,
+            Environment::Production => true,
+            Environment::Custom { production, .. } => *production,
+        }
+    }
+
+    /// The base URL of one API in this environment.
+    pub(crate) fn base_url(&self, api: &ApiInfo) -> Result<String, Error> {
+        let named = |name: &str| {
+            api.server(name).map(str::to_string).ok_or_else(|| Error::Config {
+                message: format!("the {} spec has no `{name}` server", api.module),
+            })
+        };
+        match self {
+            Environment::Test => named(TEST),
+            Environment::Production => named(PRODUCTION),
+            Environment::Custom { base_url, .. } => {
+                let server = api.server(PRODUCTION).or_else(|| api.servers.first().copied()).unwrap_or("");
+                let path = &server[origin(server).len()..];
+                if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
+                    return Err(Error::Config { message: format!("base URL {base_url:?} is not http(s)") });
+                }
+                Ok(format!("{}{}", base_url.trim_end_matches('/'), path.trim_end_matches('/')))
+            }
+        }
+    }
+}
+
+/// `https://host:port/path` -> `https://host:port`.
+fn origin(url: &str) -> &str {
+    let start = url.find("://").map(|i| i + 3).unwrap_or(0);
+    match url[start..].find('/') {
+        Some(slash) => &url[..start + slash],
+        None => url,
+    }
+}
+
+/// The configuration a client was built with. `Debug` shows no secret.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub(crate) environment: Environment,
+    pub(crate) base_urls: BTreeMap<&'static str, String>,
+    pub(crate) client_id: String,
+    pub(crate) client_secret: Secret,
+    pub(crate) subscription_key: Secret,
+    pub(crate) merchant_serial_number: String,
+    pub(crate) system_headers: Vec<(String, String)>,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) timeout: Duration,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) token_refresh_margin: Duration,
+    pub(crate) poll: PollPolicy,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) idempotency_record: usize,
+}
+
+impl Config {
+    /// The environment.
+    pub fn environment(&self) -> &Environment {
+        &self.environment
+    }
+
+    /// The base URL used for each generated API module.
+    pub fn base_urls(&self) -> &BTreeMap<&'static str, String> {
+        &self.base_urls
+    }
+
+    /// The client id (not a secret: it names the client).
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    /// The merchant serial number.
+    pub fn merchant_serial_number(&self) -> &str {
+        &self.merchant_serial_number
+    }
+
+    /// The system headers set for every call that declares them.
+    pub fn system_headers(&self) -> &[(String, String)] {
+        &self.system_headers
+    }
+
+    /// Connect timeout of one attempt.
+    pub fn connect_timeout(&self) -> Duration {
+        self.connect_timeout
+    }
+
+    /// Total timeout of one attempt (connect, send, whole response).
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// The retry policy.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.retry
+    }
+
+    /// The polling policy.
+    pub fn poll_policy(&self) -> &PollPolicy {
+        &self.poll
+    }
+}
+
+/// Builds a [`Client`](super::Client): `Client::builder()`.
+#[derive(Debug, Clone)]
+pub struct ClientBuilder {
+    environment: Environment,
+    client_id: Option<String>,
+    client_secret: Option<Secret>,
+    subscription_key: Option<Secret>,
+    merchant_serial_number: Option<String>,
+    system_headers: Vec<(String, String)>,
+    connect_timeout: Duration,
+    timeout: Duration,
+    retry: RetryPolicy,
+    token_refresh_margin: Duration,
+    poll: PollPolicy,
+    clock: Arc<dyn Clock>,
+    idempotency_record: usize,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        Self {
+            environment: Environment::Test,
+            client_id: None,
+            client_secret: None,
+            subscription_key: None,
+            merchant_serial_number: None,
+            system_headers: Vec::new(),
+            connect_timeout: Duration::from_secs(5),
+            timeout: Duration::from_secs(30),
+            retry: RetryPolicy::default(),
+            token_refresh_margin: Duration::from_secs(300),
+            poll: PollPolicy::default(),
+            clock: Arc::new(SystemClock),
+            idempotency_record: 10_000,
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// The environment (default: [`Environment::Test`]).
+    pub fn environment(mut self, environment: Environment) -> Self {
+        self.environment = environment;
+        self
+    }
+
+    /// Any base URL, such as a simulator's: [`Environment::custom`].
+    pub fn base_url(self, base_url: impl Into<String>) -> Self {
+        self.environment(Environment::custom(base_url))
+    }
+
+    /// The client id (required).
+    pub fn client_id(mut self, client_id: impl Into<String>) -> Self {
+        self.client_id = Some(client_id.into());
+        self
+    }
+
+    /// The client secret (required).
+    pub fn client_secret(mut self, client_secret: impl Into<Secret>) -> Self {
+        self.client_secret = Some(client_secret.into());
+        self
+    }
+
+    /// The subscription key (required).
+    pub fn subscription_key(mut self, subscription_key: impl Into<Secret>) -> Self {
+        self.subscription_key = Some(subscription_key.into());
+        self
+    }
+
+    /// The merchant serial number (required; 4 to 10 digits).
+    pub fn merchant_serial_number(mut self, msn: impl Into<String>) -> Self {
+        self.merchant_serial_number = Some(msn.into());
+        self
+    }
+
+    /// A system header (`Vipps-System-*`), sent on every call that declares it; unset ones are
+    /// not sent. Checked against the specs' limits by [`build`](Self::build).
+    pub fn system_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        let name = name.into();
+        self.system_headers.retain(|(existing, _)| !existing.eq_ignore_ascii_case(&name));
+        self.system_headers.push((name, value.into()));
+        self
+    }
+
+    /// `Vipps-System-Name`: the e-commerce platform.
+    pub fn system_name(self, value: impl Into<String>) -> Self {
+        self.system_header("Vipps-System-Name", value)
+    }
+
+    /// `Vipps-System-Version`: the platform's version.
+    pub fn system_version(self, value: impl Into<String>) -> Self {
+        self.system_header("Vipps-System-Version", value)
+    }
+
+    /// `Vipps-System-Plugin-Name`: the plugin in use.
+    pub fn plugin_name(self, value: impl Into<String>) -> Self {
+        self.system_header("Vipps-System-Plugin-Name", value)
+    }
+
+    /// `Vipps-System-Plugin-Version`: the plugin's version.
+    pub fn plugin_version(self, value: impl Into<String>) -> Self {
+        self.system_header("Vipps-System-Plugin-Version", value)
+    }
+
+    /// Connect timeout of one attempt (default 5 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Total timeout of one attempt, response body included (default 30 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The retry policy (default [`RetryPolicy::default`]).
+    pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// How long before expiry the token is renewed (default 5 minutes; at most half the
+    /// token's lifetime).
+    pub fn token_refresh_margin(mut self, margin: Duration) -> Self {
+        self.token_refresh_margin = margin;
+        self
+    }
+
+    /// The polling cadence of [`Client::wait_while_created`](super::Client::wait_while_created)
+    /// (default: the documented one).
+    pub fn poll_policy(mut self, poll: PollPolicy) -> Self {
+        self.poll = poll;
+        self
+    }
+
+    /// The clock the token cache reads (default: the system clock).
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// How many sent idempotency keys are remembered to refuse a reuse with another request
+    /// (default 10 000; 0 turns the check off).
+    pub fn idempotency_record_capacity(mut self, capacity: usize) -> Self {
+        self.idempotency_record = capacity;
+        self
+    }
+
+    /// Checks the configuration and builds the client.
+    pub fn build(self) -> Result<super::Client, Error> {
+        let missing = |what: &str| Error::Config { message: format!("{what} is required") };
+        let client_id = self.client_id.filter(|v| !v.is_empty()).ok_or_else(|| missing("client id"))?;
+        let client_secret = self.client_secret.filter(|v| !v.is_empty()).ok_or_else(|| missing("client secret"))?;
+        let subscription_key = self.subscription_key.filter(|v| !v.is_empty()).ok_or_else(|| missing("subscription key"))?;
+        let merchant_serial_number = self.merchant_serial_number.ok_or_else(|| missing("merchant serial number"))?;
+        crate::epayment::Msn::new(merchant_serial_number.as_str())
+            .map_err(|error| Error::Config { message: format!("merchant serial number: {error}") })?;
+        for (name, value) in &self.system_headers {
+            check_system_header(name, value).map_err(|message| Error::Config { message })?;
+        }
+        if self.retry.max_attempts == 0 {
+            return Err(Error::Config { message: "retry policy: max_attempts must be at least 1".into() });
+        }
+        let mut base_urls = BTreeMap::new();
+        for api in apis() {
+            base_urls.insert(api.module, self.environment.base_url(api)?);
+        }
+        let config = Config {
+            environment: self.environment,
+            base_urls,
+            client_id,
+            client_secret,
+            subscription_key,
+            merchant_serial_number,
+            system_headers: self.system_headers,
+            connect_timeout: self.connect_timeout,
+            timeout: self.timeout,
+            retry: self.retry,
+            token_refresh_margin: self.token_refresh_margin,
+            poll: self.poll,
+            clock: self.clock,
+            idempotency_record: self.idempotency_record,
+        };
+        super::Client::from_config(config)
+    }
+}
+
+/// Checks a system header against every limit the specs declare for it.
+pub(crate) fn check_system_header(name: &str, value: &str) -> Result<(), String> {
+    let limits: Vec<_> = apis().iter().flat_map(|api| api.system_headers).filter(|h| h.name.eq_ignore_ascii_case(name)).collect();
+    if limits.is_empty() {
+        return Err(format!("{name} is not a system header of any spec"));
+    }
+    let length = value.chars().count();
+    if let Some(max) = limits.iter().filter_map(|h| h.max_length).min()
+        && length > max
+    {
+        return Err(format!("{name} is {length} characters, above the spec's maxLength {max}"));
+    }
+    if reqwest::header::HeaderValue::from_str(value).is_err() {
+        return Err(format!("{name} is not a valid header value"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environments_come_from_the_specs_servers() {
+        let epayment = &crate::epayment_client::API;
+        let token = &crate::access_token_client::API;
+        assert_eq!(Environment::Test.base_url(epayment).ok().as_deref(), Some("https://apitest.vipps.no/epayment"));
+        assert_eq!(Environment::Production.base_url(token).ok().as_deref(), Some("https://api.vipps.no"));
+    }
+
+    #[test]
+    fn a_custom_base_url_keeps_each_servers_path() {
+        let custom = Environment::custom("http://127.0.0.1:8080/");
+        assert!(!custom.is_production());
+        assert_eq!(custom.base_url(&crate::epayment_client::API).ok().as_deref(), Some("http://127.0.0.1:8080/epayment"));
+        assert_eq!(custom.base_url(&crate::access_token_client::API).ok().as_deref(), Some("http://127.0.0.1:8080"));
+    }
+
+    #[test]
+    fn a_custom_url_on_a_production_origin_counts_as_production() {
+        assert!(Environment::custom("https://api.vipps.no").is_production());
+        assert!(Environment::custom("https://API.vipps.no/").is_production());
+        assert!(!Environment::custom("https://apitest.vipps.no").is_production());
+    }
+
+    #[test]
+    fn system_headers_are_checked_against_the_spec_limits() {
+        assert!(check_system_header("Vipps-System-Name", "shopwave").is_ok());
+        let long = "x".repeat(31);
+        let error = check_system_header("vipps-system-name", &long).expect_err("31 > 30");
+        assert!(error.contains("maxLength 30"), "{error}");
+        assert!(check_system_header("Vipps-System-Colour", "red").is_err());
+    }
+}

@@ -1,0 +1,78 @@
+//! The hand-written runtime of the generated client: what no spec describes.
+//!
+//! The operation methods of [`Client`] are generated (`epayment_client`, `access_token_client`);
+//! this module carries credentials and configuration ([`ClientBuilder`]), the access-token cache,
+//! retries ([`RetryPolicy`]), the idempotency record, polling ([`PollPolicy`]) and the one public
+//! error type ([`Error`]). Secrets ([`Secret`]) are redacted in `Debug`, in tracing output and in
+//! every error.
+
+mod clock;
+mod config;
+mod error;
+mod idempotency;
+mod operation;
+mod polling;
+mod retry;
+mod secrets;
+mod token;
+mod transport;
+
+use std::sync::Arc;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use config::{ClientBuilder, Config, Environment};
+pub use error::{CallContext, Error, RawBody, TransportKind};
+pub use idempotency::{Idempotent, IdempotentOptions};
+pub use operation::{ApiInfo, CallOptions, HeaderInfo, HeaderLimit, HeaderRole, OperationInfo};
+pub use polling::PollPolicy;
+pub use retry::RetryPolicy;
+pub use secrets::Secret;
+pub use token::AccessToken;
+
+pub(crate) use idempotency::new_idempotency_key;
+pub(crate) use operation::{Request, encode_path_segment};
+
+/// The ePayment client. Cheap to clone (clones share the connection pool, the token cache and
+/// the idempotency record); `Debug` shows no secret.
+#[derive(Debug, Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    config: Config,
+    http: reqwest::Client,
+    tokens: token::TokenCache,
+    idempotency: idempotency::IdempotencyRecord,
+}
+
+impl Client {
+    /// Starts configuring a client.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    fn from_config(config: Config) -> Result<Self, Error> {
+        let http = reqwest::Client::builder()
+            .use_rustls_tls()
+            .connect_timeout(config.connect_timeout)
+            .timeout(config.timeout)
+            .user_agent(concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|error| Error::Config { message: format!("HTTP client: {error}") })?;
+        let tokens = token::TokenCache::new(config.token_refresh_margin, config.clock.clone());
+        let idempotency = idempotency::IdempotencyRecord::new(config.idempotency_record);
+        Ok(Self { inner: Arc::new(Inner { config, http, tokens, idempotency }) })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// A valid access token: the cached one, or a fresh one from the access-token operation.
+    pub async fn access_token(&self) -> Result<AccessToken, Error> {
+        self.inner.tokens.get(self).await
+    }
+}

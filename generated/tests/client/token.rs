@@ -1,0 +1,116 @@
+//! The access token (rules T1, T2): one fetch for many concurrent calls, renewal shortly before
+//! expiry (time moved by a manual clock, no sleeping), renewal once after a 401.
+
+use std::time::{Duration, SystemTime};
+
+use vipps_epayment::CallOptions;
+use vipps_epayment::runtime::ManualClock;
+
+use crate::support::server::{Reply, TestServer, token};
+use crate::support::{self, CLIENT_ID, CLIENT_SECRET, MSN, SUBSCRIPTION_KEY};
+
+#[tokio::test]
+async fn fifty_concurrent_calls_fetch_one_token() {
+    let server = TestServer::start().await;
+    // A slow token call, so that all 50 calls want the token while it is being fetched.
+    server.token_delay(Duration::from_millis(100));
+    let client = support::client(&server);
+    let reference = support::reference("order-token-0001");
+    let calls = (0..50).map(|_| {
+        let client = client.clone();
+        let reference = reference.clone();
+        tokio::spawn(async move { client.get_payment(&reference, CallOptions::new()).await })
+    });
+    for call in calls.collect::<Vec<_>>() {
+        call.await.expect("task").expect("get payment");
+    }
+    assert_eq!(server.tokens_issued(), 1);
+    let requests = server.requests();
+    assert_eq!(requests.iter().filter(|r| r.is_token_call()).count(), 1);
+    let api = server.api_requests();
+    assert_eq!(api.len(), 50);
+    assert!(api.iter().all(|r| r.header("authorization") == Some(format!("Bearer {}", token(1)).as_str())));
+}
+
+#[tokio::test]
+async fn the_token_call_sends_the_credentials_of_rule_t1() {
+    let server = TestServer::start().await;
+    let client = support::client(&server);
+    let access = client.access_token().await.expect("token");
+    assert_eq!(access.expose(), token(1));
+    let call = &server.requests()[0];
+    assert_eq!((call.method.as_str(), call.path.as_str()), ("POST", "/accesstoken/get"));
+    assert_eq!(call.header("client_id"), Some(CLIENT_ID));
+    assert_eq!(call.header("client_secret"), Some(CLIENT_SECRET));
+    assert_eq!(call.header("ocp-apim-subscription-key"), Some(SUBSCRIPTION_KEY));
+    assert_eq!(call.header("merchant-serial-number"), Some(MSN));
+    assert_eq!(call.header("authorization"), None, "the token call itself is not authenticated");
+}
+
+#[tokio::test]
+async fn the_token_is_cached_until_shortly_before_expiry() {
+    let server = TestServer::start().await;
+    server.token_lifetime("3600");
+    let clock = ManualClock::new(SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000));
+    let client = support::builder(&server)
+        .clock(clock.clone())
+        .token_refresh_margin(Duration::from_secs(60))
+        .build()
+        .expect("valid configuration");
+    let reference = support::reference("order-token-0002");
+
+    client.get_payment(&reference, CallOptions::new()).await.expect("get");
+    clock.advance(Duration::from_secs(3500));
+    client.get_payment(&reference, CallOptions::new()).await.expect("get");
+    assert_eq!(server.tokens_issued(), 1, "100 s before expiry the token is still used");
+
+    clock.advance(Duration::from_secs(50));
+    client.get_payment(&reference, CallOptions::new()).await.expect("get");
+    assert_eq!(server.tokens_issued(), 2, "50 s before expiry (inside the 60 s margin) it is renewed");
+    let api = server.api_requests();
+    assert_eq!(api[1].header("authorization"), Some(format!("Bearer {}", token(1)).as_str()));
+    assert_eq!(api[2].header("authorization"), Some(format!("Bearer {}", token(2)).as_str()));
+}
+
+#[tokio::test]
+async fn a_401_renews_the_token_once_and_repeats_the_call() {
+    let server = TestServer::start().await;
+    let client = support::client(&server);
+    let reference = support::reference("order-token-0003");
+    client.get_payment(&reference, CallOptions::new()).await.expect("first call");
+    server.revoke(&token(1));
+
+    // cancel is not idempotent (no key, not retried on 5xx), but a 401 means it was not processed.
+    let payment = client.cancel_payment(&reference, None, CallOptions::new()).await.expect("renewed and repeated");
+    assert_eq!(payment.reference, reference);
+    assert_eq!(server.tokens_issued(), 2);
+    let api = server.api_requests();
+    assert_eq!(api.len(), 3);
+    assert_eq!(api[1].header("authorization"), Some(format!("Bearer {}", token(1)).as_str()));
+    assert_eq!(api[2].header("authorization"), Some(format!("Bearer {}", token(2)).as_str()));
+}
+
+#[tokio::test]
+async fn a_second_401_is_returned_not_looped_on() {
+    let server = TestServer::start().await;
+    let client = support::client(&server);
+    server.revoke(&token(1));
+    server.revoke(&token(2));
+    let error = client.get_payment(&support::reference("order-token-0004"), CallOptions::new()).await.expect_err("401 twice");
+    assert_eq!(error.status(), Some(401));
+    assert_eq!(server.tokens_issued(), 2, "renewed once, not again");
+    assert_eq!(server.api_requests().len(), 2);
+}
+
+#[tokio::test]
+async fn a_failing_token_call_is_an_authentication_error_naming_both_calls() {
+    let server = TestServer::start().await;
+    server.token_failure(Reply::empty(401));
+    let client = support::client(&server);
+    let error = client.get_payment(&support::reference("order-token-0005"), CallOptions::new()).await.expect_err("no token");
+    let vipps_epayment::Error::Authentication { context, source } = &error else { panic!("{error:?}") };
+    assert_eq!(context.operation, "getPayment");
+    assert_eq!(source.operation(), Some("fetchAuthorizationTokenUsingPost"));
+    assert_eq!(source.status(), Some(401));
+    assert!(server.api_requests().is_empty(), "no ePayment call without a token");
+}
