@@ -75,10 +75,10 @@ pub fn convert_schema(node: &mut Value, root: &Value) {
         }
     }
     for key in SCHEMA_VALUED {
-        if let Some(child) = map.get_mut(*key) {
-            if child.is_object() {
-                convert_schema(child, root);
-            }
+        if let Some(child) = map.get_mut(*key)
+            && child.is_object()
+        {
+            convert_schema(child, root);
         }
     }
     for key in SCHEMA_LISTS {
@@ -98,10 +98,10 @@ pub fn convert_schema(node: &mut Value, root: &Value) {
             Some(Value::String(single)) => {
                 let single = single.clone();
                 map.insert("type".into(), json!([single, "null"]));
-                if let Some(Value::Array(values)) = map.get_mut("enum") {
-                    if !values.contains(&Value::Null) {
-                        values.push(Value::Null);
-                    }
+                if let Some(Value::Array(values)) = map.get_mut("enum")
+                    && !values.contains(&Value::Null)
+                {
+                    values.push(Value::Null);
                 }
             }
             _ => {

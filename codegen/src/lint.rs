@@ -45,6 +45,11 @@ fn collect(root: &Value, node: &Value, pointer: &str, out: &mut Vec<ExampleSite>
                 out.push(ExampleSite { pointer: format!("{pointer}/example"), schema_pointer: schema_pointer.clone(), value: example.clone() });
             }
             for key in ["examples", "x-examples"] {
+                // `components/examples` holds reusable Example objects with no schema of their own;
+                // they are checked where a `$ref` uses them.
+                if pointer == "/components" {
+                    continue;
+                }
                 let Some(Value::Object(entries)) = map.get(key) else { continue };
                 // `examples` of a schema (JSON Schema style) is a list, not a map: not ours to read.
                 for (name, entry) in entries {

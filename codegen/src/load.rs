@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, ErrorKind, Location};
-use crate::locate::line_of_pointer;
+use crate::locate::LineIndex;
 
 /// One parsed document and the text it came from.
 #[derive(Debug, Clone)]
@@ -15,6 +15,8 @@ pub struct Document {
     pub text: String,
     /// The parsed tree, key order preserved.
     pub value: serde_json::Value,
+    /// Pointer -> line, built on first use.
+    lines: std::sync::OnceLock<LineIndex>,
 }
 
 impl Document {
@@ -22,7 +24,7 @@ impl Document {
     pub fn location(&self, pointer: &str) -> Location {
         Location {
             file: self.path.clone(),
-            line: line_of_pointer(&self.text, pointer),
+            line: Some(self.lines.get_or_init(|| LineIndex::new(&self.text)).line(pointer)),
             column: None,
             pointer: pointer.to_string(),
         }
@@ -58,7 +60,7 @@ pub fn parse_document(path: PathBuf, text: String) -> Result<Document, Error> {
             ErrorKind::Shape("the top level must be a mapping".into()),
         ));
     }
-    Ok(Document { path, text, value })
+    Ok(Document { path, text, value, lines: std::sync::OnceLock::new() })
 }
 
 /// yaml_serde appends " at line L column C" to its messages; the location carries that already.

@@ -2,7 +2,6 @@
 //! `file:line`. Best effort: flow collections and exotic keys fall back to the nearest ancestor
 //! that was found (the parsers we use keep no spans on successful parses).
 
-use crate::load::unescape_pointer_segment;
 
 /// One structural entry of the text: a mapping key or a list-item marker.
 #[derive(Debug)]
@@ -12,63 +11,63 @@ struct Entry<'a> {
     key: Option<&'a str>,
 }
 
-/// The 1-based line where the node at `pointer` starts, or the nearest ancestor's line.
-pub fn line_of_pointer(text: &str, pointer: &str) -> Option<usize> {
-    let entries = scan_entries(text);
-    let segments: Vec<String> = pointer
-        .trim_start_matches('#')
-        .split('/')
-        .skip(1)
-        .map(unescape_pointer_segment)
-        .collect();
-    if segments.is_empty() {
-        return Some(1);
-    }
-    // `parent` is the index of the entry we are inside; None is the document root.
-    let mut parent: Option<usize> = None;
-    let mut found_line = None;
-    for segment in &segments {
-        let (start, parent_indent) = match parent {
-            Some(index) => (index + 1, Some(entries[index].indent)),
-            None => (0, None),
-        };
-        let children = direct_children(&entries, start, parent_indent);
-        let next = if children.first().is_some_and(|&i| entries[i].key.is_none()) {
-            segment.parse::<usize>().ok().and_then(|n| children.get(n).copied())
-        } else {
-            children.into_iter().find(|&i| entries[i].key == Some(segment.as_str()))
-        };
-        match next {
-            Some(index) => {
-                found_line = Some(entries[index].line);
-                parent = Some(index);
-            }
-            None => break,
-        }
-    }
-    found_line.or(Some(1))
+/// Pointer -> line of every key and list item in a text, built in one pass so each lookup is
+/// a hash probe (warnings can be many; rescanning the text per warning is quadratic).
+#[derive(Debug, Clone, Default)]
+pub struct LineIndex {
+    lines: std::collections::HashMap<String, usize>,
 }
 
-/// Indices of the entries directly below the entry ending at `start - 1` (or the root).
-fn direct_children(entries: &[Entry<'_>], start: usize, parent_indent: Option<usize>) -> Vec<usize> {
-    let mut child_indent = None;
-    let mut out = Vec::new();
-    for (index, entry) in entries.iter().enumerate().skip(start) {
-        if parent_indent.is_some_and(|p| entry.indent <= p) {
-            break;
+impl LineIndex {
+    /// Indexes block-style YAML text.
+    pub fn new(text: &str) -> Self {
+        struct Frame {
+            indent: usize,
+            pointer: String,
+            next_item: usize,
         }
-        match child_indent {
-            None => {
-                child_indent = Some(entry.indent);
-                out.push(index);
+        let mut lines = std::collections::HashMap::new();
+        let mut stack: Vec<Frame> = Vec::new();
+        for entry in scan_entries(text) {
+            // Items sit half a level deeper than a key at the same column, so a compact list
+            // (`key:` then `- item` at the key's column) still belongs to that key.
+            let indent = entry.indent * 2 + usize::from(entry.key.is_none());
+            while stack.last().is_some_and(|top| top.indent >= indent) {
+                stack.pop();
             }
-            Some(indent) if entry.indent == indent => out.push(index),
-            Some(indent) if entry.indent < indent => break,
-            Some(_) => {}
+            let pointer = match (entry.key, stack.last_mut()) {
+                (Some(key), parent) => {
+                    let base = parent.map(|p| p.pointer.as_str()).unwrap_or("");
+                    crate::load::pointer_join(base, key)
+                }
+                (None, Some(parent)) => {
+                    let index = parent.next_item;
+                    parent.next_item += 1;
+                    format!("{}/{index}", parent.pointer)
+                }
+                (None, None) => "/0".to_string(),
+            };
+            lines.entry(pointer.clone()).or_insert(entry.line);
+            stack.push(Frame { indent, pointer, next_item: 0 });
+        }
+        Self { lines }
+    }
+
+    /// The line of `pointer`, or of its nearest indexed ancestor (1 for the document).
+    pub fn line(&self, pointer: &str) -> usize {
+        let mut current = pointer.trim_start_matches('#');
+        loop {
+            if current.is_empty() {
+                return 1;
+            }
+            if let Some(line) = self.lines.get(current) {
+                return *line;
+            }
+            current = &current[..current.rfind('/').unwrap_or(0)];
         }
     }
-    out
 }
+
 
 fn scan_entries(text: &str) -> Vec<Entry<'_>> {
     let mut entries = Vec::new();
@@ -119,7 +118,11 @@ fn mapping_key(rest: &str) -> Option<&str> {
 
 #[cfg(test)]
 mod tests {
-    use super::line_of_pointer;
+    use super::LineIndex;
+
+    fn line_of_pointer(text: &str, pointer: &str) -> Option<usize> {
+        Some(LineIndex::new(text).line(pointer))
+    }
 
     const TEXT: &str = "openapi: 3.0.0\npaths:\n  /v1/a/{b}:\n    get:\n      description: >-\n        text: here\n      parameters:\n        - name: x\n          in: query\n        - $ref: '#/y'\n      responses:\n        '200':\n          description: ok\n";
 
@@ -130,6 +133,15 @@ mod tests {
         assert_eq!(line_of_pointer(TEXT, "/paths/~1v1~1a~1{b}/get/parameters/1/$ref"), Some(10));
         assert_eq!(line_of_pointer(TEXT, "/paths/~1v1~1a~1{b}/get/parameters/0/in"), Some(9));
         assert_eq!(line_of_pointer(TEXT, "/paths/~1v1~1a~1{b}/get/responses/200/description"), Some(13));
+    }
+
+    #[test]
+    fn compact_lists_belong_to_the_key_above_them() {
+        let text = "a:\n  required:\n  - x\n  - y\n  next: 1\nitems:\n- name: p\n  in: q\n- name: r\n";
+        assert_eq!(line_of_pointer(text, "/a/required/1"), Some(4));
+        assert_eq!(line_of_pointer(text, "/a/next"), Some(5));
+        assert_eq!(line_of_pointer(text, "/items/0/in"), Some(8));
+        assert_eq!(line_of_pointer(text, "/items/1/name"), Some(9));
     }
 
     #[test]

@@ -192,6 +192,13 @@ fn read_yaml<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, Error> {
 /// Reads `codegen.yaml`.
 pub fn load_settings(path: &Path) -> Result<Settings, Error> {
     let settings: Settings = read_yaml(path)?;
+    let runtime_path_ok = settings.client.runtime.split("::").all(|segment| {
+        segment.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && segment.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    });
+    if !runtime_path_ok {
+        return Err(settings_error(path, format!("client.runtime '{}' is not a Rust path", settings.client.runtime)));
+    }
     for spec in &settings.specs {
         if !crate::names::is_valid_module_name(&spec.module) {
             return Err(settings_error(path, format!("module name '{}' is not a snake_case identifier", spec.module)));

@@ -82,12 +82,11 @@ fn restricted_to_path(document: &Value, path: &str) -> Value {
     while let Some(node) = pending.pop() {
         match &node {
             Value::Object(map) => {
-                if let Some(Value::String(reference)) = map.get("$ref") {
-                    if used.insert(reference.clone()) {
-                        if let Some(target) = document.pointer(reference.trim_start_matches('#')) {
-                            pending.push(target.clone());
-                        }
-                    }
+                if let Some(Value::String(reference)) = map.get("$ref")
+                    && used.insert(reference.clone())
+                    && let Some(target) = document.pointer(reference.trim_start_matches('#'))
+                {
+                    pending.push(target.clone());
                 }
                 pending.extend(map.values().cloned());
             }

@@ -74,10 +74,10 @@ fn apply(tree: &mut Value, pointers: &[String], mutation: &Mutation) {
                     map.shift_remove(&last);
                 }
                 Some(Value::Array(items)) => {
-                    if let Ok(index) = last.parse::<usize>() {
-                        if index < items.len() {
-                            items.remove(index);
-                        }
+                    if let Ok(index) = last.parse::<usize>()
+                        && index < items.len()
+                    {
+                        items.remove(index);
                     }
                 }
                 _ => {}

@@ -64,7 +64,7 @@ pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
     let run = run_project(&root, mode, &args.map_refs)?;
     print_warnings(&run.generation.warnings);
     let code = finish(&run.report, mode, "cargo xtask codegen");
-    if !(args.check && !run.report.is_clean()) {
+    if !args.check || run.report.is_clean() {
         eprintln!("{spec_summary}");
     }
     Ok(code)

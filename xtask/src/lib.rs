@@ -1,5 +1,6 @@
 //! Library half of xtask, so tests can call exactly what the commands run.
 
+pub mod bench;
 pub mod codegen;
 pub mod spec_diff;
 
@@ -12,7 +13,13 @@ pub const USAGE: &str = "usage:
                                                 generate a standalone crate from any document
   cargo xtask spec diff OLD NEW [--format text|markdown|json] [--fail-on breaking|major]
                         [--map-ref URL=FILE]... [--settings FILE]
-                                                classify every change between two spec documents";
+                                                classify every change between two spec documents
+  cargo xtask bench [--quick] [--peers]         run the benchmarks; writes target/bench/report.md and .json";
+
+/// The cargo target directory.
+pub fn target_dir() -> PathBuf {
+    std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| project_root().join("target"))
+}
 
 /// The workspace root (xtask lives one level below it).
 pub fn project_root() -> PathBuf {

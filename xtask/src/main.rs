@@ -7,6 +7,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("codegen") => xtask::codegen::run(&args[1..]),
         Some("spec") => xtask::spec_diff::run(&args[1..]),
+        Some("bench") => xtask::bench::run(&args[1..]),
         _ => {
             eprintln!("{}", xtask::USAGE);
             return ExitCode::from(2);

@@ -5,22 +5,47 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use vipps_codegen::output::OutputMode;
+use vipps_codegen::output::{OutputMode, write_or_check};
 use vipps_codegen::project::run_project;
+use vipps_codegen::{RemoteRefMap, generate_standalone};
+
+const USAGE: &str = "usage: vipps-codegen [--check] [--root DIR] | vipps-codegen --spec PATH --out DIR | vipps-codegen --version";
 
 fn main() -> ExitCode {
     let mut mode = OutputMode::Write;
     let mut root = PathBuf::from(".");
+    let mut spec: Option<PathBuf> = None;
+    let mut out: Option<PathBuf> = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--check" => mode = OutputMode::Check,
             "--root" => root = args.next().map(PathBuf::from).unwrap_or(root),
+            "--spec" => spec = args.next().map(PathBuf::from),
+            "--out" => out = args.next().map(PathBuf::from),
+            // Does nothing else: the benchmarks use it as the process start-up baseline.
+            "--version" => {
+                println!("vipps-codegen {}", env!("CARGO_PKG_VERSION"));
+                return ExitCode::SUCCESS;
+            }
             other => {
-                eprintln!("usage: vipps-codegen [--check] [--root DIR] (unknown argument '{other}')");
+                eprintln!("{USAGE} (unknown argument '{other}')");
                 return ExitCode::from(2);
             }
         }
+    }
+    if let (Some(spec), Some(out)) = (&spec, &out) {
+        let result = generate_standalone(spec, "generated-api", &RemoteRefMap::default(), &[])
+            .map_err(|err| err.to_string())
+            .and_then(|generation| write_or_check(out, &generation.files, &["src"], mode).map_err(|err| err.to_string()));
+        return match result {
+            Ok(report) if mode == OutputMode::Check && !report.is_clean() => ExitCode::FAILURE,
+            Ok(_) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("error: {err}");
+                ExitCode::FAILURE
+            }
+        };
     }
     match run_project(&root, mode, &Default::default()) {
         Ok(run) if mode == OutputMode::Check && !run.report.is_clean() => {

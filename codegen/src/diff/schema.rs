@@ -120,7 +120,7 @@ fn object_view(side: &Side<'_>, pointer: &str, from: Option<String>, depth: usiz
 }
 
 /// The JSON type of a schema: `type`, or what its keywords imply.
-fn effective_type(side: &Side<'_>, pointer: &str) -> Option<String> {
+fn effective_type(side: &Side<'_>, pointer: &str, depth: usize) -> Option<String> {
     let node = side.node(pointer)?;
     if let Some(kind) = node.get("type").and_then(Value::as_str) {
         return Some(kind.to_string());
@@ -129,7 +129,8 @@ fn effective_type(side: &Side<'_>, pointer: &str) -> Option<String> {
         && !parts.is_empty()
     {
         let (first, _) = side.follow(&format!("{pointer}/allOf/0"));
-        return effective_type(side, &first).or_else(|| Some("object".into()));
+        let inner = if depth < 32 { effective_type(side, &first, depth + 1) } else { None };
+        return inner.or_else(|| Some("object".into()));
     }
     if node.get("properties").is_some() || node.get("additionalProperties").is_some() {
         return Some("object".into());
@@ -179,6 +180,9 @@ fn shape_of(side: &Side<'_>, ty: &TypeRef) -> Option<String> {
         TypeKind::Alias(target) => format!("an alias of {}", rust_text(target)),
     })
 }
+
+/// The keyword of a union and its branches: (site, component the site refers to).
+type Branches = (&'static str, Vec<(String, Option<String>)>);
 
 fn number(value: Option<&Value>) -> Option<f64> {
     value.and_then(Value::as_f64)
@@ -239,7 +243,7 @@ impl Walker<'_> {
                 self.push(ctx, kind, subject, detail.into(), Some(o), Some(n));
             }
         }
-        let (old_type, new_type) = (effective_type(&self.old, o), effective_type(&self.new, n));
+        let (old_type, new_type) = (effective_type(&self.old, o, 0), effective_type(&self.new, n, 0));
         if old_type != new_type {
             let show_type = |t: Option<String>| t.unwrap_or_else(|| "(any)".into());
             let detail = format!("type {} -> {}", show_type(old_type), show_type(new_type));
@@ -439,7 +443,7 @@ impl Walker<'_> {
     }
 
     fn compare_union(&mut self, ctx: &Ctx, o: &str, n: &str, subject: &str) {
-        let branches = |side: &Side<'_>, p: &str| -> Option<(&'static str, Vec<(String, Option<String>)>)> {
+        let branches = |side: &Side<'_>, p: &str| -> Option<Branches> {
             let node = side.node(p)?;
             for keyword in ["oneOf", "anyOf"] {
                 if let Some(Value::Array(list)) = node.get(keyword) {

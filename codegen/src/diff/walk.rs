@@ -490,7 +490,7 @@ impl Walker<'_> {
             };
             let (a, b) = (strip(self.old.node(&old_real)), strip(self.new.node(&new_real)));
             if a != b {
-                let detail = format!("{} -> {}", a, b);
+                let detail = format!("{a} -> {b}");
                 self.push(ctx, Kind::SecuritySchemeChanged, &subject, detail, Some(&old_real), Some(&new_real));
             }
         }

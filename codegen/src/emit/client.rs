@@ -78,7 +78,8 @@ pub fn emit_client_module(api: &Api, spec_display: &str, settings: &ClientSettin
 }
 
 fn runtime_path(settings: &ClientSettings) -> TokenStream {
-    // A path from the settings file; an unparsable one shows up as a clear compile error.
+    // `load_settings` checked that this is a Rust path; settings built in code fall back to the
+    // default rather than emit tokens that do not parse.
     settings.runtime.parse().unwrap_or_else(|_| quote! { crate::runtime })
 }
 

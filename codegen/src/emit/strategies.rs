@@ -68,6 +68,13 @@ pub fn emit_strategies_module(api: &Api, spec_display: &str) -> TokenStream {
         );
         quote! { #![doc = ""] #![doc = #text] }
     });
+    // An API whose client sends nothing named has no strategies, and no use for these imports.
+    let uses = (!plan.types.is_empty()).then(|| {
+        quote! {
+            use proptest::strategy::{BoxedStrategy, Strategy as _};
+            use super::#models as model;
+        }
+    });
     let types = plan.types.iter().map(|name| plan.emit_valid(&api.types[name]));
     let bodies: Vec<TokenStream> = plan.bodies.iter().map(|body| plan.emit_broken(body)).collect();
     let body_rows = plan.bodies.iter().map(|body| plan.emit_body_row(body));
@@ -91,8 +98,7 @@ pub fn emit_strategies_module(api: &Api, spec_display: &str) -> TokenStream {
         #![doc = " Valid values keep every rule of the spec; `broken_*` bodies break exactly one."]
         #skipped_doc
         #![allow(deprecated)]
-        use proptest::strategy::{BoxedStrategy, Strategy as _};
-        use super::#models as model;
+        #uses
         use super::strategy_support as support;
 
         /// Every request body sent by a client-side operation, with its strategies.

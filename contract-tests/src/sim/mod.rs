@@ -146,11 +146,7 @@ impl SimulatorBuilder {
         });
         let router = routes::router()
             .merge(control_routes::router())
-            .fallback(|| async {
-                Refusal::invalid("path", "no such route; ePayment lives under /epayment/v1")
-                    .into_reply()
-                    .into_response()
-            })
+            .fallback(|| async { Refusal::no_route().into_reply().into_response() })
             .with_state(shared.clone());
         let (shutdown, shutdown_rx) = watch::channel(false);
         let task = tokio::spawn(server::serve(listener, router, shutdown_rx));

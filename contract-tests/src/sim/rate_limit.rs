@@ -94,6 +94,9 @@ impl RateLimiter {
         };
         let window = Duration::minutes(1);
         let mut windows = self.windows.lock().expect("rate-limit lock poisoned");
+        if windows.len() > 100_000 {
+            windows.retain(|_, times| times.back().is_some_and(|at| *at + window > now));
+        }
         let times = windows
             .entry((operation, msn.to_string(), reference.to_string()))
             .or_default();

@@ -135,6 +135,16 @@ impl Refusal {
         .with_field("Reference", "unknown reference")
     }
 
+    /// 404: no such route.
+    pub fn no_route() -> Self {
+        Self::new(
+            404,
+            "no-route",
+            "Not found",
+            "no such route: ePayment lives under /epayment/v1, the token at /accesstoken/get",
+        )
+    }
+
     /// 409: the reference is taken (rule I5).
     pub fn reference_used(reference: &str) -> Self {
         Self::new(

@@ -191,3 +191,14 @@ async fn bad_requests_leave_the_state_unchanged() {
         assert_eq!(api.events("order-unchanged").await.body, before_events, "event log changed after a {status}");
     }
 }
+
+// the base URL is the host root: ePayment paths carry the server URL's `/epayment` prefix
+#[tokio::test]
+async fn epayment_paths_live_under_the_server_url_prefix() {
+    let sim = start().await;
+    let api = Api::connect(&sim).await;
+    api.create_payment("order-paths-01", 1000).await;
+    assert_eq!(api.send(api.call(Method::GET, "/epayment/v1/payments/order-paths-01")).await.status, 200);
+    let problem = api.send(api.call(Method::GET, "/v1/payments/order-paths-01")).await.problem(404);
+    assert_eq!(problem.title, "Not found");
+}

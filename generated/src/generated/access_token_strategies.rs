@@ -4,7 +4,7 @@
 //!
 //! Valid values keep every rule of the spec; `broken_*` bodies break exactly one.
 #![allow(deprecated)]
-use proptest::strategy::{BoxedStrategy, Just, Strategy as _};
+use proptest::strategy::{BoxedStrategy, Strategy as _};
 use super::access_token as model;
 use super::strategy_support as support;
 /// Every request body sent by a client-side operation, with its strategies.
