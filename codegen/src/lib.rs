@@ -45,8 +45,6 @@ pub struct Generation {
 
 /// Where the generated code of the project goes (`generated/`) and how it is named.
 pub const PROJECT_CRATE_DIR: &str = "generated";
-/// The generated crate's library name, used by the generated example-test dispatch.
-pub const PROJECT_CRATE_LIB: &str = "vipps_epayment";
 /// The folder of the generated modules inside the crate.
 pub const PROJECT_GENERATED_DIR: &str = "src/generated";
 /// The folder where the spec copies live inside the crate (read by `spec diff`).
@@ -89,52 +87,60 @@ pub fn generate_project(root: &Path, settings_path: &Path, extra_refs: &RemoteRe
     remote_refs.entries.extend(extra_refs.entries.clone());
     let display = |path: &Path| path.strip_prefix(root).unwrap_or(path).display().to_string().replace('\\', "/");
 
-    let mut apis = Vec::new();
     let mut files = Vec::new();
     let mut warnings = Vec::new();
     let mut modules = Vec::new();
     let mut client_modules = Vec::new();
     let mut strategy_modules = Vec::new();
     let mut checksums = Vec::new();
+    let mut lowered = Vec::new();
     for entry in &settings.specs {
         let spec_path = settings_dir.join(&entry.file);
         let (resolved, api) = lower_file(&spec_path, &settings, &entry.module, &remote_refs)?;
         let spec_display = display(&spec_path);
-        let sha = resolved.sha256();
-        checksums.push(format!("{spec_display} {sha}"));
-        let header = format::generated_header(&spec_display, &sha);
-        let tokens = emit::emit_api_module(&api, &spec_display);
-        files.push(GeneratedFile {
-            path: PathBuf::from(PROJECT_GENERATED_DIR).join(format!("{}.rs", entry.module)),
-            contents: format::format_file(tokens, &header)?,
-        });
-        // The project crate has a runtime, so it gets the client too: `<module>_client.rs`.
-        let client_module = format!("{}_client", entry.module);
-        files.push(GeneratedFile {
-            path: PathBuf::from(PROJECT_GENERATED_DIR).join(format!("{client_module}.rs")),
-            contents: format::format_file(emit::emit_client_module(&api, &spec_display, &settings.client), &header)?,
-        });
-        client_modules.push(client_module);
-        // Proptest strategies of the request models, behind the crate's `proptest` feature.
-        let strategy_module = format!("{}_strategies", entry.module);
-        files.push(GeneratedFile {
-            path: PathBuf::from(PROJECT_GENERATED_DIR).join(format!("{strategy_module}.rs")),
-            contents: format::format_file(emit::emit_strategies_module(&api, &spec_display), &header)?,
-        });
-        strategy_modules.push(strategy_module);
-        let lib = quote::format_ident!("{}", PROJECT_CRATE_LIB);
-        let module = quote::format_ident!("{}", entry.module);
-        let dispatch = emit::emit_roundtrip_dispatch(&api, &quote! { #lib::#module });
-        files.push(GeneratedFile {
-            path: PathBuf::from("tests/roundtrip").join(format!("{}.rs", entry.module)),
-            contents: format::format_file(dispatch, &header)?,
-        });
+        let header = format::generated_header(&spec_display, &resolved.sha256());
+        checksums.push(format!("{spec_display} {}", resolved.sha256()));
         let file_name = entry.file.file_name().map(PathBuf::from).unwrap_or_else(|| entry.file.clone());
         files.push(GeneratedFile { path: PathBuf::from(PROJECT_SPEC_COPY_DIR).join(file_name), contents: resolved.root.text.clone() });
         warnings.extend(api.warnings.iter().cloned());
         modules.push(entry.module.clone());
-        apis.push(api);
+        client_modules.push(format!("{}_client", entry.module));
+        strategy_modules.push(format!("{}_strategies", entry.module));
+        lowered.push((entry, api, spec_display, header));
     }
+    // Emitting and formatting dominate the run and are independent per file: one job each.
+    let mut jobs: Vec<FileJob<'_>> = Vec::new();
+    for (entry, api, spec_display, header) in &lowered {
+        let module = &entry.module;
+        let dir = PathBuf::from(PROJECT_GENERATED_DIR);
+        jobs.push(Box::new(move || {
+            Ok(GeneratedFile { path: dir.join(format!("{module}.rs")), contents: format::format_file(emit::emit_api_module(api, spec_display), header)? })
+        }));
+        // The project crate has a runtime, so it gets the client too: `<module>_client.rs`.
+        let client_settings = &settings.client;
+        let dir = PathBuf::from(PROJECT_GENERATED_DIR);
+        jobs.push(Box::new(move || {
+            let tokens = emit::emit_client_module(api, spec_display, client_settings);
+            Ok(GeneratedFile { path: dir.join(format!("{module}_client.rs")), contents: format::format_file(tokens, header)? })
+        }));
+        // Proptest strategies of the request models, behind the crate's `proptest` feature.
+        let dir = PathBuf::from(PROJECT_GENERATED_DIR);
+        jobs.push(Box::new(move || {
+            let tokens = emit::emit_strategies_module(api, spec_display);
+            Ok(GeneratedFile { path: dir.join(format!("{module}_strategies.rs")), contents: format::format_file(tokens, header)? })
+        }));
+        let crate_lib = &settings.crate_lib;
+        jobs.push(Box::new(move || {
+            let lib = quote::format_ident!("{}", crate_lib);
+            let module_ident = quote::format_ident!("{}", module);
+            let dispatch = emit::emit_roundtrip_dispatch(api, &quote! { #lib::#module_ident });
+            Ok(GeneratedFile { path: PathBuf::from("tests/roundtrip").join(format!("{module}.rs")), contents: format::format_file(dispatch, header)? })
+        }));
+    }
+    for file in run_jobs(jobs) {
+        files.push(file?);
+    }
+    let apis: Vec<Api> = lowered.into_iter().map(|(_, api, _, _)| api).collect();
     let settings_text = std::fs::read(settings_path).unwrap_or_default();
     let support_header = format::generated_header(&display(settings_path), &sha256_hex(&settings_text));
     files.push(GeneratedFile {
@@ -172,6 +178,43 @@ pub fn generate_project(root: &Path, settings_path: &Path, extra_refs: &RemoteRe
         }
     }
     Ok(Generation { apis, files, warnings })
+}
+
+/// Work that makes one generated file. Token streams are not `Send`, so each job emits and
+/// formats in the thread that runs it.
+type FileJob<'a> = Box<dyn FnOnce() -> Result<GeneratedFile, Error> + Send + 'a>;
+
+/// Runs jobs on up to `available_parallelism` threads; results keep the jobs' order.
+fn run_jobs(jobs: Vec<FileJob<'_>>) -> Vec<Result<GeneratedFile, Error>> {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(jobs.len()).max(1);
+    let queue: Vec<std::sync::Mutex<Option<FileJob<'_>>>> = jobs.into_iter().map(|job| std::sync::Mutex::new(Some(job))).collect();
+    let results: Vec<std::sync::Mutex<Option<Result<GeneratedFile, Error>>>> = queue.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(slot) = queue.get(index) else { break };
+                    let job = slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
+                    if let Some(job) = job {
+                        *results[index].lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(job());
+                    }
+                }
+            });
+        }
+    });
+    results
+        .into_iter()
+        .map(|slot| {
+            slot.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner()).unwrap_or_else(|| {
+                Err(Error::new(
+                    Location { file: "<generated>".into(), line: None, column: None, pointer: String::new() },
+                    ErrorKind::Internal("a generation job did not run".into()),
+                ))
+            })
+        })
+        .collect()
 }
 
 fn support_tokens() -> Result<proc_macro2::TokenStream, Error> {

@@ -31,6 +31,10 @@ pub struct HeaderRoles {
     pub client_secret: String,
 }
 
+fn default_crate_lib() -> String {
+    "generated_api".into()
+}
+
 fn default_client_id_header() -> String {
     "client_id".into()
 }
@@ -84,6 +88,9 @@ pub struct SpecEntry {
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
+    /// Library name of the generated crate (`use <crate_lib>::...` in its generated tests).
+    #[serde(default = "default_crate_lib")]
+    pub crate_lib: String,
     /// Header conventions.
     pub headers: HeaderRoles,
     /// Operations with one of these tags are served by the merchant, not called by the client.
@@ -107,6 +114,7 @@ impl Settings {
     /// Settings for a lone document with no conventions file: the module is named after the file.
     pub fn defaults_for(headers: HeaderRoles) -> Self {
         Self {
+            crate_lib: default_crate_lib(),
             headers,
             merchant_served_tags: Vec::new(),
             test_only_tags: Vec::new(),
@@ -118,17 +126,18 @@ impl Settings {
 }
 
 impl Default for HeaderRoles {
-    /// Conventions used when no settings file is given (standalone generation); the names are
-    /// the common HTTP ones, so they are not API-specific knowledge.
+    /// Used when no settings file is given (standalone generation): only the standard HTTP
+    /// `Authorization` header has a role; API conventions come from a settings file.
+    /// An empty name matches no header.
     fn default() -> Self {
         Self {
             authorization: "Authorization".into(),
-            subscription_key: "Ocp-Apim-Subscription-Key".into(),
-            merchant_serial_number: "Merchant-Serial-Number".into(),
-            idempotency_key: "Idempotency-Key".into(),
-            system_header_prefix: "Vipps-System-".into(),
-            client_id: default_client_id_header(),
-            client_secret: default_client_secret_header(),
+            subscription_key: String::new(),
+            merchant_serial_number: String::new(),
+            idempotency_key: String::new(),
+            system_header_prefix: String::new(),
+            client_id: String::new(),
+            client_secret: String::new(),
         }
     }
 }
@@ -198,6 +207,9 @@ pub fn load_settings(path: &Path) -> Result<Settings, Error> {
     });
     if !runtime_path_ok {
         return Err(settings_error(path, format!("client.runtime '{}' is not a Rust path", settings.client.runtime)));
+    }
+    if !crate::names::is_valid_module_name(&settings.crate_lib) {
+        return Err(settings_error(path, format!("crate_lib '{}' is not a snake_case identifier", settings.crate_lib)));
     }
     for spec in &settings.specs {
         if !crate::names::is_valid_module_name(&spec.module) {

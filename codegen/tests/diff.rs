@@ -15,8 +15,14 @@ fn fixture(name: &str, side: &str) -> PathBuf {
     PathBuf::from(format!("tests/fixtures/diff/{name}.{side}.yaml"))
 }
 
+/// The project's conventions (header roles, merchant tags): the fixtures use its header names.
+fn project_settings() -> vipps_codegen::Settings {
+    vipps_codegen::load_settings(Path::new("../spec/codegen.yaml")).expect("project settings load")
+}
+
 fn diff(old: &Path, new: &Path) -> SpecDiff {
-    diff_files(old, new, &RemoteRefMap::default()).unwrap_or_else(|err| panic!("diff {} -> {}: {err}", old.display(), new.display()))
+    diff_files_with(old, new, &RemoteRefMap::default(), &project_settings())
+        .unwrap_or_else(|err| panic!("diff {} -> {}: {err}", old.display(), new.display()))
 }
 
 fn diff_pair(name: &str) -> (SpecDiff, SpecDiff) {
@@ -124,7 +130,7 @@ fn classification_depends_on_where_the_schema_travels() {
 
 #[test]
 fn a_moved_server_names_the_client_environment_that_now_means_another_server() {
-    let mut settings = default_settings();
+    let mut settings = project_settings();
     settings.client.environments.insert("sandbox".into(), 2);
     let report = diff_files_with(&fixture("document", "old"), &fixture("document", "new"), &RemoteRefMap::default(), &settings).expect("diff");
     let moved = report.changes.iter().find(|c| c.kind == Kind::ServerMoved).expect("a moved server");

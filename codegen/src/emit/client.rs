@@ -669,7 +669,16 @@ mod tests {
     fn lower(yaml: &str) -> Api {
         let document = crate::load::parse_document(PathBuf::from("test.yaml"), yaml.to_string()).expect("parses");
         let resolved = crate::resolve::resolve(document, &crate::RemoteRefMap::default()).expect("resolves");
-        let mut settings = Settings::defaults_for(HeaderRoles::default());
+        let headers = HeaderRoles {
+            subscription_key: "Ocp-Apim-Subscription-Key".into(),
+            merchant_serial_number: "Merchant-Serial-Number".into(),
+            idempotency_key: "Idempotency-Key".into(),
+            system_header_prefix: "Vipps-System-".into(),
+            client_id: "client_id".into(),
+            client_secret: "client_secret".into(),
+            ..HeaderRoles::default()
+        };
+        let mut settings = Settings::defaults_for(headers);
         settings.test_only_tags = vec!["Testing".into()];
         crate::lower::lower(&resolved, &settings, "demo").expect("lowers")
     }

@@ -174,7 +174,7 @@ pub(super) fn lower_operations(lowerer: &mut Lowerer<'_>) -> Result<Vec<Operatio
 
 fn header_role(lowerer: &Lowerer<'_>, name: &str) -> HeaderRole {
     let roles = &lowerer.settings.headers;
-    let is = |wanted: &str| wanted.eq_ignore_ascii_case(name);
+    let is = |wanted: &str| !wanted.is_empty() && wanted.eq_ignore_ascii_case(name);
     if is(&roles.authorization) {
         HeaderRole::Authorization
     } else if is(&roles.subscription_key) {
@@ -187,7 +187,9 @@ fn header_role(lowerer: &Lowerer<'_>, name: &str) -> HeaderRole {
         HeaderRole::ClientId
     } else if is(&roles.client_secret) {
         HeaderRole::ClientSecret
-    } else if name.to_ascii_lowercase().starts_with(&roles.system_header_prefix.to_ascii_lowercase()) {
+    } else if !roles.system_header_prefix.is_empty()
+        && name.to_ascii_lowercase().starts_with(&roles.system_header_prefix.to_ascii_lowercase())
+    {
         HeaderRole::System
     } else {
         HeaderRole::Plain
