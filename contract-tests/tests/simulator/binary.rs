@@ -1,4 +1,5 @@
-//! The `epayment-sim` binary: prints its base URL, serves, stops cleanly on Ctrl-C (SIGINT).
+//! The `epayment-sim` binary: prints its base URL, serves the generated client, stops cleanly on
+//! Ctrl-C (SIGINT).
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -22,8 +23,9 @@ async fn binary_prints_its_base_url_serves_and_stops_on_ctrl_c() {
     assert!(base.starts_with("http://127.0.0.1:"), "printed {base:?}");
     let api = Api::connect_as(&base, MSN, SUBSCRIPTION_KEY).await;
     api.create_payment("order-binary-01", 1000).await;
-    assert_eq!(api.force_approve("order-binary-01").await.status, 200);
-    assert_eq!(api.capture("order-binary-01", 1000, "c1").await.status, 200);
+    api.force_approve("order-binary-01").await.expect("force approve");
+    let captured = api.capture("order-binary-01", 1000, "c1").await.expect("capture");
+    assert_eq!(captured.value.aggregate.captured_amount.value.get(), 1000);
     assert_eq!(api.payment("order-binary-01").await.state, State::Authorized);
     let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
     assert!(status.success());

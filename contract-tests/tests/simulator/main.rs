@@ -1,7 +1,10 @@
-//! Rule tests of the ePayment simulator, over loopback HTTP through [`support::Api`].
+//! Rule tests of the ePayment simulator, over loopback through the generated client
+//! (`vipps_epayment::Client`, wrapped by [`support::Api`]).
 //!
-//! Each test names the rulebook rule it guards (`shared/epayment-rules.md`); every test starts
-//! its own simulator with a frozen clock, which tests advance instead of sleeping.
+//! Each test names the rulebook rule it guards (`shared/epayment-rules.md`; "outcomes" is the
+//! rulebook's outcome table); every test starts its own simulator with a frozen clock, which
+//! tests advance instead of sleeping. Raw HTTP is used only where the client cannot express the
+//! request by design (see `support::Api::raw`).
 
 #[path = "../support/mod.rs"]
 mod support;

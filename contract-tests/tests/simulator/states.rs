@@ -3,14 +3,14 @@
 use std::time::Duration;
 
 use chrono::SecondsFormat;
-use reqwest::Method;
 use vipps_epayment::epayment::{
     CancelModificationRequest, CreatePaymentRequestExpiresAt, CreatePaymentRequestUserFlow,
-    Customer, CustomerPhoneNumber, CustomerPhoneNumberPhoneNumber, ForceApprove,
-    GetPaymentResponse, PaymentEventName, State,
+    Customer, CustomerPhoneNumber, CustomerPhoneNumberPhoneNumber, ForceApprove, PaymentEventName,
+    State,
 };
+use vipps_epayment::{Client, Environment, Error};
 
-use crate::support::{Api, payment_request, start, test_builder};
+use crate::support::{Api, MSN, Outcome, SUBSCRIPTION_KEY, client_builder, payment_request, problem_of, reference, start, test_builder};
 
 const MINUTE: Duration = Duration::from_secs(60);
 const DAY: Duration = Duration::from_secs(86_400);
@@ -28,7 +28,7 @@ async fn s2_new_payment_is_created_and_force_approve_authorizes_it() {
     let payment = api.payment("order-s2-create").await;
     assert_eq!(payment.state, State::Created);
     assert_eq!(payment.aggregate.authorized_amount.value.get(), 0);
-    assert_eq!(api.force_approve("order-s2-create").await.status, 200);
+    api.force_approve("order-s2-create").await.expect("force approve");
     let payment = api.payment("order-s2-create").await;
     assert_eq!(payment.state, State::Authorized);
     assert_eq!(payment.aggregate.authorized_amount.value.get(), 1500);
@@ -66,13 +66,12 @@ async fn s2_user_rejection_aborts_and_aborted_is_final() {
 #[tokio::test]
 async fn s11_payment_expires_after_ten_minutes() {
     let sim = start().await;
-    let mut api = Api::connect(&sim).await;
+    let api = Api::connect(&sim).await;
     api.create_payment("order-s11-expiry", 900).await;
     let created_at = sim.now();
     sim.advance_clock(10 * MINUTE - Duration::from_secs(1));
     assert_eq!(api.payment("order-s11-expiry").await.state, State::Created);
     sim.advance_clock(Duration::from_secs(1));
-    api.refresh_token().await;
     assert_eq!(api.payment("order-s11-expiry").await.state, State::Expired);
     let events = api.event_log("order-s11-expiry").await;
     assert_eq!(names(&events), ["CREATED", "EXPIRED"]);
@@ -96,16 +95,14 @@ fn push_payment(reference: &str) -> vipps_epayment::epayment::CreatePaymentReque
 #[tokio::test]
 async fn s11_long_living_payment_expires_at_its_expires_at() {
     let sim = start().await;
-    let mut api = Api::connect(&sim).await;
+    let api = Api::connect(&sim).await;
     let mut request = push_payment("order-s11-long");
     let at = (sim.now() + chrono::Duration::days(2)).to_rfc3339_opts(SecondsFormat::Secs, true);
     request.expires_at = Some(CreatePaymentRequestExpiresAt::new(at).unwrap());
-    assert_eq!(api.create(&request, "key-long").await.status, 201);
+    api.create(&request, "key-long").await.expect("a long-living payment");
     sim.advance_clock(DAY);
-    api.refresh_token().await;
     assert_eq!(api.payment("order-s11-long").await.state, State::Created);
     sim.advance_clock(DAY);
-    api.refresh_token().await;
     assert_eq!(api.payment("order-s11-long").await.state, State::Expired);
 }
 
@@ -131,7 +128,7 @@ async fn s11_expires_at_bounds_and_flows_are_checked() {
     for (i, minutes) in [10, 28 * 24 * 60].into_iter().enumerate() {
         let mut request = push_payment(&format!("order-s11-ok-{i}"));
         request.expires_at = Some(ahead(minutes));
-        assert_eq!(api.create(&request, &format!("ok{i}")).await.status, 201);
+        api.create(&request, &format!("ok{i}")).await.expect("within the bounds");
     }
 }
 
@@ -141,11 +138,11 @@ async fn s1_s3_states_are_the_five_and_authorized_stays_through_adjustments() {
     let sim = start().await;
     let api = Api::connect(&sim).await;
     api.authorized_payment("order-s3-events", 1000).await;
-    assert_eq!(api.capture("order-s3-events", 400, "c1").await.status, 200);
+    assert_eq!(api.capture("order-s3-events", 400, "c1").await.unwrap().value.state, State::Authorized);
     assert_eq!(api.payment("order-s3-events").await.state, State::Authorized);
-    assert_eq!(api.refund("order-s3-events", 100, "r1").await.status, 200);
+    assert_eq!(api.refund("order-s3-events", 100, "r1").await.unwrap().value.state, State::Authorized);
     assert_eq!(api.payment("order-s3-events").await.state, State::Authorized);
-    assert_eq!(api.cancel("order-s3-events").await.status, 200);
+    assert_eq!(api.cancel("order-s3-events").await.unwrap().state, State::Authorized);
     let payment = api.payment("order-s3-events").await;
     assert_eq!(payment.state, State::Authorized);
     assert!(State::KNOWN.contains(&payment.state));
@@ -160,10 +157,9 @@ async fn s4_cancel_before_authorization_terminates() {
     let sim = start().await;
     let api = Api::connect(&sim).await;
     api.create_payment("order-s4-cancel", 1000).await;
-    let reply = api.cancel("order-s4-cancel").await;
-    assert_eq!(reply.status, 200);
-    let body: vipps_epayment::epayment::ModificationResponse = reply.json();
+    let body = api.cancel("order-s4-cancel").await.expect("cancel");
     assert_eq!(body.state, State::Terminated);
+    assert_eq!(body.aggregate.authorized_amount.value.get(), 0);
     let payment = api.payment("order-s4-cancel").await;
     assert_eq!(payment.state, State::Terminated);
     assert_eq!(payment.aggregate.authorized_amount.value.get(), 0);
@@ -179,8 +175,9 @@ async fn s5_cancel_after_partial_capture_releases_the_remainder() {
     let sim = start().await;
     let api = Api::connect(&sim).await;
     api.authorized_payment("order-s5-cancel", 1000).await;
-    assert_eq!(api.capture("order-s5-cancel", 250, "c1").await.status, 200);
-    assert_eq!(api.cancel("order-s5-cancel").await.status, 200);
+    api.capture("order-s5-cancel", 250, "c1").await.unwrap();
+    let cancelled = api.cancel("order-s5-cancel").await.unwrap();
+    assert_eq!(cancelled.aggregate.cancelled_amount.value.get(), 750);
     let payment = api.payment("order-s5-cancel").await;
     assert_eq!(payment.state, State::Authorized);
     assert_eq!(payment.aggregate.cancelled_amount.value.get(), 750);
@@ -190,8 +187,8 @@ async fn s5_cancel_after_partial_capture_releases_the_remainder() {
     assert_eq!(cancelled.name, PaymentEventName::Cancelled);
     assert_eq!(cancelled.amount.value.get(), 750);
     // cannot be undone or repeated: a second cancel changes nothing
-    assert_eq!(api.cancel("order-s5-cancel").await.status, 200);
-    assert_eq!(api.event_log("order-s5-cancel").await.len(), events.len());
+    api.cancel("order-s5-cancel").await.expect("a repeated cancel answers 200");
+    assert_eq!(api.event_log("order-s5-cancel").await, events);
     assert_eq!(api.payment("order-s5-cancel").await.aggregate, payment.aggregate);
 }
 
@@ -202,12 +199,10 @@ async fn s5_cancel_transaction_only_leaves_an_authorization_alone() {
     let api = Api::connect(&sim).await;
     api.authorized_payment("order-s5-txonly", 1000).await;
     let body = CancelModificationRequest { cancel_transaction_only: Some(true) };
-    let call = api.cancel_call("order-s5-txonly").json(&body);
-    api.send(call.clone()).await.problem(409);
+    api.cancel_with("order-s5-txonly", &body).await.problem(409);
     assert_eq!(api.payment("order-s5-txonly").await.aggregate.cancelled_amount.value.get(), 0);
     api.create_payment("order-s5-txonly2", 1000).await;
-    let call = api.cancel_call("order-s5-txonly2").json(&body);
-    assert_eq!(api.send(call).await.status, 200);
+    api.cancel_with("order-s5-txonly2", &body).await.expect("before authorization it cancels");
     assert_eq!(api.payment("order-s5-txonly2").await.state, State::Terminated);
 }
 
@@ -217,7 +212,7 @@ async fn s6_cancel_refused_after_full_capture() {
     let sim = start().await;
     let api = Api::connect(&sim).await;
     api.authorized_payment("order-s6-full", 1000).await;
-    assert_eq!(api.capture("order-s6-full", 1000, "c1").await.status, 200);
+    api.capture("order-s6-full", 1000, "c1").await.unwrap();
     api.cancel("order-s6-full").await.problem(409);
     assert_eq!(api.payment("order-s6-full").await.aggregate.cancelled_amount.value.get(), 0);
 }
@@ -232,7 +227,7 @@ async fn s6_cancel_refused_while_the_user_is_approving() {
     api.cancel("order-s6-busy").await.problem(409);
     assert_eq!(api.payment("order-s6-busy").await.state, State::Created);
     sim.approve("order-s6-busy").unwrap();
-    assert_eq!(api.cancel("order-s6-busy").await.status, 200);
+    api.cancel("order-s6-busy").await.expect("cancel after approval");
     assert_eq!(api.payment("order-s6-busy").await.aggregate.cancelled_amount.value.get(), 1000);
 }
 
@@ -240,18 +235,18 @@ async fn s6_cancel_refused_while_the_user_is_approving() {
 #[tokio::test]
 async fn s6_cancel_refused_after_180_days() {
     let sim = start().await;
-    let mut api = Api::connect(&sim).await;
+    let api = Api::connect(&sim).await;
     api.authorized_payment("order-s6-late", 1000).await;
     sim.advance_clock(180 * DAY + Duration::from_secs(1));
-    api.refresh_token().await;
     api.cancel("order-s6-late").await.problem(409);
+    assert_eq!(api.payment("order-s6-late").await.aggregate.cancelled_amount.value.get(), 0);
     api.authorized_payment("order-s6-intime", 1000).await;
     sim.advance_clock(180 * DAY);
-    api.refresh_token().await;
-    assert_eq!(api.cancel("order-s6-intime").await.status, 200);
+    api.cancel("order-s6-intime").await.expect("on day 180");
 }
 
-// rule S14: force approve exists only in the test environment
+// rule S14: force approve exists only in the test environment: the simulator in production
+// mode refuses it (403), and a client configured for production refuses it before sending
 #[tokio::test]
 async fn s14_force_approve_is_refused_in_production_mode() {
     let sim = test_builder().force_approve(false).start().await.unwrap();
@@ -261,22 +256,34 @@ async fn s14_force_approve_is_refused_in_production_mode() {
     assert_eq!(api.payment("order-s14-prod").await.state, State::Created);
     sim.approve("order-s14-prod").unwrap(); // the user can still approve in the app
     assert_eq!(api.payment("order-s14-prod").await.state, State::Authorized);
+
+    let test_sim = start().await;
+    let api = Api::connect(&test_sim).await;
+    api.create_payment("order-s14-client", 1000).await;
+    let production = Environment::Custom { base_url: test_sim.base_url().to_string(), production: true };
+    let client: Client = client_builder(test_sim.base_url(), MSN, SUBSCRIPTION_KEY).environment(production).build().unwrap();
+    match client.force_approve(&reference("order-s14-client"), None, vipps_epayment::CallOptions::new()).await {
+        Err(error @ Error::TestOnlyOperation { .. }) => assert!(error.is_refused_before_sending()),
+        other => panic!("a production client must refuse force approve: {other:?}"),
+    }
+    assert_eq!(api.payment("order-s14-client").await.state, State::Created, "nothing was sent");
 }
 
-// force approve checks the token from redirectUrl when one is given
+// rule S2: force approve checks the token from redirectUrl when one is given
 #[tokio::test]
-async fn force_approve_checks_the_redirect_token() {
+async fn s2_force_approve_checks_the_redirect_token() {
     let sim = start().await;
     let api = Api::connect(&sim).await;
-    let created: vipps_epayment::epayment::CreatePaymentResponse =
-        api.create_payment("order-force-token", 1000).await.json();
+    let created = api.create_payment("order-force-token", 1000).await;
     let redirect = created.redirect_url.expect("web redirect has a redirectUrl");
     let token = redirect.split("token=").nth(1).unwrap().to_string();
-    let path = "/v1/test/payments/order-force-token/approve";
     let wrong = ForceApprove { customer: None, token: Some("wrong".to_string()) };
-    api.send(api.epayment(Method::POST, path).json(&wrong)).await.invalid_field("token");
+    // forceApprove documents only 200: the client returns the 400 as a status error
+    let refused = api.force_approve_with("order-force-token", &wrong).await.refused();
+    assert!(matches!(refused, Error::Status { status: 400, documented: false, .. }), "{refused:?}");
+    crate::support::named_detail(&problem_of(&refused, 400), "token");
+    assert_eq!(api.payment("order-force-token").await.state, State::Created);
     let right = ForceApprove { customer: None, token: Some(token) };
-    assert_eq!(api.send(api.epayment(Method::POST, path).json(&right)).await.status, 200);
-    let payment: GetPaymentResponse = api.payment("order-force-token").await;
-    assert_eq!(payment.state, State::Authorized);
+    api.force_approve_with("order-force-token", &right).await.expect("the right token");
+    assert_eq!(api.payment("order-force-token").await.state, State::Authorized);
 }

@@ -1,12 +1,21 @@
 //! Request validation: schema rules, request shape (rule S12), and that a rejected request
-//! changes nothing.
+//! changes nothing. Requests that break the schema are raw (the client's types cannot express
+//! them); everything the types can express goes through the client.
+
+use std::collections::BTreeMap;
 
 use reqwest::Method;
 use serde_json::json;
+use vipps_epayment::epayment::{
+    CancelModificationRequest, CreatePaymentRequestUserFlow, Customer, CustomerPhoneNumber,
+    CustomerPhoneNumberPhoneNumber, CustomerToken, Metadata, PaymentMethod, PaymentMethodType,
+};
+use vipps_epayment::{CallOptions, Error};
 
-use crate::support::{Api, payment_json, start};
+use crate::support::{Api, Outcome, nok, payment_json, payment_request, reference, start};
 
-// schema: missing required field, pattern, length, bounds, unknown enum, not JSON
+// outcomes (schema violation -> 400 naming the field), rules S10, S12: missing required field,
+// pattern, length, bounds, unknown enum, too much metadata, not JSON
 #[tokio::test]
 async fn schema_violations_get_400_naming_the_field() {
     let sim = start().await;
@@ -31,19 +40,20 @@ async fn schema_violations_get_400_naming_the_field() {
     for (i, (field, break_it)) in cases.into_iter().enumerate() {
         let mut body = payment_json("order-schema-01", 1000);
         break_it(&mut body);
-        let reason = api.send(api.create_call(&body, &format!("k{i}"))).await.invalid_field(field);
+        let reason = api.send_raw(api.raw_create(&body, &format!("k{i}"))).await.invalid_field(field);
         assert!(!reason.is_empty());
     }
-    let not_json = api.epayment(Method::POST, "/v1/payments")
+    let not_json = api.raw_epayment(Method::POST, "/v1/payments")
         .header("Idempotency-Key", "knj")
         .header("Content-Type", "application/json")
         .body("{not json");
-    api.send(not_json).await.invalid_field("body");
-    // nothing was created by any of them
+    api.send_raw(not_json).await.invalid_field("body");
+    // nothing was created by any of them; the same request unbroken goes through the client
     api.get("order-schema-01").await.problem(404);
+    api.create_payment("order-schema-01", 1000).await;
 }
 
-// unknown enum values in capture/refund bodies and receipts are refused too
+// outcomes (schema violation -> 400): unknown enum values in capture bodies and receipts too
 #[tokio::test]
 async fn unknown_enum_values_in_nested_request_fields_are_refused() {
     let sim = start().await;
@@ -54,151 +64,207 @@ async fn unknown_enum_values_in_nested_request_fields_are_refused() {
                         "totalTaxAmount": 200, "unitInfo": {"unitPrice": 1000, "quantity": "1", "quantityUnit": "BUSHEL"}}],
         "bottomLine": {"currency": "NOK"}
     });
-    api.send(api.create_call(&body, "k1")).await.invalid_field("receipt.orderLines[0].unitInfo.quantityUnit");
+    api.send_raw(api.raw_create(&body, "k1")).await.invalid_field("receipt.orderLines[0].unitInfo.quantityUnit");
     api.authorized_payment("order-enum-capture", 1000).await;
-    let call = api
-        .epayment(Method::POST, "/v1/payments/order-enum-capture/capture")
-        .header("Idempotency-Key", "c1")
-        .json(&json!({"modificationAmount": {"currency": "BTC", "value": 100}}));
-    api.send(call).await.invalid_field("modificationAmount.currency");
+    let body = json!({"modificationAmount": {"currency": "BTC", "value": 100}});
+    api.send_raw(api.raw_capture("order-enum-capture", &body, "c1")).await.invalid_field("modificationAmount.currency");
+    let body = json!({"modificationAmount": {"currency": "NOK", "value": 100}, "extra": {"kind": "BOGUS"}});
+    assert_eq!(api.send_raw(api.raw_capture("order-enum-capture", &body, "c2")).await.status, 200, "unknown members are fine");
+    assert_eq!(api.payment("order-enum-capture").await.aggregate.captured_amount.value.get(), 100);
 }
 
-// wrong content type, bad reference in the path, missing body
+// outcomes (schema violation -> 400): wrong content type, bad reference in the path, missing
+// body, over-long system header
 #[tokio::test]
 async fn content_type_path_reference_and_body_are_checked() {
     let sim = start().await;
     let api = Api::connect(&sim).await;
     let body = serde_json::to_vec(&payment_json("order-ctype-01", 1000)).unwrap();
-    let text_plain = api.epayment(Method::POST, "/v1/payments")
+    let text_plain = api.raw_epayment(Method::POST, "/v1/payments")
         .header("Idempotency-Key", "k1")
         .header("Content-Type", "text/plain")
         .body(body.clone());
-    api.send(text_plain).await.invalid_field("Content-Type");
-    let no_type = api.epayment(Method::POST, "/v1/payments").header("Idempotency-Key", "k2").body(body);
-    api.send(no_type).await.invalid_field("Content-Type");
+    api.send_raw(text_plain).await.invalid_field("Content-Type");
+    let no_type = api.raw_epayment(Method::POST, "/v1/payments").header("Idempotency-Key", "k2").body(body);
+    api.send_raw(no_type).await.invalid_field("Content-Type");
     api.get("order-ctype-01").await.problem(404);
-    api.get("bad!ref").await.invalid_field("Reference");
-    api.get("short").await.invalid_field("Reference");
-    api.capture("x", 100, "c1").await.invalid_field("Reference");
-    api.authorized_payment("order-nobody-01", 1000).await;
-    let empty = api.epayment(Method::POST, "/v1/payments/order-nobody-01/capture").header("Idempotency-Key", "c2");
-    api.send(empty).await.invalid_field("body");
-    let missing = api
-        .epayment(Method::POST, "/v1/payments/order-nobody-01/capture")
-        .header("Idempotency-Key", "c3")
-        .json(&json!({}));
-    api.send(missing).await.invalid_field("modificationAmount");
-    let long_header = api.get_call_with_system_header("order-nobody-01", &"x".repeat(31));
-    api.send(long_header).await.invalid_field("Vipps-System-Name");
-    assert_eq!(api.send(api.get_call_with_system_header("order-nobody-01", "shopwave")).await.status, 200);
-}
-
-trait SystemHeader {
-    fn get_call_with_system_header(&self, reference: &str, value: &str) -> crate::support::Call;
-}
-
-impl SystemHeader for Api {
-    fn get_call_with_system_header(&self, reference: &str, value: &str) -> crate::support::Call {
-        self.epayment(Method::GET, &format!("/v1/payments/{reference}")).header("Vipps-System-Name", value)
+    // a bad reference in the path: the client's Reference type refuses it, so raw
+    for bad in ["bad!ref", "short", "x"] {
+        assert!(vipps_epayment::epayment::Reference::new(bad).is_err());
     }
+    api.send_raw(api.raw_get("bad!ref")).await.invalid_field("Reference");
+    api.send_raw(api.raw_get("short")).await.invalid_field("Reference");
+    let capture = vipps_epayment::epayment::CaptureModificationRequest::new(nok(100));
+    api.send_raw(api.raw_capture("x", &capture, "c1")).await.invalid_field("Reference");
+    api.authorized_payment("order-nobody-01", 1000).await;
+    // the client can leave the (spec-required) capture body out: refused, nothing captured
+    let no_body = api
+        .client
+        .capture_payment(&reference("order-nobody-01"), None, vipps_epayment::IdempotentOptions::with_key(crate::support::key("c2")))
+        .await;
+    no_body.invalid_field("body");
+    let missing = api.raw_capture("order-nobody-01", &json!({}), "c3");
+    api.send_raw(missing).await.invalid_field("modificationAmount");
+    assert_eq!(api.payment("order-nobody-01").await.aggregate.captured_amount.value.get(), 0);
+    // Vipps-System-Name over 30 characters: the client refuses it before sending, raw gets 400
+    let long = "x".repeat(31);
+    let refused = api.client.get_payment(&reference("order-nobody-01"), CallOptions::new().system_header("Vipps-System-Name", long.as_str())).await;
+    assert!(matches!(refused, Err(Error::InvalidInput { .. })), "{refused:?}");
+    let long_header = api.raw_get("order-nobody-01").header("Vipps-System-Name", &long);
+    api.send_raw(long_header).await.invalid_field("Vipps-System-Name");
+    let options = CallOptions::new().system_header("Vipps-System-Name", "shopwave");
+    api.client.get_payment(&reference("order-nobody-01"), options).await.expect("30 characters or fewer");
 }
 
-// rule S12: request shape beyond the schema
+// rule S12: request shape beyond the schema, through the client where its types can express
+// the request, raw where they cannot (two customer identifiers, a null phone number)
 #[tokio::test]
 async fn s12_request_shape_rules() {
     let sim = start().await;
     let api = Api::connect(&sim).await;
+    let phone = || Customer::CustomerPhoneNumber(CustomerPhoneNumber {
+        phone_number: Some(CustomerPhoneNumberPhoneNumber::new("4791234567").unwrap()),
+    });
+    let metadata = |pairs: &[(&str, &str)]| {
+        Metadata::new(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<BTreeMap<_, _>>()).unwrap()
+    };
     let long_key = "k".repeat(101);
     let long_key_field = format!("metadata.{long_key}");
-    let cases: Vec<(&str, serde_json::Value)> = vec![
+    let long_value = "v".repeat(501);
+    type Shape = Box<dyn Fn(&mut vipps_epayment::epayment::CreatePaymentRequest)>;
+    let refused: Vec<(&str, Shape)> = vec![
         // PUSH_MESSAGE needs customer
-        ("customer", json!({"userFlow": "PUSH_MESSAGE", "returnUrl": null})),
+        ("customer", Box::new(|r| {
+            r.user_flow = CreatePaymentRequestUserFlow::PushMessage;
+            r.return_url = None;
+        })),
         // WEB_REDIRECT needs returnUrl
-        ("returnUrl", json!({"returnUrl": null})),
+        ("returnUrl", Box::new(|r| r.return_url = None)),
         // CARD only with WEB_REDIRECT
-        ("paymentMethod.type", json!({"paymentMethod": {"type": "CARD"}, "userFlow": "QR"})),
-        // customer: exactly one of phone number, personal QR or customer token
-        ("customer", json!({"customer": {"phoneNumber": "4791234567", "personalQr": "qr-content-1"}})),
-        ("customer", json!({"customer": {}})),
-        ("customer", json!({"customer": {"phoneNumber": null}})),
+        ("paymentMethod.type", Box::new(|r| {
+            r.payment_method = PaymentMethod::new(PaymentMethodType::Card);
+            r.user_flow = CreatePaymentRequestUserFlow::Qr;
+        })),
+        // customer: exactly one identifier, not none
+        ("customer", Box::new(|r| r.customer = Some(Customer::CustomerPhoneNumber(CustomerPhoneNumber::default())))),
         // metadata: keys up to 100, values up to 500
-        (long_key_field.as_str(), json!({"metadata": {long_key.clone(): "v"}})),
-        ("metadata.note", json!({"metadata": {"note": "v".repeat(501)}})),
+        (long_key_field.as_str(), Box::new(move |r| r.metadata = Some(metadata(&[(long_key.as_str(), "v")])))),
+        ("metadata.note", Box::new(move |r| r.metadata = Some(metadata(&[("note", long_value.as_str())])))),
     ];
-    for (i, (field, patch)) in cases.into_iter().enumerate() {
-        let mut body = payment_json(&format!("order-s12-{i:02}"), 1000);
-        for (name, value) in patch.as_object().unwrap() {
-            if value.is_null() {
-                body.as_object_mut().unwrap().remove(name);
-            } else {
-                body[name] = value.clone();
-            }
-        }
-        let reason = api.send(api.create_call(&body, &format!("k{i}"))).await.invalid_field(field);
+    for (i, (field, shape)) in refused.into_iter().enumerate() {
+        let reference = format!("order-s12-{i:02}");
+        let mut request = payment_request(&reference, 1000);
+        shape(&mut request);
+        let reason = api.create(&request, &format!("k{i}")).await.invalid_field(field);
         assert!(!reason.is_empty());
-        api.get(&format!("order-s12-{i:02}")).await.problem(404);
+        api.get(&reference).await.problem(404);
+    }
+    // two identifiers, or an explicit null: the client's Customer type cannot say so
+    for (i, customer) in [json!({"phoneNumber": "4791234567", "personalQr": "qr-content-1"}), json!({"phoneNumber": null})]
+        .into_iter()
+        .enumerate()
+    {
+        let mut body = payment_json(&format!("order-s12-raw-{i}"), 1000);
+        body["customer"] = customer;
+        api.send_raw(api.raw_create(&body, &format!("raw{i}"))).await.invalid_field("customer");
+        api.get(&format!("order-s12-raw-{i}")).await.problem(404);
     }
     // the allowed shapes pass
-    let ok: Vec<serde_json::Value> = vec![
-        json!({"userFlow": "PUSH_MESSAGE", "customer": {"phoneNumber": "4791234567"}}),
-        json!({"paymentMethod": {"type": "CARD"}}),
-        json!({"userFlow": "QR", "customer": {"customerToken": "tok-1"}}),
-        json!({"metadata": {"a": "1", "b": "2", "c": "3", "d": "4", "e": "v".repeat(500)}}),
+    let allowed: Vec<Shape> = vec![
+        Box::new(move |r| {
+            r.user_flow = CreatePaymentRequestUserFlow::PushMessage;
+            r.customer = Some(phone());
+        }),
+        Box::new(|r| r.payment_method = PaymentMethod::new(PaymentMethodType::Card)),
+        Box::new(|r| {
+            r.user_flow = CreatePaymentRequestUserFlow::Qr;
+            r.customer = Some(Customer::CustomerToken(CustomerToken { customer_token: Some("tok-1".to_string()) }));
+        }),
+        Box::new(move |r| {
+            let value = "v".repeat(500);
+            r.metadata = Some(metadata(&[("a", "1"), ("b", "2"), ("c", "3"), ("d", "4"), ("e", value.as_str())]));
+        }),
     ];
-    for (i, patch) in ok.into_iter().enumerate() {
-        let mut body = payment_json(&format!("order-s12-ok-{i}"), 1000);
-        for (name, value) in patch.as_object().unwrap() {
-            body[name] = value.clone();
-        }
-        let reply = api.send(api.create_call(&body, &format!("ok{i}"))).await;
-        assert_eq!(reply.status, 201, "{}", reply.text());
+    for (i, shape) in allowed.into_iter().enumerate() {
+        let reference = format!("order-s12-ok-{i}");
+        let mut request = payment_request(&reference, 1000);
+        shape(&mut request);
+        api.create(&request, &format!("ok{i}")).await.unwrap_or_else(|e| panic!("shape {i}: {e}"));
+        assert_eq!(api.payment(&reference).await.metadata, request.metadata);
     }
 }
 
-// a rejected request changes nothing: get and the event log are byte-identical afterwards
+// outcomes, rules S7, S8, S10, I4, I6: a rejected request changes nothing: get and the event log
+// (through the client) are the same afterwards, whether the client sent the request or, for
+// what it cannot send, raw HTTP did
 #[tokio::test]
 async fn bad_requests_leave_the_state_unchanged() {
     let sim = start().await;
     let api = Api::connect(&sim).await;
     api.authorized_payment("order-unchanged", 1000).await;
-    assert_eq!(api.capture("order-unchanged", 300, "c-ok").await.status, 200);
-    let before_get = api.get("order-unchanged").await.body;
-    let before_events = api.events("order-unchanged").await.body;
-    let capture = |body: serde_json::Value, key: &str| {
-        api.epayment(Method::POST, "/v1/payments/order-unchanged/capture")
-            .header("Idempotency-Key", key)
-            .json(&body)
+    api.capture("order-unchanged", 300, "c-ok").await.unwrap();
+    let before = (api.payment("order-unchanged").await, api.event_log("order-unchanged").await);
+    let check = |what: String| {
+        let api = api.clone();
+        let before = before.clone();
+        async move {
+            let after = (api.payment("order-unchanged").await, api.event_log("order-unchanged").await);
+            assert_eq!(after, before, "state changed after {what}");
+        }
     };
-    let bad = vec![
-        (400, capture(json!({"modificationAmount": {"currency": "NOK", "value": -5}}), "b1")),
-        (400, capture(json!({"modificationAmount": {"currency": "NOK"}}), "b2")),
-        (400, capture(json!({"modificationAmount": {"currency": "ABC", "value": 5}}), "b3")),
-        (400, capture(json!({"modificationAmount": {"currency": "DKK", "value": 5}}), "b4")),
-        (400, capture(json!({"modificationAmount": {"currency": "NOK", "value": 5}}), &"k".repeat(51))),
-        (400, capture(json!({"modificationAmount": {"currency": "NOK", "value": 5}}), "b6").without("Idempotency-Key")),
-        (400, capture(json!({"modificationAmount": {"currency": "NOK", "value": 5}}), "b7").header("Content-Type", "text/xml")),
-        (409, capture(json!({"modificationAmount": {"currency": "NOK", "value": 701}}), "b8")),
-        (401, capture(json!({"modificationAmount": {"currency": "NOK", "value": 5}}), "b9").without("Authorization")),
-        (409, api.refund_call("order-unchanged", crate::support::nok(301), "b10")),
-        (409, capture(json!({"modificationAmount": {"currency": "NOK", "value": 5}}), "c-ok")),
-        (400, api.cancel_call("order-unchanged").json(&json!({"cancelTransactionOnly": "yes"}))),
-        (409, api.force_approve_call("order-unchanged")),
-    ];
-    for (status, call) in bad {
-        let reply = api.send(call).await;
-        assert_eq!(reply.status, status, "{}", reply.text());
-        assert_eq!(api.get("order-unchanged").await.body, before_get, "get changed after a {status}");
-        assert_eq!(api.events("order-unchanged").await.body, before_events, "event log changed after a {status}");
+    // through the client: what its types can express (each checked right after it is sent)
+    macro_rules! refused {
+        ($status:expr, $what:expr, $call:expr) => {{
+            crate::support::problem_of(&$call.await.refused(), $status);
+            check(format!("{} ({})", $what, $status)).await;
+        }};
     }
+    let forgetful = Api::connect_with(&sim, |b| b.idempotency_record_capacity(0)).await;
+    let dkk = crate::support::money(vipps_epayment::epayment::Currency::Dkk, 5);
+    refused!(400, "capture in DKK", api.capture_amount("order-unchanged", dkk, "b4"));
+    refused!(400, "capture of 0", api.capture("order-unchanged", 0, "b0"));
+    refused!(409, "capture over the authorization", api.capture("order-unchanged", 701, "b8"));
+    refused!(409, "refund over the capture", api.refund("order-unchanged", 301, "b10"));
+    refused!(409, "key reused with another body", forgetful.capture("order-unchanged", 5, "c-ok"));
+    let transaction_only = CancelModificationRequest { cancel_transaction_only: Some(true) };
+    refused!(409, "cancelTransactionOnly when authorized", api.cancel_with("order-unchanged", &transaction_only));
+    refused!(409, "force approve when authorized", api.force_approve("order-unchanged"));
+    refused!(409, "create with a used reference", api.create(&payment_request("order-unchanged", 1000), "b-create"));
+    let locked = vipps_contract_tests::sim::FaultRule::new(vipps_contract_tests::sim::Fault::locked(0)).times(1);
+    sim.inject_fault(locked.on(vipps_contract_tests::sim::Operation::Capture));
+    refused!(423, "an injected 423", api.capture("order-unchanged", 5, "b-locked"));
+    // raw: what the client cannot send
+    let capture = |body: serde_json::Value, key: &str| api.raw_capture("order-unchanged", &body, key);
+    let nok5 = || json!({"modificationAmount": {"currency": "NOK", "value": 5}});
+    let raw_cases = vec![
+        (400, "negative amount", capture(json!({"modificationAmount": {"currency": "NOK", "value": -5}}), "b1")),
+        (400, "missing value", capture(json!({"modificationAmount": {"currency": "NOK"}}), "b2")),
+        (400, "unknown currency", capture(json!({"modificationAmount": {"currency": "ABC", "value": 5}}), "b3")),
+        (400, "51-character key", capture(nok5(), &"k".repeat(51))),
+        (400, "no key", capture(nok5(), "b6").without("Idempotency-Key")),
+        (400, "text/xml", capture(nok5(), "b7").header("Content-Type", "text/xml")),
+        (401, "no token", capture(nok5(), "b9").without("Authorization")),
+        (400, "cancelTransactionOnly not a boolean", api.raw_cancel("order-unchanged").json(&json!({"cancelTransactionOnly": "yes"}))),
+    ];
+    for (status, what, call) in raw_cases {
+        let reply = api.send_raw(call).await;
+        assert_eq!(reply.status, status, "{what}: {}", reply.text());
+        check(format!("a raw {what} ({status})")).await;
+    }
+    assert_eq!(before.0.aggregate.captured_amount.value.get(), 300);
 }
 
-// the base URL is the host root: ePayment paths carry the server URL's `/epayment` prefix
+// outcomes (404), rule T2: the base URL is the host root: ePayment paths carry the server URL's
+// `/epayment` prefix
 #[tokio::test]
 async fn epayment_paths_live_under_the_server_url_prefix() {
     let sim = start().await;
     let api = Api::connect(&sim).await;
     api.create_payment("order-paths-01", 1000).await;
-    assert_eq!(api.send(api.call(Method::GET, "/epayment/v1/payments/order-paths-01")).await.status, 200);
-    let problem = api.send(api.call(Method::GET, "/v1/payments/order-paths-01")).await.problem(404);
+    assert_eq!(api.send_raw(api.raw(Method::GET, "/epayment/v1/payments/order-paths-01")).await.status, 200);
+    // the client's custom environment keeps the server URL's path
+    assert_eq!(api.client.config().base_urls().get("epayment").map(String::as_str), Some(format!("{}/epayment", sim.base_url()).as_str()));
+    api.payment("order-paths-01").await;
+    let problem = api.send_raw(api.raw(Method::GET, "/v1/payments/order-paths-01")).await.problem(404);
     assert_eq!(problem.title, "Not found");
 }

@@ -131,18 +131,34 @@ pub fn check_length(
     max: Option<usize>,
 ) -> Result<(), ValidationError> {
     let actual = value.chars().count();
+    check_count(
+        type_name,
+        field,
+        actual,
+        (min, |min| Rule::MinLength { min, actual }),
+        (max, |max| Rule::MaxLength { max, actual }),
+    )
+}
+/// Checks a count against optional bounds; each bound carries the rule it reports.
+fn check_count(
+    type_name: &'static str,
+    field: &'static str,
+    actual: usize,
+    (min, below): (Option<usize>, impl Fn(usize) -> Rule),
+    (max, above): (Option<usize>, impl Fn(usize) -> Rule),
+) -> Result<(), ValidationError> {
     if let Some(min) = min && actual < min {
         return Err(ValidationError {
             type_name,
             field,
-            rule: Rule::MinLength { min, actual },
+            rule: below(min),
         });
     }
     if let Some(max) = max && actual > max {
         return Err(ValidationError {
             type_name,
             field,
-            rule: Rule::MaxLength { max, actual },
+            rule: above(max),
         });
     }
     Ok(())
@@ -206,21 +222,13 @@ pub fn check_items(
     min: Option<usize>,
     max: Option<usize>,
 ) -> Result<(), ValidationError> {
-    if let Some(min) = min && actual < min {
-        return Err(ValidationError {
-            type_name,
-            field,
-            rule: Rule::MinItems { min, actual },
-        });
-    }
-    if let Some(max) = max && actual > max {
-        return Err(ValidationError {
-            type_name,
-            field,
-            rule: Rule::MaxItems { max, actual },
-        });
-    }
-    Ok(())
+    check_count(
+        type_name,
+        field,
+        actual,
+        (min, |min| Rule::MinItems { min, actual }),
+        (max, |max| Rule::MaxItems { max, actual }),
+    )
 }
 /// Checks a map's entry count.
 pub fn check_properties(
@@ -230,21 +238,13 @@ pub fn check_properties(
     min: Option<usize>,
     max: Option<usize>,
 ) -> Result<(), ValidationError> {
-    if let Some(min) = min && actual < min {
-        return Err(ValidationError {
-            type_name,
-            field,
-            rule: Rule::MinProperties { min, actual },
-        });
-    }
-    if let Some(max) = max && actual > max {
-        return Err(ValidationError {
-            type_name,
-            field,
-            rule: Rule::MaxProperties { max, actual },
-        });
-    }
-    Ok(())
+    check_count(
+        type_name,
+        field,
+        actual,
+        (min, |min| Rule::MinProperties { min, actual }),
+        (max, |max| Rule::MaxProperties { max, actual }),
+    )
 }
 /// Picks the one branch of a union whose property names appear in `object`.
 pub fn pick_branch_by_properties(

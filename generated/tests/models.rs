@@ -1,0 +1,81 @@
+//! Behaviour of the generated models that the spec's constraints imply: validated newtypes,
+//! forward-compatible enums, the `Customer` union, maps with limits, required-and-nullable.
+
+use serde_json::json;
+use vipps_epayment::epayment::{
+    AmountValue, CreatePaymentRequestPaymentDescription, Currency, Customer, Metadata, Msn, Reference, State, UnitInfo,
+};
+use vipps_epayment::support::Rule;
+
+#[test]
+fn newtypes_check_pattern_length_and_bounds_and_name_type_field_and_rule() {
+    assert!(Reference::new("order-0001").is_ok());
+    let err = Reference::new("short").unwrap_err();
+    assert_eq!(err.type_name, "Reference");
+    assert_eq!(err.rule, Rule::MinLength { min: 8, actual: 5 });
+    let err = Reference::new("has spaces in it").unwrap_err();
+    assert!(matches!(err.rule, Rule::Pattern(_)), "{err}");
+    // ECMA `\d` is ASCII only: an Arabic-Indic digit is not a digit here.
+    assert!(Msn::new("1234").is_ok());
+    assert!(Msn::new("12\u{0663}4").is_err());
+    let err = CreatePaymentRequestPaymentDescription::new("ab").unwrap_err();
+    assert_eq!(err.field, "paymentDescription");
+    assert_eq!(err.to_string(), "CreatePaymentRequestPaymentDescription (field `paymentDescription`): value length 2 is below minLength 3");
+    assert!(AmountValue::new(65_000_000).is_ok());
+    assert_eq!(AmountValue::new(65_000_001).unwrap_err().rule, Rule::Maximum { max: "65000000".into(), exclusive: false });
+    assert!(AmountValue::new(-1).is_err());
+}
+
+#[test]
+fn deserialization_checks_the_same_rules() {
+    assert!(serde_json::from_value::<Reference>(json!("order-0001")).is_ok());
+    let err = serde_json::from_value::<Reference>(json!("x")).unwrap_err().to_string();
+    assert!(err.contains("Reference") && err.contains("minLength"), "{err}");
+    let err = serde_json::from_value::<AmountValue>(json!(70_000_000)).unwrap_err().to_string();
+    assert!(err.contains("maximum"), "{err}");
+}
+
+#[test]
+fn enums_keep_values_the_spec_does_not_list() {
+    let state: State = serde_json::from_value(json!("PARTIALLY_REFUNDED")).unwrap();
+    assert_eq!(state, State::Unknown("PARTIALLY_REFUNDED".into()));
+    assert!(!state.is_known());
+    assert_eq!(serde_json::to_value(&state).unwrap(), json!("PARTIALLY_REFUNDED"));
+    assert_eq!(serde_json::from_value::<Currency>(json!("NOK")).unwrap(), Currency::Nok);
+    assert!(State::KNOWN.iter().all(State::is_known));
+}
+
+#[test]
+fn customer_takes_exactly_one_of_its_branches() {
+    let phone: Customer = serde_json::from_value(json!({ "phoneNumber": "4791234567" })).unwrap();
+    assert!(matches!(phone, Customer::CustomerPhoneNumber(_)));
+    assert_eq!(serde_json::to_value(&phone).unwrap(), json!({ "phoneNumber": "4791234567" }));
+    let token: Customer = serde_json::from_value(json!({ "customerToken": "tok-1" })).unwrap();
+    assert!(matches!(token, Customer::CustomerToken(_)));
+    let two = serde_json::from_value::<Customer>(json!({ "phoneNumber": "4791234567", "customerToken": "tok-1" }));
+    assert!(two.unwrap_err().to_string().contains("more than one"));
+    let none = serde_json::from_value::<Customer>(json!({}));
+    assert!(none.unwrap_err().to_string().contains("no branch"));
+    // The chosen branch still checks its own rules.
+    assert!(serde_json::from_value::<Customer>(json!({ "phoneNumber": "12" })).is_err());
+}
+
+#[test]
+fn maps_enforce_max_properties() {
+    let five: std::collections::BTreeMap<String, String> = (0..5).map(|i| (format!("k{i}"), "v".into())).collect();
+    assert!(Metadata::new(five.clone()).is_ok());
+    let mut six = five;
+    six.insert("k5".into(), "v".into());
+    assert_eq!(Metadata::new(six.clone()).unwrap_err().rule, Rule::MaxProperties { max: 5, actual: 6 });
+    assert!(serde_json::from_value::<Metadata>(serde_json::to_value(&six).unwrap()).is_err());
+}
+
+#[test]
+fn required_nullable_must_be_present_but_may_be_null() {
+    let with_null: UnitInfo = serde_json::from_value(json!({ "unitPrice": null, "quantity": "2" })).unwrap();
+    assert_eq!(with_null.unit_price, None);
+    // Written back as an explicit null, never dropped.
+    assert_eq!(serde_json::to_value(&with_null).unwrap()["unitPrice"], json!(null));
+    let missing = serde_json::from_value::<UnitInfo>(json!({ "quantity": "2" }));
+    assert!(missing.unwrap_err().to_string().contains("unitPrice"));
+}
