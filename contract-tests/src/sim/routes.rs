@@ -57,14 +57,14 @@ use super::validation::{
 /// The ePayment and access-token routes.
 pub fn router() -> Router<Arc<Shared>> {
     Router::new()
-        .route("/accesstoken/get", post(access_token))
-        .route("/epayment/v1/payments", post(create))
-        .route("/epayment/v1/payments/{reference}", get(get_payment))
-        .route("/epayment/v1/payments/{reference}/events", get(events))
-        .route("/epayment/v1/payments/{reference}/capture", post(capture))
-        .route("/epayment/v1/payments/{reference}/refund", post(refund))
-        .route("/epayment/v1/payments/{reference}/cancel", post(cancel))
-        .route("/epayment/v1/test/payments/{reference}/approve", post(force_approve))
+        .route("/accesstoken/get", post(unscoped(Operation::AccessToken)))
+        .route("/epayment/v1/payments", post(unscoped(Operation::Create)))
+        .route("/epayment/v1/payments/{reference}", get(on_payment(Operation::Get)))
+        .route("/epayment/v1/payments/{reference}/events", get(on_payment(Operation::Events)))
+        .route("/epayment/v1/payments/{reference}/capture", post(on_payment(Operation::Capture)))
+        .route("/epayment/v1/payments/{reference}/refund", post(on_payment(Operation::Refund)))
+        .route("/epayment/v1/payments/{reference}/cancel", post(on_payment(Operation::Cancel)))
+        .route("/epayment/v1/test/payments/{reference}/approve", post(on_payment(Operation::ForceApprove)))
 }
 
 /// A validated request, ready for the ledger.
@@ -290,68 +290,19 @@ fn kill_of(kill: Kill) -> Option<ConnectionKill> {
     kill.map(|axum::Extension(kill)| kill)
 }
 
-async fn access_token(State(shared): State<Arc<Shared>>, kill: Kill, headers: HeaderMap, body: Bytes) -> Response {
-    handle(shared, Operation::AccessToken, None, headers, body, kill_of(kill)).await
+/// The future of a handler made by [`unscoped`] or [`on_payment`].
+type Handled = std::pin::Pin<Box<dyn std::future::Future<Output = Response> + Send>>;
+
+/// A handler for an operation with no payment in its path (token, create).
+fn unscoped(operation: Operation) -> impl Fn(State<Arc<Shared>>, Kill, HeaderMap, Bytes) -> Handled + Clone + Send + Sync + 'static {
+    move |State(shared), kill, headers, body| Box::pin(handle(shared, operation, None, headers, body, kill_of(kill)))
 }
 
-async fn create(State(shared): State<Arc<Shared>>, kill: Kill, headers: HeaderMap, body: Bytes) -> Response {
-    handle(shared, Operation::Create, None, headers, body, kill_of(kill)).await
-}
-
-async fn get_payment(
-    State(shared): State<Arc<Shared>>,
-    Path(reference): Path<String>,
-    kill: Kill,
-    headers: HeaderMap,
-) -> Response {
-    handle(shared, Operation::Get, Some(reference), headers, Bytes::new(), kill_of(kill)).await
-}
-
-async fn events(
-    State(shared): State<Arc<Shared>>,
-    Path(reference): Path<String>,
-    kill: Kill,
-    headers: HeaderMap,
-) -> Response {
-    handle(shared, Operation::Events, Some(reference), headers, Bytes::new(), kill_of(kill)).await
-}
-
-async fn capture(
-    State(shared): State<Arc<Shared>>,
-    Path(reference): Path<String>,
-    kill: Kill,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    handle(shared, Operation::Capture, Some(reference), headers, body, kill_of(kill)).await
-}
-
-async fn refund(
-    State(shared): State<Arc<Shared>>,
-    Path(reference): Path<String>,
-    kill: Kill,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    handle(shared, Operation::Refund, Some(reference), headers, body, kill_of(kill)).await
-}
-
-async fn cancel(
-    State(shared): State<Arc<Shared>>,
-    Path(reference): Path<String>,
-    kill: Kill,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    handle(shared, Operation::Cancel, Some(reference), headers, body, kill_of(kill)).await
-}
-
-async fn force_approve(
-    State(shared): State<Arc<Shared>>,
-    Path(reference): Path<String>,
-    kill: Kill,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    handle(shared, Operation::ForceApprove, Some(reference), headers, body, kill_of(kill)).await
+/// A handler for an operation on the payment named in the path.
+fn on_payment(
+    operation: Operation,
+) -> impl Fn(State<Arc<Shared>>, Path<String>, Kill, HeaderMap, Bytes) -> Handled + Clone + Send + Sync + 'static {
+    move |State(shared), Path(reference), kill, headers, body| {
+        Box::pin(handle(shared, operation, Some(reference), headers, body, kill_of(kill)))
+    }
 }
