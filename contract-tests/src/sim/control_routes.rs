@@ -11,6 +11,8 @@
 //! | `POST /_sim/faults` | adds a fault rule: `{"fault": "status=503", "operation": "capture", "reference": null, "times": 2}` |
 //! | `DELETE /_sim/faults` | removes every fault rule |
 //! | `GET /_sim/landing/{reference}` | where `redirectUrl` points: a plain page naming the approve control |
+//! | `POST /_sim/webhooks/duplicate[?events=N]` | delivers the next N payment events (all, without N) twice to each webhook (rule I10) |
+//! | `DELETE /_sim/webhooks/duplicate` | stops duplicate webhook delivery |
 //!
 //! Controls answer 204, or a Problem (404 unknown reference, 409 not allowed or ambiguous, 400
 //! bad input). They need no credentials and are never rate limited.
@@ -42,6 +44,7 @@ pub fn router() -> Router<Arc<Shared>> {
         .route("/_sim/clock", get(clock))
         .route("/_sim/faults", post(add_fault).delete(clear_faults))
         .route("/_sim/landing/{reference}", get(landing))
+        .route("/_sim/webhooks/duplicate", post(duplicate_webhooks).delete(stop_duplicate_webhooks))
 }
 
 #[derive(Debug, Deserialize)]
@@ -128,6 +131,21 @@ async fn add_fault(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
 
 async fn clear_faults(State(shared): State<Arc<Shared>>) -> Response {
     Controls::new(shared).clear_faults();
+    Reply::empty(204).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+struct DuplicateQuery {
+    events: Option<u32>,
+}
+
+async fn duplicate_webhooks(State(shared): State<Arc<Shared>>, Query(query): Query<DuplicateQuery>) -> Response {
+    Controls::new(shared).duplicate_webhook_deliveries(query.events.unwrap_or(u32::MAX));
+    Reply::empty(204).into_response()
+}
+
+async fn stop_duplicate_webhooks(State(shared): State<Arc<Shared>>) -> Response {
+    Controls::new(shared).duplicate_webhook_deliveries(0);
     Reply::empty(204).into_response()
 }
 

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use super::Shared;
 use super::faults::FaultRule;
 use super::state::ControlError;
+use super::webhooks::{self, InvalidWebhook, Webhook};
 
 /// A handle on a running simulator's test controls; cheap to clone.
 #[derive(Debug, Clone)]
@@ -34,7 +35,11 @@ impl Controls {
     ) -> Result<(), ControlError> {
         let now = self.shared.clock.now();
         let mut ledger = self.shared.ledger.lock().expect("ledger lock poisoned");
-        ledger.control(msn, reference, now, |payment, psp| action(payment, now, psp))
+        let result = ledger.control(msn, reference, now, |payment, psp| action(payment, now, psp));
+        let announcements = ledger.take_announcements();
+        drop(ledger);
+        self.shared.webhooks.announce(announcements);
+        result
     }
 
     /// The user approves the payment in the app: CREATED -> AUTHORIZED (rule S2). Finds the
@@ -87,5 +92,41 @@ impl Controls {
     /// Removes every fault rule.
     pub fn clear_faults(&self) {
         self.shared.faults.clear();
+    }
+
+    /// Registers a webhook for merchant `msn`, as `POST /webhooks/v1/webhooks` does: `url` must
+    /// be `http` on loopback, `events` names like `epayments.payment.captured.v1` (see
+    /// [`webhooks::event_types`]). Returns `(id, secret)`; the secret signs every delivery
+    /// (rule W2) and is not shown again.
+    pub fn register_webhook(
+        &self,
+        msn: &str,
+        url: &str,
+        events: &[&str],
+    ) -> Result<(String, String), InvalidWebhook> {
+        let events: Vec<String> = events.iter().map(|event| (*event).to_string()).collect();
+        self.shared.webhooks.register(msn, url, &events)
+    }
+
+    /// [`Controls::register_webhook`] subscribed to every ePayment event.
+    pub fn register_webhook_for_all_events(&self, msn: &str, url: &str) -> Result<(String, String), InvalidWebhook> {
+        self.shared.webhooks.register(msn, url, &webhooks::event_types())
+    }
+
+    /// The webhooks registered for `msn`.
+    pub fn webhooks(&self, msn: &str) -> Vec<Webhook> {
+        self.shared.webhooks.list(msn)
+    }
+
+    /// Deletes webhook `id` of `msn`; `false` when there is none.
+    pub fn delete_webhook(&self, msn: &str, id: &str) -> bool {
+        self.shared.webhooks.delete(msn, id)
+    }
+
+    /// Delivers each of the next `events` payment events twice to every subscribed webhook
+    /// (duplicate delivery, rule I10: receivers deduplicate by `pspReference`). `u32::MAX`
+    /// duplicates every event until this is called with 0.
+    pub fn duplicate_webhook_deliveries(&self, events: u32) {
+        self.shared.webhooks.set_duplicates(events);
     }
 }

@@ -16,7 +16,8 @@
 //!
 //! Code map: [`routes`] (paths and the request pipeline), [`auth`], [`validation`],
 //! [`idempotency`], [`rate_limit`], [`clock`], [`faults`], [`state`] (payments and their
-//! transitions), [`controls`] and [`control_routes`] (test controls), [`server`] (connections).
+//! transitions), [`controls`] and [`control_routes`] (test controls), [`webhooks`] (registration,
+//! signed at-least-once delivery), [`server`] (connections).
 
 pub mod auth;
 pub mod clock;
@@ -31,6 +32,7 @@ pub mod routes;
 pub mod server;
 pub mod state;
 pub mod validation;
+pub mod webhooks;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
@@ -47,12 +49,16 @@ pub use self::faults::{FAULT_HEADER, Fault, FaultRule};
 pub use self::operation::Operation;
 pub use self::rate_limit::RateLimits;
 pub use self::state::ControlError;
+pub use self::webhooks::{
+    InvalidWebhook, Webhook, WebhookRetry, WebhookSignatureError, verify_webhook_signature,
+};
 
 use self::auth::Auth;
 use self::faults::Faults;
 use self::rate_limit::RateLimiter;
 use self::reply::Refusal;
 use self::state::Ledger;
+use self::webhooks::Webhooks;
 
 /// Everything the request handlers share.
 #[derive(Debug)]
@@ -63,6 +69,7 @@ pub struct Shared {
     faults: Faults,
     ledger: Mutex<Ledger>,
     force_approve: bool,
+    webhooks: Webhooks,
 }
 
 /// Entry point: [`Simulator::builder`].
@@ -85,6 +92,7 @@ pub struct SimulatorBuilder {
     credentials: Credentials,
     force_approve: bool,
     address: SocketAddr,
+    webhook_retry: WebhookRetry,
 }
 
 impl Default for SimulatorBuilder {
@@ -95,6 +103,7 @@ impl Default for SimulatorBuilder {
             credentials: Credentials::Any,
             force_approve: true,
             address: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            webhook_retry: WebhookRetry::default(),
         }
     }
 }
@@ -131,11 +140,24 @@ impl SimulatorBuilder {
         self
     }
 
+    /// How webhook deliveries are retried (default: [`WebhookRetry::default`]).
+    pub fn webhook_retry(mut self, retry: WebhookRetry) -> Self {
+        self.webhook_retry = retry;
+        self
+    }
+
     /// Binds and starts serving on the current tokio runtime.
     pub async fn start(self) -> std::io::Result<RunningSimulator> {
         let listener = TcpListener::bind(self.address).await?;
         let local_addr = listener.local_addr()?;
         let base_url = format!("http://{local_addr}");
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let webhooks = Webhooks::new(
+            self.webhook_retry,
+            self.clock.clone(),
+            tokio::runtime::Handle::current(),
+            shutdown_rx.clone(),
+        );
         let shared = Arc::new(Shared {
             clock: self.clock,
             auth: Auth::new(self.credentials),
@@ -143,12 +165,13 @@ impl SimulatorBuilder {
             faults: Faults::default(),
             ledger: Mutex::new(Ledger::new(base_url.clone())),
             force_approve: self.force_approve,
+            webhooks,
         });
         let router = routes::router()
             .merge(control_routes::router())
+            .merge(webhooks::routes::router())
             .fallback(|| async { Refusal::no_route().into_reply().into_response() })
             .with_state(shared.clone());
-        let (shutdown, shutdown_rx) = watch::channel(false);
         let task = tokio::spawn(server::serve(listener, router, shutdown_rx));
         Ok(RunningSimulator {
             base_url,

@@ -135,6 +135,17 @@ impl Refusal {
         .with_field("Reference", "unknown reference")
     }
 
+    /// 404: no webhook with this id for this merchant serial number.
+    pub fn webhook_not_found(id: &str) -> Self {
+        Self::new(
+            404,
+            "not-found",
+            "Webhook not found",
+            format!("no webhook with id `{id}` for this merchant serial number"),
+        )
+        .with_field("id", "unknown webhook id")
+    }
+
     /// 404: no such route.
     pub fn no_route() -> Self {
         Self::new(

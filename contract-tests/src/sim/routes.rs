@@ -125,6 +125,15 @@ impl Work {
             };
         }
         let mut ledger = shared.ledger.lock().expect("ledger lock poisoned");
+        let reply = self.apply(&mut ledger, now);
+        let announcements = ledger.take_announcements();
+        drop(ledger);
+        // Webhook delivery runs in the background, after the lock is released (rule W1).
+        shared.webhooks.announce(announcements);
+        reply
+    }
+
+    fn apply(self, ledger: &mut crate::sim::state::Ledger, now: DateTime<Utc>) -> Reply {
         match self {
             Work::Token(_) => unreachable!("handled above"),
             Work::Create { msn, key, fingerprint, request, checks } => {

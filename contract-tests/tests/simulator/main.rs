@@ -18,3 +18,4 @@ mod modifications;
 mod rate_limits;
 mod states;
 mod validation;
+mod webhooks;

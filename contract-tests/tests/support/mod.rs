@@ -359,8 +359,10 @@ impl Api {
     /// token used for another MSN or after it expired), a missing or over-long `Idempotency-Key`,
     /// headers the spec does not declare (a keyed cancel, the simulator's per-request fault
     /// header), byte-for-byte comparison of replayed bodies (or of bodies sent with another
-    /// member order), and response headers of successful calls, which the client does not
-    /// expose. Everything else goes through [`Api::client`].
+    /// member order), response headers of successful calls, which the client does not
+    /// expose, and the Webhooks API's registration calls (`/webhooks/v1/...`), which the
+    /// generated client (ePayment and access token) does not cover. Everything else goes
+    /// through [`Api::client`].
     pub fn raw(&self, method: Method, path: &str) -> Call {
         Call {
             method,

@@ -21,6 +21,7 @@ use super::idempotency::{IdempotencyStore, Lookup, Scope};
 use super::operation::Operation;
 use super::reply::{JSON, PROBLEM_JSON, Refusal, Reply};
 use super::validation::CreateChecks;
+use super::webhooks::Announcement;
 
 /// How long the user has to act on a normal payment (rule S11).
 pub const USER_TIME: chrono::Duration = chrono::Duration::minutes(10);
@@ -59,6 +60,8 @@ pub struct Ledger {
     payments: HashMap<PaymentId, Payment>,
     idempotency: IdempotencyStore,
     psp: PspSequence,
+    /// Payments touched since the last [`Ledger::take_announcements`] (may repeat).
+    touched: Vec<PaymentId>,
 }
 
 /// A refused test control.
@@ -95,7 +98,26 @@ impl Ledger {
             payments: HashMap::new(),
             idempotency: IdempotencyStore::default(),
             psp: PspSequence::default(),
+            touched: Vec::new(),
         }
+    }
+
+    /// The events recorded since the last call, for webhook delivery (rule W1). Call it before
+    /// releasing the lock, and hand the result to the webhooks after releasing it.
+    pub fn take_announcements(&mut self) -> Vec<Announcement> {
+        let mut announcements = Vec::new();
+        for payment_id in std::mem::take(&mut self.touched) {
+            let Some(payment) = self.payments.get_mut(&payment_id) else { continue };
+            for event in &payment.events[payment.announced..] {
+                announcements.push(Announcement {
+                    msn: payment.msn.clone(),
+                    event: event.clone(),
+                    sub: payment.profile_sub.clone(),
+                });
+            }
+            payment.announced = payment.events.len();
+        }
+        announcements
     }
 
     fn payment(
@@ -104,11 +126,14 @@ impl Ledger {
         reference: &str,
         now: DateTime<Utc>,
     ) -> Result<(&mut Payment, &mut PspSequence), Refusal> {
-        let Ledger { payments, psp, .. } = self;
+        let Ledger { payments, psp, touched, .. } = self;
+        let payment_id = id(msn, reference);
         let payment = payments
-            .get_mut(&id(msn, reference))
+            .get_mut(&payment_id)
             .ok_or_else(|| Refusal::not_found(reference))?;
         payment.expire_if_due(now, psp);
+        // Every change to a payment goes through here (or create), so webhooks see every event.
+        touched.push(payment_id);
         Ok((payment, psp))
     }
 
@@ -178,9 +203,11 @@ impl Ledger {
                 authorized_at: None,
                 last_capture_at: None,
                 events: Vec::new(),
+                announced: 0,
             };
             let psp_reference = payment.psp_reference.clone();
             payment.record(PaymentEventName::Created, payment.amount, key, now, psp_reference);
+            ledger.touched.push(payment_id.clone());
             ledger.payments.insert(payment_id, payment);
             let mut response = CreatePaymentResponse::new(request.reference.clone());
             response.redirect_url = redirect_url;

@@ -56,6 +56,8 @@ pub struct Payment {
     pub last_capture_at: Option<DateTime<Utc>>,
     /// One event per change.
     pub events: Vec<PaymentEvent>,
+    /// How many of `events` have been handed to webhook delivery.
+    pub announced: usize,
 }
 
 impl Payment {
