@@ -1,10 +1,11 @@
 //! Client overhead: `get_payment` through the generated client against the same requests made
 //! with plain reqwest + serde_json, both against one in-process simulator (loopback, rate
-//! limits off), sequentially and from concurrent tasks. Rounds alternate between the sides to
-//! cancel drift. Prints one JSON object with the raw per-round samples on stdout.
+//! limits off), sequentially (current-thread runtime shared with the simulator) and from 16
+//! concurrent tasks (multi-thread runtime, one worker per core). Rounds alternate between the
+//! sides to cancel drift. Prints one JSON object with the raw per-round samples on stdout.
 //!
 //! ```text
-//! cargo bench -p vipps-contract-tests --bench client_overhead [-- --quick]
+//! cargo bench -p vipps-contract-tests --bench client_overhead [-- --quick] [--side ours|baseline|typed_baseline]
 //! ```
 //!
 //! Sides:
@@ -22,7 +23,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use serde_json::json;
-use vipps_contract_tests::sim::{RateLimits, Simulator};
+use vipps_contract_tests::sim::{RateLimits, RunningSimulator, Simulator};
 use vipps_epayment::epayment::{GetPaymentResponse, Reference};
 use vipps_epayment::{CallOptions, Client};
 
@@ -33,14 +34,17 @@ struct Settings {
     concurrent_calls: usize,
     tasks: usize,
     payments: usize,
+    /// `--side NAME`: measure only that side (`ours`, `baseline`, `typed_baseline`), e.g. under
+    /// `valgrind --tool=callgrind` to compare instructions per call.
+    only: Option<String>,
 }
 
 impl Settings {
     fn new(quick: bool) -> Self {
         if quick {
-            Self { rounds: 3, sequential_calls: 300, concurrent_calls: 1_600, tasks: 16, payments: 64 }
+            Self { rounds: 3, sequential_calls: 300, concurrent_calls: 1_600, tasks: 16, payments: 64, only: None }
         } else {
-            Self { rounds: 11, sequential_calls: 2_000, concurrent_calls: 8_000, tasks: 16, payments: 64 }
+            Self { rounds: 11, sequential_calls: 5_000, concurrent_calls: 10_000, tasks: 16, payments: 64, only: None }
         }
     }
 }
@@ -133,14 +137,32 @@ async fn concurrent(side: &Arc<Side>, calls: usize, tasks: usize, series: Option
     }
 }
 
-#[tokio::main]
-async fn main() {
-    let quick = support::quick();
-    let settings = Settings::new(quick);
+/// A plain-reqwest side with its own connection pool and token.
+async fn plain(base: &str, references: &[String], typed: bool) -> Side {
+    let http = reqwest::Client::new();
+    let token = support::token(&http, base).await;
+    Side::Plain { http, base: base.to_string(), token, references: references.to_vec(), typed }
+}
+
+/// How the calls are made.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// One call after another, on a current-thread runtime shared with the simulator: each
+    /// call's latency is the CPU of client and simulator plus loopback, without the cost (and
+    /// the noise) of waking an idle worker thread on another core.
+    Sequential,
+    /// `tasks` tasks at once on the multi-thread runtime (one worker per core), shared with the
+    /// simulator.
+    Concurrent,
+}
+
+/// Starts a simulator, creates the payments to read and makes the three sides, each with its
+/// token fetched once.
+async fn setup(settings: &Settings) -> (RunningSimulator, [Arc<Side>; 3]) {
     let sim = Simulator::builder().rate_limits(RateLimits::off()).start().await.expect("simulator starts");
     let base = sim.base_url().to_string();
-
-    // The payments to read, created once (the plain way; the client is not measured here).
+    // The payments to read, created once (the plain way; the client is not measured here);
+    // every other one approved, so both states are read.
     let setup = reqwest::Client::new();
     let setup_token = support::token(&setup, &base).await;
     let run = uuid::Uuid::new_v4().simple().to_string();
@@ -154,8 +176,6 @@ async fn main() {
         }
         references.push(reference);
     }
-
-    // Each side gets its token once, before anything is measured.
     let client = Client::builder()
         .base_url(base.clone())
         .client_id("bench")
@@ -169,48 +189,69 @@ async fn main() {
         client,
         references: references.iter().map(|r| Reference::new(r.as_str()).expect("reference")).collect(),
     };
-    let plain = |typed: bool| async move {
-        let http = reqwest::Client::new();
-        let token = support::token(&http, &base).await;
-        Side::Plain { http, base: base.clone(), token, references: references.clone(), typed }
-    };
-    let sides = [Arc::new(ours), Arc::new(plain(false).await), Arc::new(plain(true).await)];
+    let sides = [Arc::new(ours), Arc::new(plain(&base, &references, false).await), Arc::new(plain(&base, &references, true).await)];
+    (sim, sides)
+}
 
-    let probe = support::LoadProbe::start();
-    // Warm-up: connections, allocator, caches.
-    for side in &sides {
-        sequential(side, settings.sequential_calls / 4, None).await;
-        concurrent(side, settings.concurrent_calls / 4, settings.tasks, None).await;
-    }
-    let mut seq: [Series; 3] = Default::default();
-    let mut conc: [Series; 3] = Default::default();
-    for round in 0..settings.rounds {
-        // ours, baseline, typed, then the other way round, to cancel drift.
+/// Warm-up, then the rounds, the sides taking turns (ours, baseline, typed, then the other way
+/// round, to cancel drift). One series per side.
+async fn phase(settings: &Settings, mode: Mode) -> [Series; 3] {
+    let (sim, sides) = setup(settings).await;
+    let (calls, tasks) = match mode {
+        Mode::Sequential => (settings.sequential_calls, 1),
+        Mode::Concurrent => (settings.concurrent_calls, settings.tasks),
+    };
+    let mut all: [Series; 3] = Default::default();
+    for round in 0..=settings.rounds {
         let order: [usize; 3] = if round % 2 == 0 { [0, 1, 2] } else { [2, 1, 0] };
         for &i in &order {
-            sequential(&sides[i], settings.sequential_calls, Some(&mut seq[i])).await;
-        }
-        for &i in &order {
-            concurrent(&sides[i], settings.concurrent_calls, settings.tasks, Some(&mut conc[i])).await;
+            if settings.only.as_deref().is_some_and(|only| only != Side::NAMES[i]) {
+                continue;
+            }
+            // Round 0 warms up connections, allocator and caches, at a quarter of the calls.
+            let (calls, series) = if round == 0 { (calls / 4, None) } else { (calls, Some(&mut all[i])) };
+            match mode {
+                Mode::Sequential => sequential(&sides[i], calls, series).await,
+                Mode::Concurrent => concurrent(&sides[i], calls, tasks, series).await,
+            }
         }
     }
-    let others = probe.others_cores();
-    let series = |all: &[Series; 3]| {
-        let mut map = serde_json::Map::new();
-        for (name, s) in Side::NAMES.iter().zip(all) {
-            map.insert((*name).into(), s.to_json());
-        }
-        serde_json::Value::Object(map)
-    };
+    sim.shutdown().await;
+    all
+}
+
+fn series_json(all: &[Series; 3]) -> serde_json::Value {
+    let mut map = serde_json::Map::new();
+    for (name, s) in Side::NAMES.iter().zip(all) {
+        map.insert((*name).into(), s.to_json());
+    }
+    serde_json::Value::Object(map)
+}
+
+fn main() {
+    let quick = support::quick();
+    let mut settings = Settings::new(quick);
+    let args: Vec<String> = std::env::args().collect();
+    settings.only = args.iter().position(|a| a == "--side").and_then(|i| args.get(i + 1).cloned());
+    let probe = support::LoadProbe::start();
+    let seq = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(phase(&settings, Mode::Sequential));
+    let conc = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(phase(&settings, Mode::Concurrent));
     let report = json!({
         "bench": "client_overhead",
         "quick": quick,
         "rounds": settings.rounds,
         "payments": settings.payments,
-        "others_cores": others,
-        "sequential": {"calls": settings.sequential_calls, "sides": series(&seq)},
-        "concurrent": {"calls": settings.concurrent_calls, "tasks": settings.tasks, "sides": series(&conc)},
+        "others_cores": probe.others_cores(),
+        "sequential": {"calls": settings.sequential_calls, "runtime": "current_thread", "sides": series_json(&seq)},
+        "concurrent": {"calls": settings.concurrent_calls, "tasks": settings.tasks, "runtime": "multi_thread", "sides": series_json(&conc)},
     });
     println!("{report}");
-    sim.shutdown().await;
 }

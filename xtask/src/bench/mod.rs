@@ -5,6 +5,7 @@
 mod codegen;
 mod process;
 mod report;
+mod runtime;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -48,6 +49,7 @@ pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
     let mut report = Report::new(effort);
     codegen::run(effort, &mut report)?;
+    runtime::run(effort, &mut report)?;
     report.elapsed_seconds = started.elapsed().as_secs_f64();
     let markdown = report.to_markdown();
     std::fs::write(bench_dir().join("report.md"), &markdown)?;
