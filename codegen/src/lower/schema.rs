@@ -155,7 +155,7 @@ impl Lowerer<'_> {
 
     fn shape(&mut self, schema: &Schema, pointer: &str, name: &str) -> Result<Shape, Error> {
         match &schema.schema_kind {
-            SchemaKind::Type(Type::String(string)) => self.string_shape(schema, string, pointer, name),
+            SchemaKind::Type(Type::String(string)) => self.string_shape(schema, string, pointer),
             SchemaKind::Type(Type::Integer(integer)) => Ok(self.integer_shape(integer, pointer)),
             SchemaKind::Type(Type::Number(number)) => Ok(self.number_shape(number, pointer)),
             SchemaKind::Type(Type::Boolean(_)) => Ok(Shape::Plain(TypeRef::Bool)),
@@ -206,7 +206,7 @@ impl Lowerer<'_> {
         }
     }
 
-    fn string_shape(&mut self, schema: &Schema, string: &StringType, pointer: &str, name: &str) -> Result<Shape, Error> {
+    fn string_shape(&mut self, schema: &Schema, string: &StringType, pointer: &str) -> Result<Shape, Error> {
         if !string.enumeration.is_empty() {
             let values: Vec<&String> = string.enumeration.iter().flatten().collect();
             if schema.schema_data.nullable && values.len() == string.enumeration.len() {
@@ -259,7 +259,6 @@ impl Lowerer<'_> {
             }
             None => None,
         };
-        let _ = name;
         Ok(Shape::Named(TypeKind::Newtype(NewtypeDef {
             inner: TypeRef::String,
             rules: Rules { pattern, min_length: string.min_length, max_length: string.max_length, ..Rules::default() },
@@ -339,8 +338,7 @@ impl Lowerer<'_> {
                 let hint = NameHint::derived(format!("{name}Value"));
                 Some(self.lower_ref_or(schema, &format!("{pointer}/additionalProperties"), &hint)?)
             }
-            Some(AdditionalProperties::Any(true)) | None => None,
-            Some(AdditionalProperties::Any(false)) => None,
+            Some(AdditionalProperties::Any(_)) | None => None,
         };
         if object.properties.is_empty() {
             if matches!(object.additional_properties, Some(AdditionalProperties::Any(false))) {
