@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use vipps_codegen::diff::{Change, Format, Kind, Semver, SpecDiff, default_settings, diff_files, diff_files_with, markdown_table, render};
+use vipps_codegen::diff::{Change, Format, Kind, Semver, SpecDiff, diff_files, diff_files_with, markdown_table, render};
 use vipps_codegen::{ErrorKind, RemoteRefMap};
 
 /// Fixture pairs `tests/fixtures/diff/<name>.old.yaml` -> `<name>.new.yaml`.
