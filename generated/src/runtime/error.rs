@@ -43,9 +43,37 @@ impl RawBody {
     }
 }
 
+/// JSON members whose values are credentials: masked when a body is shown in `Debug`.
+/// (A token response that fails to decode must not put the token into an error message.)
+const SENSITIVE_MEMBERS: &[&str] = &["access_token", "refresh_token", "id_token", "client_secret", "token"];
+
+fn mask_sensitive(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, member) in map.iter_mut() {
+                if SENSITIVE_MEMBERS.contains(&key.to_ascii_lowercase().as_str()) {
+                    *member = serde_json::Value::String("[redacted]".into());
+                } else {
+                    mask_sensitive(member);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(mask_sensitive),
+        _ => {}
+    }
+}
+
 impl fmt::Debug for RawBody {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let text = self.text();
+        let text = match serde_json::from_slice::<serde_json::Value>(&self.0) {
+            Ok(mut json) => {
+                mask_sensitive(&mut json);
+                json.to_string()
+            }
+            // Not JSON: a token could still be in there, so only its size is shown.
+            Err(_) if self.text().to_ascii_lowercase().contains("token") => format!("<{} bytes, not shown>", self.0.len()),
+            Err(_) => self.text(),
+        };
         let mut shown: String = text.chars().take(512).collect();
         if shown.len() < text.len() {
             shown.push_str("...");
@@ -279,6 +307,18 @@ impl ErrorBody for Problem {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn debug_masks_credentials_in_json_bodies() {
+        let body = RawBody(br#"{"token_type":"Bearer","expires_in":3600,"access_token":"eyJ-secret-jwt"}"#.to_vec());
+        let shown = format!("{body:?}");
+        assert!(!shown.contains("eyJ-secret-jwt"), "{shown}");
+        assert!(shown.contains("[redacted]") && shown.contains("Bearer"), "{shown}");
+        let text = RawBody(b"access_token=eyJ-secret-jwt".to_vec());
+        assert!(!format!("{text:?}").contains("eyJ-secret-jwt"));
+        // Explicit access still gives the bytes as received.
+        assert!(body.text().contains("eyJ-secret-jwt"));
+    }
+
     use super::*;
 
     #[test]
@@ -295,3 +335,4 @@ mod tests {
         assert!(shown.ends_with("...\")"), "{shown}");
     }
 }
+
