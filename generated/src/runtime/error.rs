@@ -307,6 +307,8 @@ impl ErrorBody for Problem {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn debug_masks_credentials_in_json_bodies() {
         let body = RawBody(br#"{"token_type":"Bearer","expires_in":3600,"access_token":"eyJ-secret-jwt"}"#.to_vec());
@@ -318,8 +320,6 @@ mod tests {
         // Explicit access still gives the bytes as received.
         assert!(body.text().contains("eyJ-secret-jwt"));
     }
-
-    use super::*;
 
     #[test]
     fn errors_stay_small_enough_to_return_by_value() {
