@@ -242,18 +242,25 @@ impl Ledger {
             return Refusal::not_found(&scope.reference).into_reply();
         }
         let (msn, reference) = (scope.msn.clone(), scope.reference.clone());
-        self.idempotent(scope, fingerprint, |ledger| {
-            let (payment, psp) = match ledger.payment(&msn, &reference, now) {
-                Ok(found) => found,
-                Err(refusal) => return refusal.into_reply(),
-            };
-            match change(payment, psp) {
-                Ok(psp_reference) => {
-                    Reply::json(200, PROBLEM_JSON, &payment.modification_view(psp_reference))
-                }
-                Err(refusal) => refusal.into_reply(),
-            }
-        })
+        self.idempotent(scope, fingerprint, |ledger| ledger.apply_change(&msn, &reference, now, change))
+    }
+
+    /// Applies a change to a payment; answers with the modification view or the refusal.
+    fn apply_change(
+        &mut self,
+        msn: &str,
+        reference: &str,
+        now: DateTime<Utc>,
+        change: impl FnOnce(&mut Payment, &mut PspSequence) -> Result<String, Refusal>,
+    ) -> Reply {
+        let (payment, psp) = match self.payment(msn, reference, now) {
+            Ok(found) => found,
+            Err(refusal) => return refusal.into_reply(),
+        };
+        match change(payment, psp) {
+            Ok(psp_reference) => Reply::json(200, PROBLEM_JSON, &payment.modification_view(psp_reference)),
+            Err(refusal) => refusal.into_reply(),
+        }
     }
 
     /// `POST /v1/payments/{reference}/capture` (rule S7).
@@ -324,18 +331,7 @@ impl Ledger {
                 let scope = Scope::keyed(msn, Operation::Cancel, reference, key);
                 self.modification(scope, fingerprint, now, change)
             }
-            None => {
-                let (payment, psp) = match self.payment(msn, reference, now) {
-                    Ok(found) => found,
-                    Err(refusal) => return refusal.into_reply(),
-                };
-                match change(payment, psp) {
-                    Ok(psp_reference) => {
-                        Reply::json(200, PROBLEM_JSON, &payment.modification_view(psp_reference))
-                    }
-                    Err(refusal) => refusal.into_reply(),
-                }
-            }
+            None => self.apply_change(msn, reference, now, change),
         }
     }
 
