@@ -20,6 +20,7 @@ pub mod output;
 pub mod project;
 pub mod resolve;
 pub mod settings;
+pub mod shared;
 
 use std::path::{Path, PathBuf};
 

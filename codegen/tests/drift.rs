@@ -12,13 +12,7 @@ use vipps_codegen::load::load_document;
 const PROSE: &[&str] = &["description", "summary", "example", "examples", "x-examples"];
 
 fn official(name: &str) -> Option<PathBuf> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/vipps").join(name);
-    if path.exists() {
-        Some(path)
-    } else {
-        println!("skipped: {} is absent (the official documents live in ../shared)", path.display());
-        None
-    }
+    vipps_codegen::shared::official_document(&Path::new(env!("CARGO_MANIFEST_DIR")).join(".."), name)
 }
 
 fn structure(node: &Value, at_top: bool) -> Value {

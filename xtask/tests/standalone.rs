@@ -38,13 +38,7 @@ fn build_standalone(name: &str, spec: &Path, refs: &RemoteRefMap) {
 }
 
 fn official(name: &str) -> Option<PathBuf> {
-    let path = xtask::project_root().join("../shared/vipps").join(name);
-    if path.exists() {
-        Some(path)
-    } else {
-        println!("skipped: {} is absent (the official documents live in ../shared)", path.display());
-        None
-    }
+    vipps_codegen::shared::official_document(&xtask::project_root(), name)
 }
 
 #[test]
