@@ -73,6 +73,6 @@ impl Client {
 
     /// A valid access token: the cached one, or a fresh one from the access-token operation.
     pub async fn access_token(&self) -> Result<AccessToken, Error> {
-        self.inner.tokens.get(self).await
+        self.inner.tokens.get(self).await.map(|token| (*token).clone())
     }
 }

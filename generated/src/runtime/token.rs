@@ -21,9 +21,20 @@ pub struct AccessToken {
     token: Secret,
     expires_at: SystemTime,
     refresh_at: SystemTime,
+    /// `Bearer <token>`, built once per token rather than per request; marked sensitive, so its
+    /// `Debug` shows `Sensitive` (None when the token is not a valid header value).
+    header: Option<HeaderValue>,
 }
 
 impl AccessToken {
+    fn new(token: Secret, expires_at: SystemTime, refresh_at: SystemTime) -> Self {
+        let header = HeaderValue::from_str(&format!("Bearer {}", token.expose())).ok().map(|mut value| {
+            value.set_sensitive(true);
+            value
+        });
+        Self { token, expires_at, refresh_at, header }
+    }
+
     /// The JWT itself (send it as `Bearer <token>`); the one way to read it.
     pub fn expose(&self) -> &str {
         self.token.expose()
@@ -36,45 +47,56 @@ impl AccessToken {
 
     /// The `Authorization` header value, marked sensitive so HTTP layers do not log it.
     pub(crate) fn header_value(&self) -> Option<HeaderValue> {
-        let mut value = HeaderValue::from_str(&format!("Bearer {}", self.token.expose())).ok()?;
-        value.set_sensitive(true);
-        Some(value)
+        self.header.clone()
     }
 }
 
 /// The token cache of one client.
 #[derive(Debug)]
 pub(crate) struct TokenCache {
-    current: tokio::sync::Mutex<Option<AccessToken>>,
+    /// The current token: every call reads it without waiting.
+    fresh: std::sync::RwLock<Option<Arc<AccessToken>>>,
+    /// Held while fetching, so concurrent callers wait for the one request instead of sending
+    /// their own.
+    fetching: tokio::sync::Mutex<()>,
     margin: Duration,
     clock: Arc<dyn Clock>,
 }
 
 impl TokenCache {
     pub(crate) fn new(margin: Duration, clock: Arc<dyn Clock>) -> Self {
-        Self { current: tokio::sync::Mutex::new(None), margin, clock }
+        Self { fresh: std::sync::RwLock::new(None), fetching: tokio::sync::Mutex::new(()), margin, clock }
     }
 
-    /// A token that is not about to expire. The lock is held while fetching, so concurrent
-    /// callers wait for the one request instead of sending their own.
-    pub(crate) async fn get(&self, client: &Client) -> Result<AccessToken, Error> {
-        let mut current = self.current.lock().await;
-        if let Some(token) = current.as_ref()
-            && self.clock.now() < token.refresh_at
-        {
-            return Ok(token.clone());
+    /// The cached token when it is not about to expire.
+    fn valid(&self) -> Option<Arc<AccessToken>> {
+        let now = self.clock.now();
+        let fresh = self.fresh.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        fresh.as_ref().filter(|token| now < token.refresh_at).cloned()
+    }
+
+    /// A token that is not about to expire: the cached one, or one fetched by exactly one of the
+    /// callers that found none (the others wait for it).
+    pub(crate) async fn get(&self, client: &Client) -> Result<Arc<AccessToken>, Error> {
+        if let Some(token) = self.valid() {
+            return Ok(token);
         }
-        let token = fetch(client, self.margin, self.clock.as_ref()).await?;
-        *current = Some(token.clone());
+        let _fetching = self.fetching.lock().await;
+        // Another caller may have fetched one while this one waited for the lock.
+        if let Some(token) = self.valid() {
+            return Ok(token);
+        }
+        let token = Arc::new(fetch(client, self.margin, self.clock.as_ref()).await?);
+        *self.fresh.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(token.clone());
         Ok(token)
     }
 
     /// Drops `used` after the server rejected it (401); a token fetched meanwhile by another
     /// call is kept, so many rejected calls still cause one fetch.
     pub(crate) async fn invalidate(&self, used: &AccessToken) {
-        let mut current = self.current.lock().await;
-        if current.as_ref() == Some(used) {
-            *current = None;
+        let mut fresh = self.fresh.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if fresh.as_deref() == Some(used) {
+            *fresh = None;
         }
     }
 }
@@ -102,7 +124,7 @@ fn fetch<'a>(client: &'a Client, margin: Duration, clock: &'a dyn Clock) -> Toke
         })?;
         let lifetime = expires_at.duration_since(now).unwrap_or(Duration::ZERO);
         let refresh_at = expires_at - margin.min(lifetime / 2);
-        Ok(AccessToken { token: Secret::new(response.access_token), expires_at, refresh_at })
+        Ok(AccessToken::new(Secret::new(response.access_token), expires_at, refresh_at))
     })
 }
 
@@ -140,7 +162,7 @@ mod tests {
     #[test]
     fn the_token_header_is_bearer_and_sensitive_and_debug_is_redacted() {
         let now = SystemTime::UNIX_EPOCH;
-        let token = AccessToken { token: Secret::new("jwt-abc"), expires_at: now, refresh_at: now };
+        let token = AccessToken::new(Secret::new("jwt-abc"), now, now);
         let header = token.header_value().expect("valid header");
         assert_eq!(header.to_str().ok(), Some("Bearer jwt-abc"));
         assert!(header.is_sensitive());

@@ -94,11 +94,11 @@ impl Client {
                 None => {}
             }
             let attempt = match builder.send().await {
-                Ok(response) => {
+                Ok(mut response) => {
                     let status = response.status().as_u16();
-                    let headers = response.headers().clone();
+                    let headers = std::mem::take(response.headers_mut());
                     match response.bytes().await {
-                        Ok(bytes) => Attempt::Response { status, headers, body: bytes.to_vec() },
+                        Ok(bytes) => Attempt::Response { status, headers, body: Vec::from(bytes) },
                         Err(error) => failed(&error),
                     }
                 }
