@@ -236,19 +236,3 @@ fn collect_errors(validator: &jsonschema::Validator, instance: &Value) -> Result
         .collect();
     if errors.is_empty() { Ok(()) } else { Err(errors) }
 }
-
-/// A compiled validator for the schema at `pointer` of a converted document.
-pub fn validator_for(converted: &Value, pointer: &str) -> Result<jsonschema::Validator, String> {
-    let mut root = converted.clone();
-    if let Value::Object(map) = &mut root {
-        map.insert("$ref".into(), Value::String(format!("#{pointer}")));
-        map.insert("$schema".into(), Value::String("http://json-schema.org/draft-04/schema#".into()));
-    }
-    jsonschema::options().with_draft(jsonschema::Draft::Draft4).should_validate_formats(true).build(&root).map_err(|err| err.to_string())
-}
-
-/// Validates `instance` against the schema at `pointer`; the errors name the instance path.
-pub fn validate(converted: &Value, pointer: &str, instance: &Value) -> Result<(), Vec<String>> {
-    let validator = validator_for(converted, pointer).map_err(|err| vec![format!("schema does not compile: {err}")])?;
-    collect_errors(&validator, instance)
-}

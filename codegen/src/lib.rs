@@ -99,8 +99,9 @@ pub fn generate_project(root: &Path, settings_path: &Path, extra_refs: &RemoteRe
         let spec_path = settings_dir.join(&entry.file);
         let (resolved, api) = lower_file(&spec_path, &settings, &entry.module, &remote_refs)?;
         let spec_display = display(&spec_path);
-        let header = format::generated_header(&spec_display, &resolved.sha256());
-        checksums.push(format!("{spec_display} {}", resolved.sha256()));
+        let sha = resolved.sha256();
+        let header = format::generated_header(&spec_display, &sha);
+        checksums.push(format!("{spec_display} {sha}"));
         let file_name = entry.file.file_name().map(PathBuf::from).unwrap_or_else(|| entry.file.clone());
         files.push(GeneratedFile { path: PathBuf::from(PROJECT_SPEC_COPY_DIR).join(file_name), contents: resolved.root.text.clone() });
         warnings.extend(api.warnings.iter().cloned());

@@ -24,23 +24,15 @@ pub struct HeaderRoles {
     /// Prefix of the optional system-identification headers, filled from configuration.
     pub system_header_prefix: String,
     /// The client id header of the access-token call, filled from the client's credentials.
-    #[serde(default = "default_client_id_header")]
+    #[serde(default)]
     pub client_id: String,
     /// The client secret header of the access-token call, filled from the client's credentials.
-    #[serde(default = "default_client_secret_header")]
+    #[serde(default)]
     pub client_secret: String,
 }
 
 fn default_crate_lib() -> String {
     "generated_api".into()
-}
-
-fn default_client_id_header() -> String {
-    "client_id".into()
-}
-
-fn default_client_secret_header() -> String {
-    "client_secret".into()
 }
 
 /// Conventions of the generated client (`client:` in the settings); every field has a default,

@@ -16,7 +16,7 @@ use jsonschema::error::ValidationErrorKind;
 use proptest::strategy::BoxedStrategy;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::Value;
-use vipps_codegen::json_schema::{convert_document, validator_for};
+use vipps_codegen::json_schema::SpecSchemas;
 use vipps_codegen::{RemoteRefMap, resolve_file};
 use vipps_epayment::strategies::{self, Broken, RequestBody, TypeStrategy};
 
@@ -40,11 +40,11 @@ fn runner() -> TestRunner {
     TestRunner::new(Config { cases: cases(), failure_persistence: None, ..Config::default() })
 }
 
-/// The spec document (the copy the crate was generated from), converted to JSON Schema.
-fn converted(spec_file: &str) -> Value {
+/// The spec document (the copy the crate was generated from), registered as JSON Schema.
+fn converted(spec_file: &str) -> SpecSchemas {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("spec").join(spec_file);
     let resolved = resolve_file(&path, &RemoteRefMap::default()).unwrap_or_else(|err| panic!("{}: {err}", path.display()));
-    convert_document(&resolved.bundled)
+    SpecSchemas::new(&resolved.bundled).unwrap_or_else(|err| panic!("{}: {err}", path.display()))
 }
 
 /// An error of the validator: where, and which keyword.
@@ -145,7 +145,7 @@ fn every_valid_value_satisfies_its_schema_and_round_trips() {
         let types = (module.types)();
         assert!(!types.is_empty(), "{}: no strategies", module.spec_file);
         for entry in types {
-            let validator = validator_for(&document, entry.schema_pointer).unwrap_or_else(|err| panic!("{}: {err}", entry.type_name));
+            let validator = document.validator(entry.schema_pointer).unwrap_or_else(|err| panic!("{}: {err}", entry.type_name));
             check_valid(&validator, entry.roundtrip, entry.type_name, (entry.valid)());
         }
     }
@@ -156,7 +156,7 @@ fn every_valid_request_body_satisfies_its_schema_and_round_trips() {
     for module in MODULES {
         let document = converted(module.spec_file);
         for body in (module.bodies)() {
-            let validator = validator_for(&document, body.schema_pointer).unwrap_or_else(|err| panic!("{}: {err}", body.type_name));
+            let validator = document.validator(body.schema_pointer).unwrap_or_else(|err| panic!("{}: {err}", body.type_name));
             check_valid(&validator, body.roundtrip, body.type_name, (body.valid)());
         }
     }
@@ -167,7 +167,7 @@ fn every_broken_body_breaks_exactly_its_site_and_is_refused() {
     for module in MODULES {
         let document = converted(module.spec_file);
         for body in (module.bodies)() {
-            let validator = validator_for(&document, body.schema_pointer).unwrap_or_else(|err| panic!("{}: {err}", body.type_name));
+            let validator = document.validator(body.schema_pointer).unwrap_or_else(|err| panic!("{}: {err}", body.type_name));
             for (site, strategy) in (body.broken)() {
                 runner()
                     .run(&strategy, |broken| {

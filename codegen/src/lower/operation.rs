@@ -29,13 +29,13 @@ fn is_success(status: &StatusCode) -> bool {
     }
 }
 
-/// Every path item with its pointer, including the ones declared as callbacks.
-fn path_items(lowerer: &Lowerer<'_>) -> Result<Vec<(String, String, PathItem, bool)>, Error> {
+/// Every path item with its path and pointer.
+fn path_items(lowerer: &Lowerer<'_>) -> Result<Vec<(String, String, PathItem)>, Error> {
     let mut out = Vec::new();
     for (path, item) in lowerer.resolved.openapi.paths.iter() {
         let pointer = pointer_join("/paths", path);
         let (item, _) = lowerer.deref(item, &pointer)?;
-        out.push((path.clone(), pointer, item, false));
+        out.push((path.clone(), pointer, item));
     }
     Ok(out)
 }
@@ -58,7 +58,7 @@ fn callback_paths(lowerer: &Lowerer<'_>) -> BTreeSet<String> {
 /// Schemas served as error bodies (`application/problem+json` on a non-2xx status).
 pub(super) fn problem_body_schemas(lowerer: &Lowerer<'_>) -> Result<BTreeSet<String>, Error> {
     let mut out = BTreeSet::new();
-    for (_, pointer, item, _) in path_items(lowerer)? {
+    for (_, pointer, item) in path_items(lowerer)? {
         for (method, operation) in item.iter() {
             let operation_pointer = format!("{pointer}/{method}");
             let mut responses: Vec<(bool, String, &ReferenceOr<openapiv3::Response>)> = operation
@@ -101,7 +101,7 @@ pub(super) fn lower_operations(lowerer: &mut Lowerer<'_>) -> Result<Vec<Operatio
     let callbacks = callback_paths(lowerer);
     let mut fn_names = Namespace::default();
     let mut operations = Vec::new();
-    for (path, pointer, item, _) in path_items(lowerer)? {
+    for (path, pointer, item) in path_items(lowerer)? {
         for (method, operation) in item.iter() {
             let operation_pointer = format!("{pointer}/{method}");
             let merchant_tag = operation.tags.iter().find(|t| lowerer.settings.merchant_served_tags.contains(t));
@@ -238,7 +238,7 @@ fn lower_params(
         let hint = NameHint::derived(type_name(&data.name));
         let ty = lowerer.lower_ref_or(schema, &schema_pointer, &hint)?;
         let role = if location == ParamLocation::Header { header_role(lowerer, &data.name) } else { HeaderRole::Plain };
-        let (resolved_schema, _) = lowerer.schema_of(schema, &schema_pointer)?;
+        let (resolved_schema, _) = lowerer.deref(schema, &schema_pointer)?;
         let max_length = match &resolved_schema.schema_kind {
             SchemaKind::Type(Type::String(string)) => string.max_length,
             _ => None,

@@ -95,10 +95,6 @@ impl Lowerer<'_> {
         Ok(found)
     }
 
-    /// The schema a site stands for, with its `$ref`s followed.
-    pub(crate) fn schema_of(&self, item: &ReferenceOr<Schema>, pointer: &str) -> Result<(Schema, String), Error> {
-        self.deref(item, pointer)
-    }
 
     fn lower_schema(&mut self, schema: &Schema, pointer: &str, hint: &NameHint) -> Result<TypeRef, Error> {
         // Claim the name first so children (and cycles back to us) can use it.
@@ -364,7 +360,7 @@ impl Lowerer<'_> {
             let property_pointer = pointer_join(&format!("{pointer}/properties"), wire_name);
             let hint = NameHint::derived(format!("{name}{}", type_name(wire_name)));
             let ty = self.lower_ref_or(&property, &property_pointer, &hint)?;
-            let (target, _) = self.schema_of(&property, &property_pointer)?;
+            let (target, _) = self.deref(&property, &property_pointer)?;
             let nullable = target.schema_data.nullable || self.declares_null(&target);
             let presence = match (object.required.contains(wire_name), nullable) {
                 (true, false) => Presence::Required,
@@ -418,7 +414,7 @@ impl Lowerer<'_> {
         let mut merged = ObjectType::default();
         for (index, part) in parts.iter().enumerate() {
             let part_pointer = format!("{pointer}/allOf/{index}");
-            let (schema, _) = self.schema_of(part, &part_pointer)?;
+            let (schema, _) = self.deref(part, &part_pointer)?;
             match schema.schema_kind {
                 SchemaKind::Type(Type::Object(object)) => {
                     merged.properties.extend(object.properties);
@@ -453,7 +449,7 @@ impl Lowerer<'_> {
             let branch_pointer = format!("{pointer}/{keyword}/{index}");
             let hint = NameHint::derived(format!("{name}Variant{}", index + 1));
             let ty = self.lower_ref_or(branch, &branch_pointer, &hint)?;
-            let (branch_schema, _) = self.schema_of(branch, &branch_pointer)?;
+            let (branch_schema, _) = self.deref(branch, &branch_pointer)?;
             let properties: Vec<String> = match &branch_schema.schema_kind {
                 SchemaKind::Type(Type::Object(object)) => object.properties.keys().cloned().collect(),
                 _ => Vec::new(),
