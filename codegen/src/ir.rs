@@ -118,6 +118,10 @@ pub struct Field {
     pub default: Option<serde_json::Value>,
     /// JSON pointer of the property schema.
     pub origin: String,
+    /// Name of the builder method that sets this (optional) field.
+    pub setter: String,
+    /// Name of the accessor that applies the spec default.
+    pub default_accessor: String,
 }
 
 /// A string enum.

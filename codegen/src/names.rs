@@ -47,6 +47,25 @@ pub fn field_name(text: &str) -> String {
     name
 }
 
+/// The snake_case words of a wire name without keyword escaping, for names that get a prefix or
+/// suffix (`type` -> `type`, so a method is `with_type`, not `with_type_`).
+fn method_stem(wire: &str) -> String {
+    let stem = words(wire).to_snake_case();
+    if stem.is_empty() { "field".into() } else { stem }
+}
+
+/// The setter of an optional field (`returnUrl` -> `with_return_url`).
+pub fn setter_name(wire: &str) -> String {
+    format!("with_{}", method_stem(wire))
+}
+
+/// The accessor that applies a field's spec default (`type` -> `type_or_default`).
+pub fn default_accessor_name(wire: &str) -> String {
+    let stem = method_stem(wire);
+    let stem = if stem.starts_with(|c: char| c.is_ascii_digit()) { format!("_{stem}") } else { stem };
+    format!("{stem}_or_default")
+}
+
 /// True for a valid snake_case module name.
 pub fn is_valid_module_name(name: &str) -> bool {
     !name.is_empty()
@@ -106,6 +125,14 @@ mod tests {
         assert_eq!(field_name("AddressLine1"), "address_line1");
         assert_eq!(field_name("type"), "type_");
         assert_eq!(field_name("Idempotency-Key"), "idempotency_key");
+    }
+
+    #[test]
+    fn methods_of_keyword_fields_carry_no_escape() {
+        assert_eq!(setter_name("type"), "with_type");
+        assert_eq!(default_accessor_name("type"), "type_or_default");
+        assert_eq!(setter_name("returnUrl"), "with_return_url");
+        assert_eq!(default_accessor_name("3ds"), "_3ds_or_default");
     }
 
     #[test]

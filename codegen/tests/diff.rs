@@ -123,7 +123,9 @@ fn classification_depends_on_where_the_schema_travels() {
         (change.semver.name(), change.wire.name())
     };
     assert_eq!(class("Req.addedRequired"), ("major", "breaking"));
-    assert_eq!(class("Resp.addedRequired"), ("minor", "compatible"));
+    // Received only, so the wire is fine; but `new` gains an argument, so callers that build the
+    // value (a server, a test) stop compiling.
+    assert_eq!(class("Resp.addedRequired"), ("major", "compatible"));
     assert_eq!(class("Shared.name"), ("major", "breaking"));
     assert_eq!(class("Lonely.name"), ("major", "compatible"));
 }

@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod codegen;
+pub mod semver_check;
 pub mod spec_diff;
 
 use std::path::PathBuf;
@@ -12,8 +13,10 @@ pub const USAGE: &str = "usage:
   cargo xtask codegen --spec PATH --out DIR [--crate-name NAME] [--map-ref URL=FILE]...
                                                 generate a standalone crate from any document
   cargo xtask spec diff OLD NEW [--format text|markdown|json] [--fail-on breaking|major]
-                        [--map-ref URL=FILE]... [--settings FILE]
+                        [--map-ref URL=FILE]... [--settings FILE] [--semver-check [--module NAME]]
                                                 classify every change between two spec documents
+                                                (--semver-check: confirm the suggested bump with
+                                                cargo-semver-checks on the SDK generated from each)
   cargo xtask bench [--quick] [--peers]         run the benchmarks; writes target/bench/report.md and .json";
 
 /// The cargo target directory.

@@ -30,6 +30,8 @@ struct Args {
     fail_on: Option<FailOn>,
     map_refs: RemoteRefMap,
     settings: Option<PathBuf>,
+    semver_check: bool,
+    module: Option<String>,
 }
 
 fn parse(args: &[String]) -> anyhow::Result<Args> {
@@ -38,6 +40,8 @@ fn parse(args: &[String]) -> anyhow::Result<Args> {
     let mut fail_on = None;
     let mut map_refs = RemoteRefMap::default();
     let mut settings = None;
+    let mut semver_check = false;
+    let mut module = None;
     let mut iter = args.iter();
     while let Some(arg) = iter.next() {
         let mut value = |name: &str| iter.next().cloned().with_context(|| format!("{name} needs a value"));
@@ -52,12 +56,14 @@ fn parse(args: &[String]) -> anyhow::Result<Args> {
             }
             "--map-ref" => map_refs.insert_cli(&value("--map-ref")?).map_err(anyhow::Error::msg)?,
             "--settings" => settings = Some(PathBuf::from(value("--settings")?)),
+            "--semver-check" => semver_check = true,
+            "--module" => module = Some(value("--module")?),
             other if other.starts_with("--") => bail!("unknown argument '{other}'\n{}", crate::USAGE),
             other => positional.push(PathBuf::from(other)),
         }
     }
     let [old, new] = <[PathBuf; 2]>::try_from(positional).map_err(|_| anyhow::anyhow!("spec diff takes OLD and NEW\n{}", crate::USAGE))?;
-    Ok(Args { old, new, format, fail_on, map_refs, settings })
+    Ok(Args { old, new, format, fail_on, map_refs, settings, semver_check, module })
 }
 
 /// What `spec diff` produced.
@@ -67,8 +73,11 @@ pub struct Outcome {
     pub diff: SpecDiff,
     /// The rendered report.
     pub report: String,
-    /// Whether the `--fail-on` condition was met.
+    /// Whether the `--fail-on` condition was met, or (`--semver-check`) the suggestion is below
+    /// cargo-semver-checks' verdict.
     pub failed: bool,
+    /// With `--semver-check`: cargo-semver-checks' verdict on the SDK generated from each side.
+    pub semver: Option<crate::semver_check::SemverVerdict>,
 }
 
 /// The settings (header roles, merchant tags, environments) and remote-ref map of a settings file.
@@ -100,8 +109,66 @@ pub fn spec_diff(args: &[String]) -> anyhow::Result<Outcome> {
         Some(FailOn::Major) => diff.summary.suggested_bump == Some(Semver::Major),
         None => false,
     };
-    let report = render(&diff, args.format);
-    Ok(Outcome { diff, report, failed })
+    let mut report = render(&diff, args.format);
+    let mut failed = failed;
+    let mut semver = None;
+    if args.semver_check {
+        let verdict = semver_check_pair(&args, &settings)?;
+        let ours = diff.summary.suggested_bump;
+        let below = verdict.required.is_some() && ours < verdict.required;
+        report.push_str(&format!(
+            "\nversion advice: spec diff suggests {}; cargo-semver-checks {} requires {}{}\n",
+            show_bump(ours),
+            crate::semver_check::PINNED_VERSION,
+            show_bump(verdict.required),
+            if below { " -- the suggestion is too small" } else { " -- the suggestion covers it" },
+        ));
+        for failure in &verdict.failures {
+            report.push_str(&format!("  {} {}: {}\n", failure.required, failure.lint, failure.items.join("; ")));
+        }
+        failed |= below;
+        semver = Some(verdict);
+    }
+    Ok(Outcome { diff, report, failed, semver })
+}
+
+fn show_bump(bump: Option<Semver>) -> String {
+    bump.map(|b| b.to_string()).unwrap_or_else(|| "no bump".to_string())
+}
+
+/// Generates the SDK from OLD and from NEW (as the module `--module`, or the settings' module
+/// whose file has NEW's file name, or the first module) and runs cargo-semver-checks on the pair.
+fn semver_check_pair(args: &Args, settings: &Settings) -> anyhow::Result<crate::semver_check::SemverVerdict> {
+    use crate::semver_check::{SdkDocuments, semver_checks, write_sdk};
+    if !crate::semver_check::available() {
+        bail!(
+            "--semver-check needs cargo-semver-checks: cargo install --locked cargo-semver-checks --version {}",
+            crate::semver_check::PINNED_VERSION
+        );
+    }
+    let module = match &args.module {
+        Some(module) => module.clone(),
+        None => {
+            let name = args.new.file_name();
+            settings
+                .specs
+                .iter()
+                .find(|entry| entry.file.file_name() == name)
+                .or(settings.specs.first())
+                .map(|entry| entry.module.clone())
+                .context("the settings list no documents")?
+        }
+    };
+    let root = crate::project_root();
+    let work = crate::semver_check::work_dir("spec-diff")?;
+    for (side, file) in [("old", &args.old), ("new", &args.new)] {
+        let file = file.canonicalize().with_context(|| format!("reading {}", file.display()))?;
+        let documents = SdkDocuments { replaced: vec![(module.clone(), file)], added: Vec::new() };
+        write_sdk(&root, &work.join(side), &documents).with_context(|| format!("generating the SDK from the {side} document"))?;
+    }
+    let verdict = semver_checks(&work.join("old"), &work.join("new"), &crate::semver_check::shared_target());
+    let _ = std::fs::remove_dir_all(&work);
+    verdict
 }
 
 /// `cargo xtask spec <subcommand>`; the exit code is non-zero when `--fail-on` is met.

@@ -302,6 +302,10 @@ kinds! {
     ConstraintChanged => "constraint-changed", mirror ConstraintChanged;
     /// A `default` value changed.
     DefaultChanged => "default-changed", mirror DefaultChanged;
+    /// A `default` value was added where there was none.
+    DefaultAdded => "default-added", mirror DefaultRemoved;
+    /// A `default` value was removed.
+    DefaultRemoved => "default-removed", mirror DefaultAdded;
     /// Something was marked deprecated.
     DeprecatedAdded => "deprecated-added", mirror DeprecatedRemoved;
     /// Something is no longer deprecated.

@@ -6,9 +6,12 @@
 //! both ways gets the worse of the two on each axis; a schema no operation reaches gets the worse
 //! semver and never breaks the wire.
 //!
-//! Conventions the semver column relies on (see docs/spec-evolution.md): values are built with
-//! `new` and the optional setters rather than struct literals, so a new optional field is minor;
-//! enums keep an `Unknown(String)` variant, so a new enum value never breaks reading; a change of
+//! What the semver column relies on (see docs/spec-evolution.md): generated structs and enums are
+//! `#[non_exhaustive]` (built with `new` and the `with_*` setters, matched with a wildcard), so a
+//! new optional field, enum value or union branch is minor; string enums keep an `Unknown(String)`
+//! variant, so a new value never breaks reading; client methods take their arguments positionally,
+//! so any new argument is major; a change that makes the new crate refuse values the old crate
+//! accepted is major, because callers' running code breaks; a change of
 //! the Rust type at a place is reported on its own as `rust-type-changed` (major), so the
 //! spec-level kinds beside it (format, enum, constraint) only carry their wire effect.
 
@@ -34,98 +37,105 @@ pub struct Rule {
     pub response: Class,
     /// Why, in a few words.
     pub why: &'static str,
+    /// What cargo-semver-checks finds for this rule's fixture item (`xtask/tests/semver`):
+    /// `none`, or the bump and its lints. Checked by `xtask/tests/semver.rs`.
+    pub semver_checks: &'static str,
 }
 
 const fn c(semver: Semver, wire: Wire) -> Class {
     Class { semver, wire }
 }
 
-const fn rule(kind: Kind, request: Class, response: Class, why: &'static str) -> Rule {
-    Rule { kind, request, response, why }
+const fn rule(kind: Kind, request: Class, response: Class, why: &'static str, semver_checks: &'static str) -> Rule {
+    Rule { kind, request, response, why, semver_checks }
 }
 
 use Semver::{Major, Minor, Patch};
 use Wire::{Breaking as B, Compatible as C};
 
-/// The table (order = `Kind::ALL`; checked by a test).
+/// The table (order = `Kind::ALL`; checked by a test). Every row whose wire column says
+/// breaking has at least a minor semver class: a release that changes what the server does for
+/// old clients is never shipped as a patch.
 pub const RULES: &[Rule] = &[
-    rule(Kind::ServerAdded, c(Minor, C), c(Minor, C), "a new base URL to choose"),
-    rule(Kind::ServerRemoved, c(Major, B), c(Major, B), "its constant goes; clients pointed at it fail"),
-    rule(Kind::ServerMoved, c(Major, C), c(Major, C), "an environment that names its position now means another server"),
-    rule(Kind::BasePathChanged, c(Major, C), c(Major, C), "full URLs are unchanged, but a custom base URL must now include the new base path"),
-    rule(Kind::SecuritySchemeAdded, c(Patch, C), c(Patch, C), "a definition only; requirements are reported on their own"),
-    rule(Kind::SecuritySchemeRemoved, c(Patch, C), c(Patch, C), "a definition only; requirements are reported on their own"),
-    rule(Kind::SecuritySchemeChanged, c(Major, B), c(Major, B), "credentials go elsewhere"),
-    rule(Kind::SecurityRequirementAdded, c(Minor, B), c(Minor, B), "the old client sends no credentials"),
-    rule(Kind::SecurityRequirementRemoved, c(Patch, C), c(Patch, C), "extra credentials are ignored"),
-    rule(Kind::SecurityRequirementChanged, c(Major, B), c(Major, B), "the old credentials are not accepted"),
-    rule(Kind::OperationAdded, c(Minor, C), c(Minor, C), "a new method"),
-    rule(Kind::OperationRemoved, c(Major, B), c(Major, B), "the method goes; the server no longer answers"),
-    rule(Kind::OperationRenamed, c(Major, C), c(Major, C), "the Rust method is renamed; the wire is the same"),
-    rule(Kind::OperationPathChanged, c(Patch, B), c(Patch, B), "same method, but the old client calls the old URL"),
-    rule(Kind::PathParameterRenamed, c(Patch, C), c(Patch, C), "arguments are positional; the URL is the same"),
-    rule(Kind::ParameterAddedRequired, c(Major, B), c(Patch, C), "a new argument; the old client does not send it"),
-    rule(Kind::ParameterAddedOptional, c(Minor, C), c(Patch, C), "a new optional argument"),
-    rule(Kind::RequiredParameterRemoved, c(Major, C), c(Patch, B), "the argument goes; servers ignore parameters they do not know"),
-    rule(Kind::OptionalParameterRemoved, c(Major, C), c(Patch, C), "the argument goes; servers ignore parameters they do not know"),
-    rule(Kind::ParameterBecameRequired, c(Major, B), c(Patch, C), "T instead of Option<T>; the old client may omit it"),
-    rule(Kind::ParameterBecameOptional, c(Major, C), c(Patch, B), "Option<T> instead of T"),
-    rule(Kind::ManagedHeaderAddedRequired, c(Patch, B), c(Patch, C), "no new argument (the runtime fills it), but the old client does not send it"),
-    rule(Kind::ManagedHeaderAddedOptional, c(Patch, C), c(Patch, C), "the runtime fills it"),
-    rule(Kind::RequiredManagedHeaderRemoved, c(Patch, C), c(Patch, B), "the runtime stops sending it"),
-    rule(Kind::OptionalManagedHeaderRemoved, c(Patch, C), c(Patch, C), "the runtime stops sending it"),
-    rule(Kind::ManagedHeaderBecameRequired, c(Patch, B), c(Patch, C), "the old client may omit it"),
-    rule(Kind::ManagedHeaderBecameOptional, c(Patch, C), c(Patch, B), "the runtime fills it"),
-    rule(Kind::ParameterSerializationChanged, c(Patch, B), c(Patch, B), "the same value is written differently"),
-    rule(Kind::RequestBodyAddedRequired, c(Major, B), c(Minor, C), "a new argument; the old client sends no body"),
-    rule(Kind::RequestBodyAddedOptional, c(Minor, C), c(Minor, C), "a new optional argument"),
-    rule(Kind::RequiredRequestBodyRemoved, c(Major, C), c(Major, B), "the argument goes"),
-    rule(Kind::OptionalRequestBodyRemoved, c(Major, C), c(Major, C), "the argument goes"),
-    rule(Kind::RequestBodyBecameRequired, c(Major, B), c(Major, C), "T instead of Option<T>; the old client may send none"),
-    rule(Kind::RequestBodyBecameOptional, c(Major, C), c(Major, B), "Option<T> instead of T"),
-    rule(Kind::ContentTypeAdded, c(Minor, C), c(Minor, C), "the old client keeps using the type it knows"),
-    rule(Kind::ContentTypeRemoved, c(Major, B), c(Major, B), "the type the old client uses is gone"),
-    rule(Kind::SuccessResponseAdded, c(Minor, B), c(Minor, B), "the old client reads an undocumented success status as an error"),
-    rule(Kind::SuccessResponseRemoved, c(Major, C), c(Major, C), "its response type goes; the old client just never sees it"),
-    rule(Kind::ErrorResponseAdded, c(Minor, C), c(Minor, C), "still an error for the old client, only less typed"),
-    rule(Kind::ErrorResponseRemoved, c(Major, C), c(Major, C), "its error type goes"),
-    rule(Kind::ResponseHeaderAdded, c(Patch, C), c(Patch, C), "response headers are not part of the generated API"),
-    rule(Kind::ResponseHeaderRemoved, c(Patch, C), c(Patch, C), "response headers are not part of the generated API"),
-    rule(Kind::ResponseHeaderChanged, c(Patch, C), c(Patch, C), "response headers are not part of the generated API"),
-    rule(Kind::SchemaAdded, c(Minor, C), c(Minor, C), "a new type"),
-    rule(Kind::SchemaRemoved, c(Major, C), c(Major, C), "the type goes; uses are reported where they are"),
-    rule(Kind::SchemaRenamed, c(Major, C), c(Major, C), "the type is renamed; the wire is the same"),
-    rule(Kind::PropertyAddedRequired, c(Major, B), c(Minor, C), "`new` gains an argument; the old client does not send it / ignores it"),
-    rule(Kind::PropertyAddedOptional, c(Minor, C), c(Minor, C), "a new optional field"),
-    rule(Kind::RequiredPropertyRemoved, c(Major, C), c(Major, B), "the field goes; the old client requires it in responses"),
-    rule(Kind::OptionalPropertyRemoved, c(Major, C), c(Major, C), "the field goes"),
-    rule(Kind::PropertyBecameRequired, c(Major, B), c(Major, C), "T instead of Option<T>; the old client may omit it"),
-    rule(Kind::PropertyBecameOptional, c(Major, C), c(Major, B), "Option<T> instead of T; the old client requires it"),
-    rule(Kind::PropertyBecameNullable, c(Major, C), c(Major, B), "Option<T> instead of T; the old client rejects null"),
-    rule(Kind::PropertyBecameNonNullable, c(Major, B), c(Major, C), "T instead of Option<T>; the old client may send null"),
-    rule(Kind::OptionalPropertyNullabilityChanged, c(Patch, C), c(Patch, C), "already Option<T>; null reads as absent and None is not sent"),
-    rule(Kind::NullableAdded, c(Patch, C), c(Patch, B), "the old client rejects null"),
-    rule(Kind::NullableRemoved, c(Patch, C), c(Patch, C), "the old client never sends null here"),
-    rule(Kind::TypeChanged, c(Major, B), c(Major, B), "another Rust type and another JSON shape"),
-    rule(Kind::FormatTightened, c(Patch, B), c(Patch, C), "the server may reject what the old client sends"),
-    rule(Kind::FormatLoosened, c(Patch, C), c(Patch, B), "the old client may reject what the server sends"),
-    rule(Kind::FormatChanged, c(Patch, B), c(Patch, B), "both sides may reject the other's values"),
-    rule(Kind::RustTypeChanged, c(Major, C), c(Major, C), "code naming or matching the old type stops compiling"),
-    rule(Kind::EnumValueAdded, c(Minor, C), c(Minor, C), "a new variant; the old client reads unknown values as `Unknown`"),
-    rule(Kind::EnumValueRemoved, c(Major, B), c(Major, C), "the variant goes; the server rejects the value"),
-    rule(Kind::EnumRestricted, c(Patch, B), c(Patch, C), "the server rejects values outside the list"),
-    rule(Kind::EnumLifted, c(Patch, C), c(Patch, C), "the old client reads unlisted values as `Unknown`"),
-    rule(Kind::UnionVariantAdded, c(Minor, C), c(Minor, B), "a new variant; the old client cannot read it"),
-    rule(Kind::UnionVariantRemoved, c(Major, B), c(Major, C), "the variant goes; the server rejects it"),
-    rule(Kind::DiscriminatorChanged, c(Major, B), c(Major, B), "variants are picked by another tag"),
-    rule(Kind::ConstraintTightened, c(Patch, B), c(Patch, C), "the server may reject values the old client accepts"),
-    rule(Kind::ConstraintLoosened, c(Patch, C), c(Patch, B), "the old client's checks may reject what the server sends"),
-    rule(Kind::ConstraintChanged, c(Patch, B), c(Patch, B), "each side may reject the other's values"),
-    rule(Kind::DefaultChanged, c(Patch, C), c(Patch, C), "absent values mean something else; no type changes"),
-    rule(Kind::DeprecatedAdded, c(Minor, C), c(Minor, C), "new deprecation warnings"),
-    rule(Kind::DeprecatedRemoved, c(Patch, C), c(Patch, C), "fewer warnings"),
-    rule(Kind::DocumentationChanged, c(Patch, C), c(Patch, C), "rustdoc only"),
-    rule(Kind::KeywordChanged, c(Major, B), c(Major, B), "not understood by the diff: review by hand"),
+    rule(Kind::ServerAdded, c(Minor, C), c(Minor, C), "a new base URL to choose", "?"),
+    rule(Kind::ServerRemoved, c(Major, B), c(Major, B), "its constant goes; clients pointed at it fail", "?"),
+    rule(Kind::ServerMoved, c(Major, C), c(Major, C), "an environment that names its position now means another server", "?"),
+    rule(Kind::BasePathChanged, c(Major, C), c(Major, C), "full URLs are unchanged, but a custom base URL must now include the new base path", "?"),
+    rule(Kind::SecuritySchemeAdded, c(Patch, C), c(Patch, C), "a definition only; requirements are reported on their own", "?"),
+    rule(Kind::SecuritySchemeRemoved, c(Patch, C), c(Patch, C), "a definition only; requirements are reported on their own", "?"),
+    rule(Kind::SecuritySchemeChanged, c(Major, B), c(Major, B), "credentials go elsewhere", "?"),
+    rule(Kind::SecurityRequirementAdded, c(Minor, B), c(Minor, B), "the old client sends no credentials", "?"),
+    rule(Kind::SecurityRequirementRemoved, c(Patch, C), c(Patch, C), "extra credentials are ignored", "?"),
+    rule(Kind::SecurityRequirementChanged, c(Major, B), c(Major, B), "the old credentials are not accepted", "?"),
+    rule(Kind::OperationAdded, c(Minor, C), c(Minor, C), "a new method", "?"),
+    rule(Kind::OperationRemoved, c(Major, B), c(Major, B), "the method goes; the server no longer answers", "?"),
+    rule(Kind::OperationRenamed, c(Major, C), c(Major, C), "the Rust method is renamed; the wire is the same", "?"),
+    rule(Kind::OperationPathChanged, c(Minor, B), c(Minor, B), "same method, but the old client calls the old URL", "?"),
+    rule(Kind::PathParameterRenamed, c(Patch, C), c(Patch, C), "arguments are positional; the URL is the same", "?"),
+    rule(Kind::ParameterAddedRequired, c(Major, B), c(Patch, C), "a new argument; the old client does not send it", "?"),
+    rule(Kind::ParameterAddedOptional, c(Major, C), c(Patch, C), "a new `Option` argument: the method's signature changes", "?"),
+    rule(Kind::RequiredParameterRemoved, c(Major, C), c(Minor, B), "the argument goes; servers ignore parameters they do not know", "?"),
+    rule(Kind::OptionalParameterRemoved, c(Major, C), c(Patch, C), "the argument goes; servers ignore parameters they do not know", "?"),
+    rule(Kind::ParameterBecameRequired, c(Major, B), c(Patch, C), "T instead of Option<T>; the old client may omit it", "?"),
+    rule(Kind::ParameterBecameOptional, c(Major, C), c(Minor, B), "Option<T> instead of T", "?"),
+    rule(Kind::ManagedHeaderAddedRequired, c(Minor, B), c(Patch, C), "no new argument (the runtime fills it), but the old client does not send it", "?"),
+    rule(Kind::ManagedHeaderAddedOptional, c(Patch, C), c(Patch, C), "the runtime fills it", "?"),
+    rule(Kind::RequiredManagedHeaderRemoved, c(Patch, C), c(Minor, B), "the runtime stops sending it", "?"),
+    rule(Kind::OptionalManagedHeaderRemoved, c(Patch, C), c(Patch, C), "the runtime stops sending it", "?"),
+    rule(Kind::ManagedHeaderBecameRequired, c(Minor, B), c(Patch, C), "the old client may omit it", "?"),
+    rule(Kind::ManagedHeaderBecameOptional, c(Patch, C), c(Minor, B), "the runtime fills it", "?"),
+    rule(Kind::ParameterSerializationChanged, c(Minor, B), c(Minor, B), "the same value is written differently", "?"),
+    rule(Kind::RequestBodyAddedRequired, c(Major, B), c(Minor, C), "a new argument; the old client sends no body", "?"),
+    rule(Kind::RequestBodyAddedOptional, c(Major, C), c(Minor, C), "a new `Option` argument: the method's signature changes", "?"),
+    rule(Kind::RequiredRequestBodyRemoved, c(Major, C), c(Major, B), "the argument goes", "?"),
+    rule(Kind::OptionalRequestBodyRemoved, c(Major, C), c(Major, C), "the argument goes", "?"),
+    rule(Kind::RequestBodyBecameRequired, c(Major, B), c(Major, C), "T instead of Option<T>; the old client may send none", "?"),
+    rule(Kind::RequestBodyBecameOptional, c(Major, C), c(Major, B), "Option<T> instead of T", "?"),
+    rule(Kind::ContentTypeAdded, c(Minor, C), c(Minor, C), "the old client keeps using the type it knows", "?"),
+    rule(Kind::ContentTypeRemoved, c(Major, B), c(Major, B), "the type the old client uses is gone", "?"),
+    rule(Kind::SuccessResponseAdded, c(Major, B), c(Major, B), "the method's success type becomes (or gains a variant of) an outcome enum; the old client reads the new status as an error", "?"),
+    rule(Kind::SuccessResponseRemoved, c(Major, C), c(Major, C), "its response type goes; the old client just never sees it", "?"),
+    rule(Kind::ErrorResponseAdded, c(Minor, C), c(Minor, C), "still an error for the old client, only less typed", "?"),
+    rule(Kind::ErrorResponseRemoved, c(Major, C), c(Major, C), "its error type goes", "?"),
+    rule(Kind::ResponseHeaderAdded, c(Patch, C), c(Patch, C), "response headers are not part of the generated API", "?"),
+    rule(Kind::ResponseHeaderRemoved, c(Patch, C), c(Patch, C), "response headers are not part of the generated API", "?"),
+    rule(Kind::ResponseHeaderChanged, c(Patch, C), c(Patch, C), "response headers are not part of the generated API", "?"),
+    rule(Kind::SchemaAdded, c(Minor, C), c(Minor, C), "a new type", "?"),
+    rule(Kind::SchemaRemoved, c(Major, C), c(Major, C), "the type goes; uses are reported where they are", "?"),
+    rule(Kind::SchemaRenamed, c(Major, C), c(Major, C), "the type is renamed; the wire is the same", "?"),
+    rule(Kind::PropertyAddedRequired, c(Major, B), c(Major, C), "`new` gains an argument; the old client does not send it", "?"),
+    rule(Kind::PropertyAddedOptional, c(Minor, C), c(Minor, C), "a new field and setter of a `#[non_exhaustive]` struct", "?"),
+    rule(Kind::RequiredPropertyRemoved, c(Major, C), c(Major, B), "the field goes; the old client requires it in responses", "?"),
+    rule(Kind::OptionalPropertyRemoved, c(Major, C), c(Major, C), "the field goes", "?"),
+    rule(Kind::PropertyBecameRequired, c(Major, B), c(Major, C), "T instead of Option<T>; the old client may omit it", "?"),
+    rule(Kind::PropertyBecameOptional, c(Major, C), c(Major, B), "Option<T> instead of T; the old client requires it", "?"),
+    rule(Kind::PropertyBecameNullable, c(Major, C), c(Major, B), "Option<T> instead of T; the old client rejects null", "?"),
+    rule(Kind::PropertyBecameNonNullable, c(Major, B), c(Major, C), "T instead of Option<T>; the old client may send null", "?"),
+    rule(Kind::OptionalPropertyNullabilityChanged, c(Patch, C), c(Patch, C), "already Option<T>; null reads as absent and None is not sent", "?"),
+    rule(Kind::NullableAdded, c(Patch, C), c(Minor, B), "the old client rejects null", "?"),
+    rule(Kind::NullableRemoved, c(Patch, C), c(Patch, C), "the old client never sends null here", "?"),
+    rule(Kind::TypeChanged, c(Major, B), c(Major, B), "another Rust type and another JSON shape", "?"),
+    rule(Kind::FormatTightened, c(Minor, B), c(Patch, C), "the server may reject what the old client sends", "?"),
+    rule(Kind::FormatLoosened, c(Patch, C), c(Minor, B), "the old client may reject what the server sends", "?"),
+    rule(Kind::FormatChanged, c(Minor, B), c(Minor, B), "both sides may reject the other's values", "?"),
+    rule(Kind::RustTypeChanged, c(Major, C), c(Major, C), "code naming or matching the old type stops compiling", "?"),
+    rule(Kind::EnumValueAdded, c(Minor, C), c(Minor, C), "a new variant of a `#[non_exhaustive]` enum; the old client reads it as `Unknown`", "?"),
+    rule(Kind::EnumValueRemoved, c(Major, B), c(Major, C), "the variant goes; the server rejects the value", "?"),
+    rule(Kind::EnumRestricted, c(Minor, B), c(Patch, C), "the server rejects values outside the list", "?"),
+    rule(Kind::EnumLifted, c(Patch, C), c(Patch, C), "the old client reads unlisted values as `Unknown`", "?"),
+    rule(Kind::UnionVariantAdded, c(Minor, C), c(Minor, B), "a new variant of a `#[non_exhaustive]` enum; the old client cannot read it", "?"),
+    rule(Kind::UnionVariantRemoved, c(Major, B), c(Major, C), "the variant goes; the server rejects it", "?"),
+    rule(Kind::DiscriminatorChanged, c(Major, B), c(Major, B), "variants are picked by another tag", "?"),
+    rule(Kind::ConstraintTightened, c(Major, B), c(Major, C), "the new crate refuses values the old one accepted: callers' running code fails", "?"),
+    rule(Kind::ConstraintLoosened, c(Patch, C), c(Minor, B), "the new crate accepts more; the old client's checks may reject what the server sends", "?"),
+    rule(Kind::ConstraintChanged, c(Major, B), c(Major, B), "the new crate refuses some values the old one accepted; each side may reject the other's", "?"),
+    rule(Kind::DefaultChanged, c(Minor, B), c(Minor, B), "an absent value means something else to the server (and to `<field>_or_default`)", "?"),
+    rule(Kind::DefaultAdded, c(Minor, B), c(Minor, B), "a new `<field>_or_default` accessor; an absent value now means the default", "?"),
+    rule(Kind::DefaultRemoved, c(Major, B), c(Major, B), "the `<field>_or_default` accessor goes; an absent value no longer means the default", "?"),
+    rule(Kind::DeprecatedAdded, c(Minor, C), c(Minor, C), "new deprecation warnings", "?"),
+    rule(Kind::DeprecatedRemoved, c(Patch, C), c(Patch, C), "fewer warnings", "?"),
+    rule(Kind::DocumentationChanged, c(Patch, C), c(Patch, C), "rustdoc only", "?"),
+    rule(Kind::KeywordChanged, c(Major, B), c(Major, B), "not understood by the diff: review by hand", "?"),
 ];
 
 /// The row of a kind.
@@ -149,17 +159,18 @@ pub fn classify(kind: Kind, direction: Direction) -> Class {
 /// The table as Markdown (pasted in docs/spec-evolution.md; a test keeps the two equal).
 pub fn markdown_table() -> String {
     let mut out = String::from(
-        "| change | meaning | sent by the crate (request) | received by the crate (response) | why |\n|---|---|---|---|---|\n",
+        "| change | meaning | sent by the crate (request) | received by the crate (response) | why | cargo-semver-checks on the fixture |\n|---|---|---|---|---|---|\n",
     );
     for row in RULES {
         let cell = |class: Class| format!("{} / {}", class.semver, class.wire);
         out.push_str(&format!(
-            "| `{}` | {} | {} | {} | {} |\n",
+            "| `{}` | {} | {} | {} | {} | {} |\n",
             row.kind.name(),
             row.kind.meaning(),
             cell(row.request),
             cell(row.response),
-            row.why
+            row.why,
+            row.semver_checks
         ));
     }
     out
@@ -174,6 +185,25 @@ mod tests {
         assert_eq!(RULES.len(), Kind::ALL.len());
         for (row, kind) in RULES.iter().zip(Kind::ALL) {
             assert_eq!(row.kind, *kind, "rules table out of order at {}", kind.name());
+        }
+    }
+
+    #[test]
+    fn a_change_that_breaks_the_wire_is_never_a_patch() {
+        for row in RULES {
+            for (side, class) in [("request", row.request), ("response", row.response)] {
+                assert!(
+                    !(class.wire == B && class.semver == Patch),
+                    "{} ({side}) breaks the wire but is only a patch",
+                    row.kind.name()
+                );
+            }
+        }
+        for kind in Kind::ALL {
+            for direction in [Direction::Request, Direction::Response, Direction::Both, Direction::Api, Direction::Unused] {
+                let class = classify(*kind, direction);
+                assert!(!(class.wire == B && class.semver == Patch), "{} {direction:?}", kind.name());
+            }
         }
     }
 

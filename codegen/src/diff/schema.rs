@@ -233,7 +233,12 @@ impl Walker<'_> {
         self.compare_deprecated(ctx, o, n, subject);
         if old_node.get("default") != new_node.get("default") {
             let detail = format!("default {} -> {}", show_opt(old_node.get("default")), show_opt(new_node.get("default")));
-            self.push(ctx, Kind::DefaultChanged, subject, detail, Some(o), Some(n));
+            let kind = match (old_node.get("default"), new_node.get("default")) {
+                (None, Some(_)) => Kind::DefaultAdded,
+                (Some(_), None) => Kind::DefaultRemoved,
+                _ => Kind::DefaultChanged,
+            };
+            self.push(ctx, kind, subject, detail, Some(o), Some(n));
         }
         if !property {
             let (a, b) = (nullable(&self.old, o), nullable(&self.new, n));

@@ -269,6 +269,7 @@ fn emit_outcome_enum(op: &Operation) -> Option<TokenStream> {
         #[doc = #doc]
         #[derive(Debug, Clone, PartialEq)]
         #[allow(clippy::large_enum_variant)]
+        #[non_exhaustive]
         pub enum #ident {
             #(#variants)*
         }

@@ -141,16 +141,78 @@ fn emit_struct(api: &Api, ident: &proc_macro2::Ident, def: &StructDef) -> TokenS
     let all_optional = def.fields.iter().all(|f| f.presence == Presence::Optional);
     let derive_default = if all_optional { quote! { Default, } } else { TokenStream::new() };
     let constructor = (!all_optional).then(|| emit_constructor(ident, def));
+    let setters = emit_setters(api, ident, def);
     let accessors = emit_default_accessors(api, ident, def);
     quote! {
         #[derive(Debug, Clone, PartialEq, #derive_default serde::Serialize, serde::Deserialize)]
+        #[non_exhaustive]
         pub struct #ident {
             #(#fields)*
             #extra
         }
         #constructor
+        #setters
         #accessors
     }
+}
+
+/// Whether values of `ty` are checked on construction (so a setter taking them can fail).
+fn is_validated(api: &Api, ty: &TypeRef) -> bool {
+    match ty {
+        TypeRef::Named(name) => match api.types.get(name).map(|d| &d.kind) {
+            Some(TypeKind::Newtype(_) | TypeKind::Map(_)) => true,
+            Some(TypeKind::Alias(target)) => is_validated(api, target),
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+/// `with_<field>(value)` for every optional field: structs are `#[non_exhaustive]`, so values are
+/// built from `new` (or `default`) plus these. A validated field's setter takes anything that
+/// converts into its newtype (`&str`, `String`, the newtype itself) and returns the rule's error.
+fn emit_setters(api: &Api, ident: &proc_macro2::Ident, def: &StructDef) -> TokenStream {
+    let setters = def.fields.iter().filter(|f| f.presence == Presence::Optional).map(|field| {
+        let name = format_ident!("{}", field.name);
+        let setter = format_ident!("{}", field.setter);
+        let ty = type_tokens(&field.ty);
+        let wrap = |value: TokenStream| if field.boxed { quote! { Box::new(#value) } } else { value };
+        let deprecated = if field.deprecated { quote! { #[deprecated] } } else { TokenStream::new() };
+        if is_validated(api, &field.ty) {
+            let doc = format!(" Sets `{}`; fails with the spec's rule when the value breaks it.", field.wire_name);
+            let value = wrap(quote! { value.try_into().map_err(Into::into)? });
+            quote! {
+                #[doc = #doc]
+                #deprecated
+                #[allow(deprecated)]
+                pub fn #setter<V>(mut self, value: V) -> Result<Self, super::support::ValidationError>
+                where
+                    V: TryInto<#ty>,
+                    V::Error: Into<super::support::ValidationError>,
+                {
+                    self.#name = Some(#value);
+                    Ok(self)
+                }
+            }
+        } else {
+            let doc = format!(" Sets `{}`.", field.wire_name);
+            let value = wrap(quote! { value.into() });
+            quote! {
+                #[doc = #doc]
+                #deprecated
+                #[allow(deprecated)]
+                pub fn #setter(mut self, value: impl Into<#ty>) -> Self {
+                    self.#name = Some(#value);
+                    self
+                }
+            }
+        }
+    });
+    let setters: Vec<TokenStream> = setters.collect();
+    if setters.is_empty() {
+        return TokenStream::new();
+    }
+    quote! { impl #ident { #(#setters)* } }
 }
 
 /// `new` taking the required (and required-nullable) fields; the others start as `None`.
@@ -190,7 +252,7 @@ fn emit_default_accessors(api: &Api, ident: &proc_macro2::Ident, def: &StructDef
         let default = field.default.as_ref()?;
         let value = default_literal(api, &field.ty, default)?;
         let name = format_ident!("{}", field.name);
-        let method = format_ident!("{}_or_default", field.name);
+        let method = format_ident!("{}", field.default_accessor);
         let ty = type_tokens(&field.ty);
         let doc = format!(" `{}`, or the spec's default `{default}` when absent.", field.wire_name);
         let body = match (&field.ty, value) {
@@ -259,6 +321,7 @@ fn emit_enum(ident: &proc_macro2::Ident, def: &EnumDef) -> TokenStream {
     });
     quote! {
         #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, #derive_default)]
+        #[non_exhaustive]
         pub enum #ident {
             #(#variants)*
             /// A value this version of the spec does not list, kept as it was received.
@@ -404,6 +467,7 @@ fn emit_union(api: &Api, def: &TypeDef, ident: &proc_macro2::Ident, union: &Unio
     quote! {
         #[derive(Debug, Clone, PartialEq)]
         #[allow(clippy::large_enum_variant)]
+        #[non_exhaustive]
         pub enum #ident {
             #(#variants)*
         }

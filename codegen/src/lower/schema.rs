@@ -15,7 +15,7 @@ use crate::ir::{
     UnionDef, UnionStrategy, UnionVariant, Variant,
 };
 use crate::load::{pointer_join, unescape_pointer_segment};
-use crate::names::{Namespace, field_name, type_name};
+use crate::names::{self, Namespace, field_name, type_name};
 
 /// `format` values of strings that carry a known meaning (others warn and stay `String`).
 const PLAIN_STRING_FORMATS: &[&str] =
@@ -354,6 +354,8 @@ impl Lowerer<'_> {
             self.warn(pointer, Lint::Ignored, "minProperties/maxProperties on an object with fixed properties are not checked");
         }
         let mut field_names = Namespace::default();
+        // Methods share one namespace per type; `new` is the constructor.
+        let mut method_names = Namespace::with_reserved(&["new"]);
         let mut fields = Vec::new();
         for (wire_name, property) in &object.properties {
             let property = unbox(property);
@@ -385,6 +387,8 @@ impl Lowerer<'_> {
                 deprecated,
                 default,
                 origin: property_pointer,
+                setter: method_names.claim(&names::setter_name(wire_name)),
+                default_accessor: method_names.claim(&names::default_accessor_name(wire_name)),
             });
         }
         for (index, required) in object.required.iter().enumerate() {

@@ -53,7 +53,8 @@ pub async fn authorized_payment(harness: &Harness, client: &Client, captured: i6
     harness.pace().await;
     client.create_payment(&order(&reference, AUTHORIZED), IdempotentOptions::new()).await.expect("create");
     harness.pace().await;
-    let approve = ForceApprove { customer: harness.test_customer(), token: None };
+    let mut approve = ForceApprove::default();
+    approve.customer = harness.test_customer();
     client.force_approve(&reference, Some(&approve), CallOptions::new()).await.expect("force approve");
     if captured > 0 {
         harness.pace().await;
@@ -223,7 +224,8 @@ pub async fn keys_on_the_wire(harness: &Harness, calls: &[Workload]) -> Result<(
             Workload::Events => logged(harness, "getPaymentEventLog", client.get_payment_event_log(&reference, CallOptions::new())).await.1,
             Workload::Cancel => logged(harness, "cancelPayment", client.cancel_payment(&reference, None, CallOptions::new())).await.1,
             Workload::Approve => {
-                let approve = ForceApprove { customer: harness.test_customer(), token: None };
+                let mut approve = ForceApprove::default();
+                approve.customer = harness.test_customer();
                 logged(harness, "forceApprove", client.force_approve(&reference, Some(&approve), CallOptions::new())).await.1
             }
         };

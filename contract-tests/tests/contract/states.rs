@@ -358,7 +358,8 @@ impl<'h> Sut<'h> {
                 (outcome, Some(key))
             }
             Step::Approve { payment } => {
-                let approve = ForceApprove { customer: self.harness.test_customer(), token: None };
+                let mut approve = ForceApprove::default();
+                approve.customer = self.harness.test_customer();
                 (outcome_of(&client.force_approve(&self.references[*payment], Some(&approve), CallOptions::new()).await)?, None)
             }
             Step::Reject { payment } => {

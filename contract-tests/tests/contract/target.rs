@@ -12,7 +12,7 @@ use std::time::Duration;
 use chrono::{TimeZone, Utc};
 use tokio::runtime::Runtime;
 use vipps_contract_tests::sim::{Clock, RateLimits, RunningSimulator, Simulator};
-use vipps_epayment::epayment::{Customer, CustomerPhoneNumber, CustomerPhoneNumberPhoneNumber, Reference};
+use vipps_epayment::epayment::{Customer, CustomerPhoneNumber, Reference};
 use vipps_epayment::runtime::RetryPolicy;
 use vipps_epayment::{Client, Environment};
 
@@ -192,7 +192,9 @@ impl Harness {
     /// The customer force-approve approves for on the live target (the test phone number).
     pub fn test_customer(&self) -> Option<Customer> {
         let live = self.live.as_ref()?;
-        let phone = CustomerPhoneNumberPhoneNumber::new(live.phone.as_str()).expect("VIPPS_TEST_PHONE is a valid phone number");
-        Some(Customer::CustomerPhoneNumber(CustomerPhoneNumber { phone_number: Some(phone) }))
+        let phone = CustomerPhoneNumber::default()
+            .with_phone_number(live.phone.as_str())
+            .expect("VIPPS_TEST_PHONE is a valid phone number");
+        Some(Customer::CustomerPhoneNumber(phone))
     }
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 use chrono::SecondsFormat;
 use vipps_epayment::epayment::{
     CancelModificationRequest, CreatePaymentRequestExpiresAt, CreatePaymentRequestUserFlow,
-    Customer, CustomerPhoneNumber, CustomerPhoneNumberPhoneNumber, ForceApprove, PaymentEventName,
+    Customer, CustomerPhoneNumber, ForceApprove, PaymentEventName,
     State,
 };
 use vipps_epayment::{Client, Environment, Error};
@@ -85,9 +85,9 @@ fn push_payment(reference: &str) -> vipps_epayment::epayment::CreatePaymentReque
     let mut request = payment_request(reference, 1000);
     request.user_flow = CreatePaymentRequestUserFlow::PushMessage;
     request.return_url = None;
-    request.customer = Some(Customer::CustomerPhoneNumber(CustomerPhoneNumber {
-        phone_number: Some(CustomerPhoneNumberPhoneNumber::new("4791234567").unwrap()),
-    }));
+    request.customer = Some(Customer::CustomerPhoneNumber(
+        CustomerPhoneNumber::default().with_phone_number("4791234567").unwrap(),
+    ));
     request
 }
 
@@ -198,7 +198,7 @@ async fn s5_cancel_transaction_only_leaves_an_authorization_alone() {
     let sim = start().await;
     let api = Api::connect(&sim).await;
     api.authorized_payment("order-s5-txonly", 1000).await;
-    let body = CancelModificationRequest { cancel_transaction_only: Some(true) };
+    let body = CancelModificationRequest::default().with_cancel_transaction_only(true);
     api.cancel_with("order-s5-txonly", &body).await.problem(409);
     assert_eq!(api.payment("order-s5-txonly").await.aggregate.cancelled_amount.value.get(), 0);
     api.create_payment("order-s5-txonly2", 1000).await;
@@ -277,13 +277,13 @@ async fn s2_force_approve_checks_the_redirect_token() {
     let created = api.create_payment("order-force-token", 1000).await;
     let redirect = created.redirect_url.expect("web redirect has a redirectUrl");
     let token = redirect.split("token=").nth(1).unwrap().to_string();
-    let wrong = ForceApprove { customer: None, token: Some("wrong".to_string()) };
+    let wrong = ForceApprove::default().with_token("wrong");
     // forceApprove documents only 200: the client returns the 400 as a status error
     let refused = api.force_approve_with("order-force-token", &wrong).await.refused();
     assert!(matches!(refused, Error::Status { status: 400, documented: false, .. }), "{refused:?}");
     crate::support::named_detail(&problem_of(&refused, 400), "token");
     assert_eq!(api.payment("order-force-token").await.state, State::Created);
-    let right = ForceApprove { customer: None, token: Some(token) };
+    let right = ForceApprove::default().with_token(token);
     api.force_approve_with("order-force-token", &right).await.expect("the right token");
     assert_eq!(api.payment("order-force-token").await.state, State::Authorized);
 }

@@ -8,7 +8,7 @@ use reqwest::Method;
 use serde_json::json;
 use vipps_epayment::epayment::{
     CancelModificationRequest, CreatePaymentRequestUserFlow, Customer, CustomerPhoneNumber,
-    CustomerPhoneNumberPhoneNumber, CustomerToken, Metadata, PaymentMethod, PaymentMethodType,
+    CustomerToken, Metadata, PaymentMethod, PaymentMethodType,
 };
 use vipps_epayment::{CallOptions, Error};
 
@@ -122,9 +122,9 @@ async fn content_type_path_reference_and_body_are_checked() {
 async fn s12_request_shape_rules() {
     let sim = start().await;
     let api = Api::connect(&sim).await;
-    let phone = || Customer::CustomerPhoneNumber(CustomerPhoneNumber {
-        phone_number: Some(CustomerPhoneNumberPhoneNumber::new("4791234567").unwrap()),
-    });
+    let phone = || Customer::CustomerPhoneNumber(
+        CustomerPhoneNumber::default().with_phone_number("4791234567").unwrap(),
+    );
     let metadata = |pairs: &[(&str, &str)]| {
         Metadata::new(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<BTreeMap<_, _>>()).unwrap()
     };
@@ -178,7 +178,7 @@ async fn s12_request_shape_rules() {
         Box::new(|r| r.payment_method = PaymentMethod::new(PaymentMethodType::Card)),
         Box::new(|r| {
             r.user_flow = CreatePaymentRequestUserFlow::Qr;
-            r.customer = Some(Customer::CustomerToken(CustomerToken { customer_token: Some("tok-1".to_string()) }));
+            r.customer = Some(Customer::CustomerToken(CustomerToken::default().with_customer_token("tok-1")));
         }),
         Box::new(move |r| {
             let value = "v".repeat(500);
@@ -226,7 +226,7 @@ async fn bad_requests_leave_the_state_unchanged() {
     refused!(409, "capture over the authorization", api.capture("order-unchanged", 701, "b8"));
     refused!(409, "refund over the capture", api.refund("order-unchanged", 301, "b10"));
     refused!(409, "key reused with another body", forgetful.capture("order-unchanged", 5, "c-ok"));
-    let transaction_only = CancelModificationRequest { cancel_transaction_only: Some(true) };
+    let transaction_only = CancelModificationRequest::default().with_cancel_transaction_only(true);
     refused!(409, "cancelTransactionOnly when authorized", api.cancel_with("order-unchanged", &transaction_only));
     refused!(409, "force approve when authorized", api.force_approve("order-unchanged"));
     refused!(409, "create with a used reference", api.create(&payment_request("order-unchanged", 1000), "b-create"));

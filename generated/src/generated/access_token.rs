@@ -3,6 +3,7 @@
 //! Access token 2.0.0 (from `spec/access-token.yaml`): models.
 #![allow(deprecated)]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AuthorizationTokenResponse {
     /// Always the word Bearer.
     pub token_type: String,

@@ -4,6 +4,7 @@
 #![allow(deprecated)]
 /// One saved address.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct Address {
     /// Street and house number.
     #[serde(rename = "addressLine1")]
@@ -37,7 +38,16 @@ impl Address {
         }
     }
 }
+impl Address {
+    /// Sets `addressLine2`.
+    #[allow(deprecated)]
+    pub fn with_address_line2(mut self, value: impl Into<String>) -> Self {
+        self.address_line2 = Some(value.into());
+        self
+    }
+}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct Aggregate {
     #[serde(rename = "authorizedAmount")]
     pub authorized_amount: Amount,
@@ -67,6 +77,7 @@ impl Aggregate {
 }
 /// Airline ticket data; when present, passengerName, airlineCode, airlineDesignatorCode and agencyInvoiceNumber must all be set.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct AirlineData {
     /// Invoice number from the travel agency.
     #[serde(rename = "agencyInvoiceNumber")]
@@ -100,6 +111,21 @@ impl AirlineData {
             passenger_name,
             ticket_number: None,
         }
+    }
+}
+impl AirlineData {
+    /// Sets `ticketNumber`; fails with the spec's rule when the value breaks it.
+    #[allow(deprecated)]
+    pub fn with_ticket_number<V>(
+        mut self,
+        value: V,
+    ) -> Result<Self, super::support::ValidationError>
+    where
+        V: TryInto<AirlineDataTicketNumber>,
+        V::Error: Into<super::support::ValidationError>,
+    {
+        self.ticket_number = Some(value.try_into().map_err(Into::into)?);
+        Ok(self)
     }
 }
 /// Invoice number from the travel agency.
@@ -444,6 +470,7 @@ impl<'de> serde::Deserialize<'de> for AirlineDataTicketNumber {
 }
 /// A sum of money in minor units together with its currency.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct Amount {
     pub currency: Currency,
     /// Minor units, so 1000 is 10.00 NOK; at most 65000000. SEK, USD and GBP need CARD_PASSTHROUGH.
@@ -561,6 +588,7 @@ impl<'de> serde::Deserialize<'de> for Authorization {
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct Barcode {
     #[serde(deserialize_with = "super::support::required_nullable")]
     pub format: Option<BarcodeFormatEnum>,
@@ -575,6 +603,7 @@ impl Barcode {
     }
 }
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum BarcodeFormatEnum {
     /// `EAN-13`
     Ean13,
@@ -640,6 +669,7 @@ impl<'de> serde::Deserialize<'de> for BarcodeFormatEnum {
 }
 /// Sources a WALLET payment can exclude; Denmark and Finland only.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum BlockedPaymentSources {
     /// `COMMERCIAL_CARDS`
     CommercialCards,
@@ -697,6 +727,7 @@ impl<'de> serde::Deserialize<'de> for BlockedPaymentSources {
 }
 /// Receipt summary; amounts are in minor units.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct BottomLine {
     pub currency: Currency,
     /// Tip included in the order.
@@ -758,6 +789,122 @@ impl BottomLine {
             receipt_number: None,
             terminal_id: None,
         }
+    }
+}
+impl BottomLine {
+    /// Sets `tipAmount`; fails with the spec's rule when the value breaks it.
+    #[allow(deprecated)]
+    pub fn with_tip_amount<V>(
+        mut self,
+        value: V,
+    ) -> Result<Self, super::support::ValidationError>
+    where
+        V: TryInto<BottomLineTipAmount>,
+        V::Error: Into<super::support::ValidationError>,
+    {
+        self.tip_amount = Some(value.try_into().map_err(Into::into)?);
+        Ok(self)
+    }
+    /// Sets `giftCardAmount`; fails with the spec's rule when the value breaks it.
+    #[deprecated]
+    #[allow(deprecated)]
+    pub fn with_gift_card_amount<V>(
+        mut self,
+        value: V,
+    ) -> Result<Self, super::support::ValidationError>
+    where
+        V: TryInto<BottomLineGiftCardAmount>,
+        V::Error: Into<super::support::ValidationError>,
+    {
+        self.gift_card_amount = Some(value.try_into().map_err(Into::into)?);
+        Ok(self)
+    }
+    /// Sets `posId`.
+    #[allow(deprecated)]
+    pub fn with_pos_id(mut self, value: impl Into<String>) -> Self {
+        self.pos_id = Some(value.into());
+        self
+    }
+    /// Sets `totalAmount`.
+    #[deprecated]
+    #[allow(deprecated)]
+    pub fn with_total_amount(mut self, value: impl Into<i64>) -> Self {
+        self.total_amount = Some(value.into());
+        self
+    }
+    /// Sets `totalTax`; fails with the spec's rule when the value breaks it.
+    #[deprecated]
+    #[allow(deprecated)]
+    pub fn with_total_tax<V>(
+        mut self,
+        value: V,
+    ) -> Result<Self, super::support::ValidationError>
+    where
+        V: TryInto<BottomLineTotalTax>,
+        V::Error: Into<super::support::ValidationError>,
+    {
+        self.total_tax = Some(value.try_into().map_err(Into::into)?);
+        Ok(self)
+    }
+    /// Sets `totalDiscount`; fails with the spec's rule when the value breaks it.
+    #[deprecated]
+    #[allow(deprecated)]
+    pub fn with_total_discount<V>(
+        mut self,
+        value: V,
+    ) -> Result<Self, super::support::ValidationError>
+    where
+        V: TryInto<BottomLineTotalDiscount>,
+        V::Error: Into<super::support::ValidationError>,
+    {
+        self.total_discount = Some(value.try_into().map_err(Into::into)?);
+        Ok(self)
+    }
+    /// Sets `shippingAmount`; fails with the spec's rule when the value breaks it.
+    #[deprecated]
+    #[allow(deprecated)]
+    pub fn with_shipping_amount<V>(
+        mut self,
+        value: V,
+    ) -> Result<Self, super::support::ValidationError>
+    where
+        V: TryInto<BottomLineShippingAmount>,
+        V::Error: Into<super::support::ValidationError>,
+    {
+        self.shipping_amount = Some(value.try_into().map_err(Into::into)?);
+        Ok(self)
+    }
+    /// Sets `shippingInfo`.
+    #[deprecated]
+    #[allow(deprecated)]
+    pub fn with_shipping_info(mut self, value: impl Into<ShippingInfo>) -> Self {
+        self.shipping_info = Some(value.into());
+        self
+    }
+    /// Sets `paymentSources`.
+    #[allow(deprecated)]
+    pub fn with_payment_sources(mut self, value: impl Into<PaymentSources>) -> Self {
+        self.payment_sources = Some(value.into());
+        self
+    }
+    /// Sets `barcode`.
+    #[allow(deprecated)]
+    pub fn with_barcode(mut self, value: impl Into<Barcode>) -> Self {
+        self.barcode = Some(value.into());
+        self
+    }
+    /// Sets `receiptNumber`.
+    #[allow(deprecated)]
+    pub fn with_receipt_number(mut self, value: impl Into<String>) -> Self {
+        self.receipt_number = Some(value.into());
+        self
+    }
+    /// Sets `terminalId`.
+    #[deprecated]
+    #[allow(deprecated)]
+    pub fn with_terminal_id(mut self, value: impl Into<String>) -> Self {
+        self.terminal_id = Some(value.into());
+        self
     }
 }
 /// Part paid with a gift card or voucher.
@@ -965,6 +1112,7 @@ impl<'de> serde::Deserialize<'de> for BottomLineTotalTax {
     }
 }
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct CancelModificationRequest {
     /// When true, the cancel only takes effect while the payment is unauthorized; an existing reservation is left alone.
     #[serde(
@@ -974,7 +1122,16 @@ pub struct CancelModificationRequest {
     )]
     pub cancel_transaction_only: Option<bool>,
 }
+impl CancelModificationRequest {
+    /// Sets `cancelTransactionOnly`.
+    #[allow(deprecated)]
+    pub fn with_cancel_transaction_only(mut self, value: impl Into<bool>) -> Self {
+        self.cancel_transaction_only = Some(value.into());
+        self
+    }
+}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct CaptureModificationRequest {
     #[serde(rename = "modificationAmount")]
     pub modification_amount: Amount,
@@ -988,6 +1145,7 @@ impl CaptureModificationRequest {
 }
 /// Card data for PSP-started card payments (PSPs only; preview feature).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct CardPassthrough {
     /// The PSP's own reference for the transaction.
     #[serde(rename = "pspReference")]
@@ -1033,6 +1191,23 @@ impl CardPassthrough {
     }
 }
 impl CardPassthrough {
+    /// Sets `preferVisaPartOfVisaDankort`.
+    #[allow(deprecated)]
+    pub fn with_prefer_visa_part_of_visa_dankort(
+        mut self,
+        value: impl Into<bool>,
+    ) -> Self {
+        self.prefer_visa_part_of_visa_dankort = Some(value.into());
+        self
+    }
+    /// Sets `publicEncryptionKeyId`.
+    #[allow(deprecated)]
+    pub fn with_public_encryption_key_id(mut self, value: impl Into<String>) -> Self {
+        self.public_encryption_key_id = Some(value.into());
+        self
+    }
+}
+impl CardPassthrough {
     /// `preferVisaPartOfVisaDankort`, or the spec's default `false` when absent.
     #[allow(deprecated)]
     pub fn prefer_visa_part_of_visa_dankort_or_default(&self) -> bool {
@@ -1041,6 +1216,7 @@ impl CardPassthrough {
 }
 /// Card type permitted for card passthrough (PSPs only; preview).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum CardPassthroughAllowedCardType {
     /// `VISA_DEBIT`
     VisaDebit,
@@ -1188,6 +1364,7 @@ impl<'de> serde::Deserialize<'de> for CardPassthroughPspReference {
 }
 /// Body for starting a payment.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct CreatePaymentRequest {
     pub amount: Amount,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1278,6 +1455,133 @@ impl CreatePaymentRequest {
     }
 }
 impl CreatePaymentRequest {
+    /// Sets `customer`.
+    #[allow(deprecated)]
+    pub fn with_customer(mut self, value: impl Into<Customer>) -> Self {
+        self.customer = Some(value.into());
+        self
+    }
+    /// Sets `minimumUserAge`; fails with the spec's rule when the value breaks it.
+    #[allow(deprecated)]
+    pub fn with_minimum_user_age<V>(
+        mut self,
+        value: V,
+    ) -> Result<Self, super::support::ValidationError>
+    where
+        V: TryInto<CreatePaymentRequestMinimumUserAge>,
+        V::Error: Into<super::support::ValidationError>,
+    {
+        self.minimum_user_age = Some(value.try_into().map_err(Into::into)?);
+        Ok(self)
+    }
+    /// Sets `customerInteraction`.
+    #[allow(deprecated)]
+    pub fn with_customer_interaction(
+        mut self,
+        value: impl Into<CreatePaymentRequestCustomerInteraction>,
+    ) -> Self {
+        self.customer_interaction = Some(value.into());
+        self
+    }
+    /// Sets `industryData`.
+    #[allow(deprecated)]
+    pub fn with_industry_data(mut self, value: impl Into<IndustryData>) -> Self {
+        self.industry_data = Some(value.into());
+        self
+    }
+    /// Sets `profile`.
+    #[allow(deprecated)]
+    pub fn with_profile(mut self, value: impl Into<ProfileRequest>) -> Self {
+        self.profile = Some(value.into());
+        self
+    }
+    /// Sets `returnUrl`; fails with the spec's rule when the value breaks it.
+    #[allow(deprecated)]
+    pub fn with_return_url<V>(
+        mut self,
+        value: V,
+    ) -> Result<Self, super::support::ValidationError>
+    where
+        V: TryInto<CreatePaymentRequestReturnUrl>,
+        V::Error: Into<super::support::ValidationError>,
+    {
+        self.return_url = Some(value.try_into().map_err(Into::into)?);
+        Ok(self)
+    }
+    /// Sets `expiresAt`; fails with the spec's rule when the value breaks it.
+    #[allow(deprecated)]
+    pub fn with_expires_at<V>(
+        mut self,
+        value: V,
+    ) -> Result<Self, super::support::ValidationError>
+    where
+        V: TryInto<CreatePaymentRequestExpiresAt>,
+        V::Error: Into<super::support::ValidationError>,
+    {
+        self.expires_at = Some(value.try_into().map_err(Into::into)?);
+        Ok(self)
+    }
+    /// Sets `qrFormat`.
+    #[allow(deprecated)]
+    pub fn with_qr_format(
+        mut self,
+        value: impl Into<CreatePaymentRequestQrFormat>,
+    ) -> Self {
+        self.qr_format = Some(value.into());
+        self
+    }
+    /// Sets `paymentDescription`; fails with the spec's rule when the value breaks it.
+    #[allow(deprecated)]
+    pub fn with_payment_description<V>(
+        mut self,
+        value: V,
+    ) -> Result<Self, super::support::ValidationError>
+    where
+        V: TryInto<CreatePaymentRequestPaymentDescription>,
+        V::Error: Into<super::support::ValidationError>,
+    {
+        self.payment_description = Some(value.try_into().map_err(Into::into)?);
+        Ok(self)
+    }
+    /// Sets `receipt`.
+    #[allow(deprecated)]
+    pub fn with_receipt(mut self, value: impl Into<Receipt>) -> Self {
+        self.receipt = Some(value.into());
+        self
+    }
+    /// Sets `metadata`; fails with the spec's rule when the value breaks it.
+    #[allow(deprecated)]
+    pub fn with_metadata<V>(
+        mut self,
+        value: V,
+    ) -> Result<Self, super::support::ValidationError>
+    where
+        V: TryInto<Metadata>,
+        V::Error: Into<super::support::ValidationError>,
+    {
+        self.metadata = Some(value.try_into().map_err(Into::into)?);
+        Ok(self)
+    }
+    /// Sets `receiptUrl`.
+    #[allow(deprecated)]
+    pub fn with_receipt_url(mut self, value: impl Into<String>) -> Self {
+        self.receipt_url = Some(value.into());
+        self
+    }
+    /// Sets `shipping`.
+    #[allow(deprecated)]
+    pub fn with_shipping(mut self, value: impl Into<Shipping>) -> Self {
+        self.shipping = Some(value.into());
+        self
+    }
+    /// Sets `cardPassthrough`.
+    #[allow(deprecated)]
+    pub fn with_card_passthrough(mut self, value: impl Into<CardPassthrough>) -> Self {
+        self.card_passthrough = Some(value.into());
+        self
+    }
+}
+impl CreatePaymentRequest {
     /// `customerInteraction`, or the spec's default `"CUSTOMER_NOT_PRESENT"` when absent.
     #[allow(deprecated)]
     pub fn customer_interaction_or_default(
@@ -1290,6 +1594,7 @@ impl CreatePaymentRequest {
 }
 /// Whether the buyer is physically at the point of sale.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[non_exhaustive]
 pub enum CreatePaymentRequestCustomerInteraction {
     /// `CUSTOMER_PRESENT`
     CustomerPresent,
@@ -1533,6 +1838,7 @@ impl<'de> serde::Deserialize<'de> for CreatePaymentRequestPaymentDescription {
 }
 /// QR output settings, only used with userFlow QR.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct CreatePaymentRequestQrFormat {
     /// QR output type; SVG when omitted.
     ///
@@ -1549,8 +1855,24 @@ impl CreatePaymentRequestQrFormat {
         Self { format, size: None }
     }
 }
+impl CreatePaymentRequestQrFormat {
+    /// Sets `size`; fails with the spec's rule when the value breaks it.
+    #[allow(deprecated)]
+    pub fn with_size<V>(
+        mut self,
+        value: V,
+    ) -> Result<Self, super::support::ValidationError>
+    where
+        V: TryInto<CreatePaymentRequestQrFormatSize>,
+        V::Error: Into<super::support::ValidationError>,
+    {
+        self.size = Some(value.try_into().map_err(Into::into)?);
+        Ok(self)
+    }
+}
 /// QR output type; SVG when omitted.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[non_exhaustive]
 pub enum CreatePaymentRequestQrFormatFormat {
     /// `TEXT/TARGETURL`
     TextTargeturl,
@@ -1729,6 +2051,7 @@ impl<'de> serde::Deserialize<'de> for CreatePaymentRequestReturnUrl {
 }
 /// How the user reaches the approval screen: push message (needs customer), web or native redirect (needs returnUrl; prefer web), or a QR code.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum CreatePaymentRequestUserFlow {
     /// `PUSH_MESSAGE`
     PushMessage,
@@ -1803,6 +2126,7 @@ impl<'de> serde::Deserialize<'de> for CreatePaymentRequestUserFlow {
 }
 /// Result of starting a payment.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct CreatePaymentResponse {
     /// Where to send the user for web or native redirect, or the QR link for QR; absent for push messages.
     #[serde(rename = "redirectUrl", default, skip_serializing_if = "Option::is_none")]
@@ -1819,8 +2143,17 @@ impl CreatePaymentResponse {
         }
     }
 }
+impl CreatePaymentResponse {
+    /// Sets `redirectUrl`.
+    #[allow(deprecated)]
+    pub fn with_redirect_url(mut self, value: impl Into<String>) -> Self {
+        self.redirect_url = Some(value.into());
+        self
+    }
+}
 /// ISO 4217 code; SEK, USD and GBP work only with CARD_PASSTHROUGH.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum Currency {
     /// `NOK`
     Nok,
@@ -1906,6 +2239,7 @@ impl<'de> serde::Deserialize<'de> for Currency {
 /// Identifies the paying user by exactly one of: phone number, personal QR content or customer token.
 #[derive(Debug, Clone, PartialEq)]
 #[allow(clippy::large_enum_variant)]
+#[non_exhaustive]
 pub enum Customer {
     CustomerPhoneNumber(CustomerPhoneNumber),
     PersonalQrCode(PersonalQrCode),
@@ -1966,10 +2300,26 @@ impl<'de> serde::Deserialize<'de> for Customer {
 }
 /// The user's phone number; send it only when already known and never ask the user for it.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct CustomerPhoneNumber {
     /// MSISDN form: country code followed by the subscriber number, digits only.
     #[serde(rename = "phoneNumber", default, skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<CustomerPhoneNumberPhoneNumber>,
+}
+impl CustomerPhoneNumber {
+    /// Sets `phoneNumber`; fails with the spec's rule when the value breaks it.
+    #[allow(deprecated)]
+    pub fn with_phone_number<V>(
+        mut self,
+        value: V,
+    ) -> Result<Self, super::support::ValidationError>
+    where
+        V: TryInto<CustomerPhoneNumberPhoneNumber>,
+        V::Error: Into<super::support::ValidationError>,
+    {
+        self.phone_number = Some(value.try_into().map_err(Into::into)?);
+        Ok(self)
+    }
 }
 /// MSISDN form: country code followed by the subscriber number, digits only.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -2050,13 +2400,23 @@ impl<'de> serde::Deserialize<'de> for CustomerPhoneNumberPhoneNumber {
 }
 /// Per-customer token delivered in the user.checked-in.v1 webhook after the user scans the merchant's QR.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct CustomerToken {
     /// Opaque token for one customer.
     #[serde(rename = "customerToken", default, skip_serializing_if = "Option::is_none")]
     pub customer_token: Option<String>,
 }
+impl CustomerToken {
+    /// Sets `customerToken`.
+    #[allow(deprecated)]
+    pub fn with_customer_token(mut self, value: impl Into<String>) -> Self {
+        self.customer_token = Some(value.into());
+        self
+    }
+}
 /// Shipping choices fetched from the merchant's server once the address is known.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct DynamicOptions {
     /// HTTPS address of the merchant's shipping endpoint, on a common port.
     #[serde(rename = "callbackUrl")]
@@ -2079,8 +2439,20 @@ impl DynamicOptions {
         }
     }
 }
+impl DynamicOptions {
+    /// Sets `callbackAuthorizationToken`.
+    #[allow(deprecated)]
+    pub fn with_callback_authorization_token(
+        mut self,
+        value: impl Into<String>,
+    ) -> Self {
+        self.callback_authorization_token = Some(value.into());
+        self
+    }
+}
 /// Address sent to the merchant's shipping endpoint.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct DynamicShippingGroupsRequest {
     pub reference: Reference,
     /// Street and house number.
@@ -2119,7 +2491,16 @@ impl DynamicShippingGroupsRequest {
         }
     }
 }
+impl DynamicShippingGroupsRequest {
+    /// Sets `AddressLine2`.
+    #[allow(deprecated)]
+    pub fn with_address_line2(mut self, value: impl Into<String>) -> Self {
+        self.address_line2 = Some(value.into());
+        self
+    }
+}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ExtraDetail {
     pub name: String,
     pub reason: String,
@@ -2134,6 +2515,7 @@ impl ExtraDetail {
 /// Static shipping choices shown to every user.
 pub type FixedOptions = Vec<ShippingGroup>;
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ForceApprove {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer: Option<Customer>,
@@ -2141,8 +2523,23 @@ pub struct ForceApprove {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
 }
+impl ForceApprove {
+    /// Sets `customer`.
+    #[allow(deprecated)]
+    pub fn with_customer(mut self, value: impl Into<Customer>) -> Self {
+        self.customer = Some(value.into());
+        self
+    }
+    /// Sets `token`.
+    #[allow(deprecated)]
+    pub fn with_token(mut self, value: impl Into<String>) -> Self {
+        self.token = Some(value.into());
+        self
+    }
+}
 /// A payment as it currently stands.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct GetPaymentResponse {
     pub aggregate: Aggregate,
     pub amount: Amount,
@@ -2192,6 +2589,39 @@ impl GetPaymentResponse {
             shipping_details: None,
             user_details: None,
         }
+    }
+}
+impl GetPaymentResponse {
+    /// Sets `redirectUrl`.
+    #[allow(deprecated)]
+    pub fn with_redirect_url(mut self, value: impl Into<String>) -> Self {
+        self.redirect_url = Some(value.into());
+        self
+    }
+    /// Sets `metadata`; fails with the spec's rule when the value breaks it.
+    #[allow(deprecated)]
+    pub fn with_metadata<V>(
+        mut self,
+        value: V,
+    ) -> Result<Self, super::support::ValidationError>
+    where
+        V: TryInto<Metadata>,
+        V::Error: Into<super::support::ValidationError>,
+    {
+        self.metadata = Some(value.try_into().map_err(Into::into)?);
+        Ok(self)
+    }
+    /// Sets `shippingDetails`.
+    #[allow(deprecated)]
+    pub fn with_shipping_details(mut self, value: impl Into<ShippingDetails>) -> Self {
+        self.shipping_details = Some(value.into());
+        self
+    }
+    /// Sets `userDetails`.
+    #[allow(deprecated)]
+    pub fn with_user_details(mut self, value: impl Into<UserDetails>) -> Self {
+        self.user_details = Some(value.into());
+        self
     }
 }
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -2257,9 +2687,18 @@ impl<'de> serde::Deserialize<'de> for IdempotencyKey {
 }
 /// Sector-specific data sent for compliance reasons.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct IndustryData {
     #[serde(rename = "airlineData", default, skip_serializing_if = "Option::is_none")]
     pub airline_data: Option<AirlineData>,
+}
+impl IndustryData {
+    /// Sets `airlineData`.
+    #[allow(deprecated)]
+    pub fn with_airline_data(mut self, value: impl Into<AirlineData>) -> Self {
+        self.airline_data = Some(value.into());
+        self
+    }
 }
 /// Up to five string pairs kept with the payment and echoed in GetPaymentResponse (keys up to 100, values up to 500 characters).
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
@@ -2308,6 +2747,7 @@ impl<'de> serde::Deserialize<'de> for Metadata {
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ModificationResponse {
     pub amount: Amount,
     pub state: State,
@@ -2403,6 +2843,7 @@ impl<'de> serde::Deserialize<'de> for Msn {
 }
 /// One receipt line; amounts are in minor units.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct OrderLine {
     /// Product name.
     pub name: String,
@@ -2463,6 +2904,72 @@ impl OrderLine {
             is_return: None,
             is_shipping: None,
         }
+    }
+}
+impl OrderLine {
+    /// Sets `taxPercentage`; fails with the spec's rule when the value breaks it.
+    #[deprecated]
+    #[allow(deprecated)]
+    pub fn with_tax_percentage<V>(
+        mut self,
+        value: V,
+    ) -> Result<Self, super::support::ValidationError>
+    where
+        V: TryInto<OrderLineTaxPercentage>,
+        V::Error: Into<super::support::ValidationError>,
+    {
+        self.tax_percentage = Some(value.try_into().map_err(Into::into)?);
+        Ok(self)
+    }
+    /// Sets `taxRate`; fails with the spec's rule when the value breaks it.
+    #[allow(deprecated)]
+    pub fn with_tax_rate<V>(
+        mut self,
+        value: V,
+    ) -> Result<Self, super::support::ValidationError>
+    where
+        V: TryInto<OrderLineTaxRate>,
+        V::Error: Into<super::support::ValidationError>,
+    {
+        self.tax_rate = Some(value.try_into().map_err(Into::into)?);
+        Ok(self)
+    }
+    /// Sets `unitInfo`.
+    #[allow(deprecated)]
+    pub fn with_unit_info(mut self, value: impl Into<UnitInfo>) -> Self {
+        self.unit_info = Some(value.into());
+        self
+    }
+    /// Sets `discount`; fails with the spec's rule when the value breaks it.
+    #[allow(deprecated)]
+    pub fn with_discount<V>(
+        mut self,
+        value: V,
+    ) -> Result<Self, super::support::ValidationError>
+    where
+        V: TryInto<OrderLineDiscount>,
+        V::Error: Into<super::support::ValidationError>,
+    {
+        self.discount = Some(value.try_into().map_err(Into::into)?);
+        Ok(self)
+    }
+    /// Sets `productUrl`.
+    #[allow(deprecated)]
+    pub fn with_product_url(mut self, value: impl Into<String>) -> Self {
+        self.product_url = Some(value.into());
+        self
+    }
+    /// Sets `isReturn`.
+    #[allow(deprecated)]
+    pub fn with_is_return(mut self, value: impl Into<bool>) -> Self {
+        self.is_return = Some(value.into());
+        self
+    }
+    /// Sets `isShipping`.
+    #[allow(deprecated)]
+    pub fn with_is_shipping(mut self, value: impl Into<bool>) -> Self {
+        self.is_shipping = Some(value.into());
+        self
     }
 }
 /// Discount given on the line.
@@ -2587,6 +3094,7 @@ impl<'de> serde::Deserialize<'de> for OrderLineTaxRate {
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct PaymentAdjustment {
     #[serde(rename = "modificationAmount")]
     pub modification_amount: Amount,
@@ -2604,6 +3112,7 @@ impl PaymentAdjustment {
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct PaymentEvent {
     pub reference: Reference,
     #[serde(rename = "pspReference")]
@@ -2637,6 +3146,21 @@ impl PaymentEvent {
             idempotency_key: None,
             success,
         }
+    }
+}
+impl PaymentEvent {
+    /// Sets `idempotencyKey`; fails with the spec's rule when the value breaks it.
+    #[allow(deprecated)]
+    pub fn with_idempotency_key<V>(
+        mut self,
+        value: V,
+    ) -> Result<Self, super::support::ValidationError>
+    where
+        V: TryInto<PaymentEventIdempotencyKey>,
+        V::Error: Into<super::support::ValidationError>,
+    {
+        self.idempotency_key = Some(value.try_into().map_err(Into::into)?);
+        Ok(self)
     }
 }
 /// Idempotency key of the request behind this event.
@@ -2709,6 +3233,7 @@ impl<'de> serde::Deserialize<'de> for PaymentEventIdempotencyKey {
 }
 /// Kind of event recorded on a payment.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum PaymentEventName {
     /// `CREATED`
     Created,
@@ -2802,6 +3327,7 @@ impl<'de> serde::Deserialize<'de> for PaymentEventName {
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct PaymentMethod {
     /// Default when absent: `"WALLET"`.
     #[serde(rename = "type")]
@@ -2819,7 +3345,19 @@ impl PaymentMethod {
         }
     }
 }
+impl PaymentMethod {
+    /// Sets `blockedSources`.
+    #[allow(deprecated)]
+    pub fn with_blocked_sources(
+        mut self,
+        value: impl Into<Vec<BlockedPaymentSources>>,
+    ) -> Self {
+        self.blocked_sources = Some(value.into());
+        self
+    }
+}
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct PaymentMethodResponse {
     /// Default when absent: `"WALLET"`.
     #[serde(rename = "type")]
@@ -2833,6 +3371,21 @@ impl PaymentMethodResponse {
     #[allow(clippy::too_many_arguments, deprecated)]
     pub fn new(type_: PaymentMethodType) -> Self {
         Self { type_, card_bin: None }
+    }
+}
+impl PaymentMethodResponse {
+    /// Sets `cardBin`; fails with the spec's rule when the value breaks it.
+    #[allow(deprecated)]
+    pub fn with_card_bin<V>(
+        mut self,
+        value: V,
+    ) -> Result<Self, super::support::ValidationError>
+    where
+        V: TryInto<PaymentMethodResponseCardBin>,
+        V::Error: Into<super::support::ValidationError>,
+    {
+        self.card_bin = Some(value.try_into().map_err(Into::into)?);
+        Ok(self)
     }
 }
 /// First six digits of the card, naming its issuer, when known.
@@ -2905,6 +3458,7 @@ impl<'de> serde::Deserialize<'de> for PaymentMethodResponseCardBin {
 }
 /// WALLET pays inside the app; CARD pays by card outside it (web redirect only); CARD_PASSTHROUGH is a PSP-started card payment (preview).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[non_exhaustive]
 pub enum PaymentMethodType {
     /// `WALLET`
     #[default]
@@ -2974,6 +3528,7 @@ impl<'de> serde::Deserialize<'de> for PaymentMethodType {
     }
 }
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct PaymentSources {
     #[serde(rename = "giftCard", default, skip_serializing_if = "Option::is_none")]
     pub gift_card: Option<i64>,
@@ -2984,12 +3539,54 @@ pub struct PaymentSources {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cash: Option<i64>,
 }
+impl PaymentSources {
+    /// Sets `giftCard`.
+    #[allow(deprecated)]
+    pub fn with_gift_card(mut self, value: impl Into<i64>) -> Self {
+        self.gift_card = Some(value.into());
+        self
+    }
+    /// Sets `card`.
+    #[allow(deprecated)]
+    pub fn with_card(mut self, value: impl Into<i64>) -> Self {
+        self.card = Some(value.into());
+        self
+    }
+    /// Sets `voucher`.
+    #[allow(deprecated)]
+    pub fn with_voucher(mut self, value: impl Into<i64>) -> Self {
+        self.voucher = Some(value.into());
+        self
+    }
+    /// Sets `cash`.
+    #[allow(deprecated)]
+    pub fn with_cash(mut self, value: impl Into<i64>) -> Self {
+        self.cash = Some(value.into());
+        self
+    }
+}
 /// Content read by a merchant scanner from the user's personal QR code; pass it on unchanged.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct PersonalQrCode {
     /// The scanned QR content, exactly as read.
     #[serde(rename = "personalQr", default, skip_serializing_if = "Option::is_none")]
     pub personal_qr: Option<PersonalQrCodePersonalQr>,
+}
+impl PersonalQrCode {
+    /// Sets `personalQr`; fails with the spec's rule when the value breaks it.
+    #[allow(deprecated)]
+    pub fn with_personal_qr<V>(
+        mut self,
+        value: V,
+    ) -> Result<Self, super::support::ValidationError>
+    where
+        V: TryInto<PersonalQrCodePersonalQr>,
+        V::Error: Into<super::support::ValidationError>,
+    {
+        self.personal_qr = Some(value.try_into().map_err(Into::into)?);
+        Ok(self)
+    }
 }
 /// The scanned QR content, exactly as read.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -3061,6 +3658,7 @@ impl<'de> serde::Deserialize<'de> for PersonalQrCodePersonalQr {
 }
 /// Error body in the RFC 7807 style.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct Problem {
     /// URI naming the kind of error.
     #[serde(rename = "type")]
@@ -3096,22 +3694,55 @@ impl Problem {
         }
     }
 }
+impl Problem {
+    /// Sets `detail`.
+    #[allow(deprecated)]
+    pub fn with_detail(mut self, value: impl Into<String>) -> Self {
+        self.detail = Some(value.into());
+        self
+    }
+    /// Sets `extraDetails`.
+    #[allow(deprecated)]
+    pub fn with_extra_details(mut self, value: impl Into<Vec<ExtraDetail>>) -> Self {
+        self.extra_details = Some(value.into());
+        self
+    }
+}
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ProfileRequest {
     /// Space-separated user data to ask for (name, address, email, phoneNumber, birthDate, nin), as in OpenID Connect.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
 }
+impl ProfileRequest {
+    /// Sets `scope`.
+    #[allow(deprecated)]
+    pub fn with_scope(mut self, value: impl Into<String>) -> Self {
+        self.scope = Some(value.into());
+        self
+    }
+}
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ProfileResponse {
     /// User id for the Userinfo API, filled in once the payment is AUTHORIZED if a scope was requested.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub: Option<String>,
 }
+impl ProfileResponse {
+    /// Sets `sub`.
+    #[allow(deprecated)]
+    pub fn with_sub(mut self, value: impl Into<String>) -> Self {
+        self.sub = Some(value.into());
+        self
+    }
+}
 /// Identifier that Vipps MobilePay gives each operation (create, capture, refund, cancel).
 pub type PspReference = String;
 /// Unit of the quantity; PCS when omitted.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[non_exhaustive]
 pub enum QuantityUnitEnum {
     /// `PCS`
     #[default]
@@ -3196,6 +3827,7 @@ impl<'de> serde::Deserialize<'de> for QuantityUnitEnum {
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct Receipt {
     /// Purchased items, with amounts in minor units.
     #[serde(rename = "orderLines")]
@@ -3322,6 +3954,7 @@ impl<'de> serde::Deserialize<'de> for Reference {
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct RefundModificationRequest {
     #[serde(rename = "modificationAmount")]
     pub modification_amount: Amount,
@@ -3335,14 +3968,30 @@ impl RefundModificationRequest {
 }
 /// Express shipping setup, given as dynamic or fixed options.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct Shipping {
     #[serde(rename = "dynamicOptions", default, skip_serializing_if = "Option::is_none")]
     pub dynamic_options: Option<DynamicOptions>,
     #[serde(rename = "fixedOptions", default, skip_serializing_if = "Option::is_none")]
     pub fixed_options: Option<FixedOptions>,
 }
+impl Shipping {
+    /// Sets `dynamicOptions`.
+    #[allow(deprecated)]
+    pub fn with_dynamic_options(mut self, value: impl Into<DynamicOptions>) -> Self {
+        self.dynamic_options = Some(value.into());
+        self
+    }
+    /// Sets `fixedOptions`.
+    #[allow(deprecated)]
+    pub fn with_fixed_options(mut self, value: impl Into<FixedOptions>) -> Self {
+        self.fixed_options = Some(value.into());
+        self
+    }
+}
 /// Carrier or shipping company.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum ShippingBrand {
     /// `POSTEN`
     Posten,
@@ -3462,6 +4111,7 @@ impl<'de> serde::Deserialize<'de> for ShippingBrand {
 }
 /// Where and how the order is shipped.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ShippingDetails {
     /// Delivery address.
     pub address: ShippingDetailsAddress,
@@ -3494,6 +4144,7 @@ impl ShippingDetails {
 }
 /// Delivery address.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ShippingDetailsAddress {
     /// Street and house number.
     #[serde(rename = "addressLine1")]
@@ -3527,8 +4178,17 @@ impl ShippingDetailsAddress {
         }
     }
 }
+impl ShippingDetailsAddress {
+    /// Sets `addressLine2`.
+    #[allow(deprecated)]
+    pub fn with_address_line2(mut self, value: impl Into<String>) -> Self {
+        self.address_line2 = Some(value.into());
+        self
+    }
+}
 /// Shipping choices grouped together, for example all those of one carrier.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ShippingGroup {
     /// Pre-select this group.
     #[serde(rename = "isDefault", default, skip_serializing_if = "Option::is_none")]
@@ -3559,14 +4219,38 @@ impl ShippingGroup {
         }
     }
 }
+impl ShippingGroup {
+    /// Sets `isDefault`.
+    #[allow(deprecated)]
+    pub fn with_is_default(mut self, value: impl Into<bool>) -> Self {
+        self.is_default = Some(value.into());
+        self
+    }
+    /// Sets `priority`.
+    #[allow(deprecated)]
+    pub fn with_priority(mut self, value: impl Into<i64>) -> Self {
+        self.priority = Some(value.into());
+        self
+    }
+}
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ShippingGroupsResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub groups: Option<Vec<ShippingGroup>>,
 }
+impl ShippingGroupsResponse {
+    /// Sets `groups`.
+    #[allow(deprecated)]
+    pub fn with_groups(mut self, value: impl Into<Vec<ShippingGroup>>) -> Self {
+        self.groups = Some(value.into());
+        self
+    }
+}
 /// Deprecated; add a shipping order line instead.
 #[deprecated]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ShippingInfo {
     /// Shipping total with tax and discount.
     #[serde(deserialize_with = "super::support::required_nullable")]
@@ -3769,6 +4453,7 @@ impl<'de> serde::Deserialize<'de> for ShippingInfoTaxPercentage {
 }
 /// One shipping choice.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct ShippingOption {
     /// Identifier of this choice.
     pub id: String,
@@ -3807,8 +4492,35 @@ impl ShippingOption {
         }
     }
 }
+impl ShippingOption {
+    /// Sets `isDefault`.
+    #[allow(deprecated)]
+    pub fn with_is_default(mut self, value: impl Into<bool>) -> Self {
+        self.is_default = Some(value.into());
+        self
+    }
+    /// Sets `priority`.
+    #[allow(deprecated)]
+    pub fn with_priority(mut self, value: impl Into<i64>) -> Self {
+        self.priority = Some(value.into());
+        self
+    }
+    /// Sets `meta`.
+    #[allow(deprecated)]
+    pub fn with_meta(mut self, value: impl Into<String>) -> Self {
+        self.meta = Some(value.into());
+        self
+    }
+    /// Sets `estimatedDelivery`.
+    #[allow(deprecated)]
+    pub fn with_estimated_delivery(mut self, value: impl Into<String>) -> Self {
+        self.estimated_delivery = Some(value.into());
+        self
+    }
+}
 /// Kind of delivery.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum ShippingType {
     /// `HOME_DELIVERY`
     HomeDelivery,
@@ -3888,6 +4600,7 @@ impl<'de> serde::Deserialize<'de> for ShippingType {
 }
 /// Lifecycle state: CREATED while waiting for the user, then ABORTED, EXPIRED, AUTHORIZED or TERMINATED, which are all final.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum State {
     /// `CREATED`
     Created,
@@ -3967,6 +4680,7 @@ impl<'de> serde::Deserialize<'de> for State {
 }
 /// Optional unit pricing; without it the line counts as one piece.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct UnitInfo {
     /// Price of one unit with tax, before discount.
     #[serde(
@@ -3994,6 +4708,14 @@ impl UnitInfo {
             quantity,
             quantity_unit: None,
         }
+    }
+}
+impl UnitInfo {
+    /// Sets `quantityUnit`.
+    #[allow(deprecated)]
+    pub fn with_quantity_unit(mut self, value: impl Into<QuantityUnitEnum>) -> Self {
+        self.quantity_unit = Some(value.into());
+        self
     }
 }
 impl UnitInfo {
@@ -4117,6 +4839,7 @@ impl<'de> serde::Deserialize<'de> for UnitInfoUnitPrice {
 }
 /// Profile data the user agreed to share for this payment.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct UserDetails {
     /// Email address.
     pub email: String,
@@ -4153,6 +4876,20 @@ impl UserDetails {
             date_of_birth: None,
             addresses: None,
         }
+    }
+}
+impl UserDetails {
+    /// Sets `dateOfBirth`.
+    #[allow(deprecated)]
+    pub fn with_date_of_birth(mut self, value: impl Into<String>) -> Self {
+        self.date_of_birth = Some(value.into());
+        self
+    }
+    /// Sets `addresses`.
+    #[allow(deprecated)]
+    pub fn with_addresses(mut self, value: impl Into<Vec<Address>>) -> Self {
+        self.addresses = Some(value.into());
+        self
     }
 }
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -4418,6 +5155,7 @@ impl<'de> serde::Deserialize<'de> for VippsSystemVersion {
     }
 }
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub struct WebhookEvent {
     pub msn: Msn,
     pub reference: Reference,
@@ -4468,5 +5206,31 @@ impl WebhookEvent {
             user_details: None,
             sub: None,
         }
+    }
+}
+impl WebhookEvent {
+    /// Sets `idempotencyKey`.
+    #[allow(deprecated)]
+    pub fn with_idempotency_key(mut self, value: impl Into<String>) -> Self {
+        self.idempotency_key = Some(value.into());
+        self
+    }
+    /// Sets `shippingDetails`.
+    #[allow(deprecated)]
+    pub fn with_shipping_details(mut self, value: impl Into<ShippingDetails>) -> Self {
+        self.shipping_details = Some(value.into());
+        self
+    }
+    /// Sets `userDetails`.
+    #[allow(deprecated)]
+    pub fn with_user_details(mut self, value: impl Into<UserDetails>) -> Self {
+        self.user_details = Some(value.into());
+        self
+    }
+    /// Sets `sub`.
+    #[allow(deprecated)]
+    pub fn with_sub(mut self, value: impl Into<String>) -> Self {
+        self.sub = Some(value.into());
+        self
     }
 }

@@ -95,6 +95,13 @@ impl fmt::Display for ValidationError {
     }
 }
 impl std::error::Error for ValidationError {}
+/// Lets a setter that takes `impl TryInto<Newtype>` also take the newtype itself (whose
+/// conversion cannot fail).
+impl From<std::convert::Infallible> for ValidationError {
+    fn from(never: std::convert::Infallible) -> Self {
+        match never {}
+    }
+}
 /// A pattern compiled on first use and kept for the life of the program.
 pub struct Pattern {
     source: &'static str,

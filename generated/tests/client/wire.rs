@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
-use vipps_epayment::epayment::{CancelModificationRequest, Customer, CustomerPhoneNumber, CustomerPhoneNumberPhoneNumber, ForceApprove, IdempotencyKey};
+use vipps_epayment::epayment::{CancelModificationRequest, Customer, CustomerPhoneNumber, ForceApprove, IdempotencyKey};
 use vipps_epayment::{CallOptions, IdempotentOptions, access_token_client, epayment_client};
 
 use crate::samples;
@@ -55,13 +55,13 @@ async fn every_operation_matches_the_spec_on_the_wire() {
     client.create_payment(&samples::create(&reference), IdempotentOptions::new()).await.expect("create");
     client.get_payment(&reference, CallOptions::new()).await.expect("get");
     client.get_payment_event_log(&reference, CallOptions::new()).await.expect("events");
-    let cancel = CancelModificationRequest { cancel_transaction_only: Some(true) };
+    let cancel = CancelModificationRequest::default().with_cancel_transaction_only(true);
     client.cancel_payment(&reference, Some(&cancel), CallOptions::new()).await.expect("cancel");
     let key = IdempotencyKey::new("capture-key-0001").expect("valid key");
     client.capture_payment(&reference, Some(&samples::capture(500)), IdempotentOptions::with_key(key)).await.expect("capture");
     client.refund_payment(&reference, Some(&samples::refund(200)), IdempotentOptions::new()).await.expect("refund");
-    let phone = CustomerPhoneNumberPhoneNumber::new("4791234567").expect("valid phone");
-    let approve = ForceApprove { customer: Some(Customer::CustomerPhoneNumber(CustomerPhoneNumber { phone_number: Some(phone) })), token: None };
+    let phone = CustomerPhoneNumber::default().with_phone_number("4791234567").expect("valid phone");
+    let approve = ForceApprove::default().with_customer(Customer::CustomerPhoneNumber(phone));
     client.force_approve(&reference, Some(&approve), CallOptions::new()).await.expect("force approve");
 
     let requests = server.requests();

@@ -102,9 +102,8 @@ impl Payment {
 
     /// The answer of get.
     pub fn view(&self) -> GetPaymentResponse {
-        let profile = ProfileResponse {
-            sub: self.profile_sub.clone(),
-        };
+        let mut profile = ProfileResponse::default();
+        profile.sub = self.profile_sub.clone();
         let mut response = GetPaymentResponse::new(
             self.aggregate(),
             self.money(self.amount),
