@@ -171,6 +171,22 @@ fn markdown_and_json_reports() {
 }
 
 #[test]
+fn an_idempotency_key_gained_changes_the_method_signature() {
+    // The header itself is filled by the runtime (minor), but the method's options and result
+    // types change with it: major.
+    let (forward, reversed) = diff_pair("parameters");
+    for diff in [&forward, &reversed] {
+        let change = diff
+            .changes
+            .iter()
+            .find(|c| c.group.to_string().contains("(pay)") && c.kind == Kind::RustTypeChanged)
+            .unwrap_or_else(|| panic!("no rust-type-changed for pay: {:#?}", diff.changes));
+        assert_eq!(change.semver.name(), "major");
+        assert!(change.detail.starts_with("method signature: "), "{}", change.detail);
+    }
+}
+
+#[test]
 fn the_rules_table_is_documented() {
     let docs_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/spec-evolution.md");
     let docs = std::fs::read_to_string(&docs_path).unwrap_or_default();

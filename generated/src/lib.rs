@@ -12,6 +12,11 @@ pub use generated::{access_token, access_token_client, epayment, epayment_client
 pub use runtime::{CallOptions, Client, ClientBuilder, Environment, Error, Idempotent, IdempotentOptions};
 pub use support::ValidationError;
 
+/// The repository README's Rust examples, compiled as doctests so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct RepositoryReadme;
+
 /// Proptest strategies of the request models, generated from the spec (feature `proptest`):
 /// valid values of every type a client-side operation sends, and per request body one strategy
 /// per constraint that breaks exactly that constraint. [`strategies::Broken`] and the tables

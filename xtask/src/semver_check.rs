@@ -186,6 +186,10 @@ fn copy_tree(from: &Path, to: &Path) -> anyhow::Result<()> {
 /// baseline and `new` as the current crate. `target` is shared between runs so the
 /// dependencies' rustdoc inputs are built once.
 pub fn semver_checks(old: &Path, new: &Path, target: &Path) -> anyhow::Result<SemverVerdict> {
+    // Both crates are the same package, so their rustdoc JSON lands at the same path of the
+    // shared target dir: one comparison at a time in this process.
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let output = Command::new("cargo")
         .args(["semver-checks", "check-release", "--color", "never", "-p", SDK_PACKAGE])
         .arg("--manifest-path")
@@ -196,11 +200,13 @@ pub fn semver_checks(old: &Path, new: &Path, target: &Path) -> anyhow::Result<Se
         .output()
         .context("running cargo semver-checks (install it: cargo install --locked cargo-semver-checks)")?;
     let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
-    let verdict = parse_output(&text)?;
-    // Exit 0 without a summary, or a failure exit with no failed lint, is a tool error.
+    let mut verdict = parse_output(&text)?;
+    // A failure exit with no failed lint is a tool error, not a verdict.
     if !output.status.success() && verdict.failures.is_empty() {
         bail!("cargo semver-checks failed:\n{text}");
     }
+    let list = Command::new("cargo").args(["semver-checks", "--list"]).output().context("cargo semver-checks --list")?;
+    apply_lint_levels(&mut verdict, &String::from_utf8_lossy(&list.stdout));
     Ok(verdict)
 }
 
@@ -236,28 +242,23 @@ pub fn parse_output(text: &str) -> anyhow::Result<SemverVerdict> {
     if !summary_seen {
         bail!("cargo semver-checks printed no summary:\n{text}");
     }
-    // Minor-level lints: the lint list (`cargo semver-checks --list`) says which; the summary
-    // counts them. A lint whose name says "added" on a non-breaking axis is minor.
-    for failure in &mut failures {
-        if MINOR_LINTS.iter().any(|lint| *lint == failure.lint) {
-            failure.required = Semver::Minor;
-        }
-    }
     Ok(SemverVerdict { required, failures, output: text.to_string() })
 }
 
-/// cargo-semver-checks lints whose required update is minor, not major (from `--list` of the
-/// pinned version; a lint missing here is counted as major, the safe side).
-pub const MINOR_LINTS: &[&str] = &[
-    "function_marked_deprecated",
-    "inherent_method_marked_deprecated",
-    "type_marked_deprecated",
-    "trait_method_marked_deprecated",
-    "trait_marked_deprecated",
-    "struct_field_marked_deprecated",
-    "enum_variant_marked_deprecated",
-    "macro_marked_deprecated",
-    "global_value_marked_deprecated",
-    "type_method_marked_deprecated",
-    "proc_macro_marked_deprecated",
-];
+/// Sets each failure's required bump from the lint table (`cargo semver-checks --list`: id,
+/// `major` or `minor`, description). A lint the table does not name stays major, the safe side.
+pub fn apply_lint_levels(verdict: &mut SemverVerdict, list: &str) {
+    let minor: Vec<&str> = list
+        .lines()
+        .filter_map(|line| {
+            let mut words = line.split_whitespace();
+            let id = words.next()?;
+            (words.next()? == "minor").then_some(id)
+        })
+        .collect();
+    for failure in &mut verdict.failures {
+        if minor.contains(&failure.lint.as_str()) {
+            failure.required = Semver::Minor;
+        }
+    }
+}

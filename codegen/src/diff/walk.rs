@@ -587,6 +587,7 @@ impl Walker<'_> {
         }
         let request = Ctx { group: new.group(), direction: new.request_direction() };
         self.compare_parameters(&request, old, new);
+        self.compare_idempotency(&api, old, new);
         self.compare_request_body(&request, o, n);
         let response = Ctx { group: new.group(), direction: new.request_direction().flipped() };
         self.compare_responses(&response, o, n);
@@ -627,6 +628,26 @@ impl Walker<'_> {
         ir.and_then(|o| o.params.iter().find(|p| p.location == ParamLocation::Header && p.wire_name.eq_ignore_ascii_case(name)))
             .map(|p| p.role)
             .unwrap_or(HeaderRole::Plain)
+    }
+
+    /// Whether the operation declares an idempotency-key header: its method then takes
+    /// `IdempotentOptions` and returns `Idempotent<..>`, so gaining or losing one changes the
+    /// method's Rust signature, whatever the header's own change is classified as.
+    fn idempotent(side: &Side<'_>, op: &OpRef) -> bool {
+        let ir = side.api.operations.iter().find(|o| o.origin == op.pointer);
+        ir.is_some_and(|o| o.params.iter().any(|p| p.location == ParamLocation::Header && p.role == HeaderRole::IdempotencyKey))
+    }
+
+    fn compare_idempotency(&mut self, ctx: &Ctx, old: &OpRef, new: &OpRef) {
+        let (a, b) = (Self::idempotent(&self.old, old), Self::idempotent(&self.new, new));
+        if a != b {
+            let detail = if b {
+                "method signature: CallOptions -> IdempotentOptions, result wrapped in Idempotent (an idempotency key is now declared)"
+            } else {
+                "method signature: IdempotentOptions -> CallOptions, result no longer wrapped in Idempotent (no idempotency key is declared)"
+            };
+            self.push(ctx, Kind::RustTypeChanged, "operation", detail.into(), Some(&old.pointer), Some(&new.pointer));
+        }
     }
 
     fn compare_parameters(&mut self, ctx: &Ctx, old: &OpRef, new: &OpRef) {

@@ -320,7 +320,7 @@ fn emit_enum(ident: &proc_macro2::Ident, def: &EnumDef) -> TokenStream {
         quote! { Self::#name }
     });
     quote! {
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, #derive_default)]
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, #derive_default)]
         #[non_exhaustive]
         pub enum #ident {
             #(#variants)*
@@ -347,6 +347,18 @@ fn emit_enum(ident: &proc_macro2::Ident, def: &EnumDef) -> TokenStream {
             /// Whether the spec lists this value.
             pub fn is_known(&self) -> bool {
                 !matches!(self, Self::#unknown(_))
+            }
+        }
+        /// Ordered by wire value (a value the spec does not list after a listed one with the same
+        /// text), not by declaration, so a value a later spec adds does not reorder the others.
+        impl Ord for #ident {
+            fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+                (self.as_str(), !self.is_known()).cmp(&(other.as_str(), !other.is_known()))
+            }
+        }
+        impl PartialOrd for #ident {
+            fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+                Some(self.cmp(other))
             }
         }
         impl std::fmt::Display for #ident {

@@ -602,7 +602,7 @@ impl Barcode {
         Self { format, data }
     }
 }
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum BarcodeFormatEnum {
     /// `EAN-13`
@@ -640,6 +640,18 @@ impl BarcodeFormatEnum {
         !matches!(self, Self::Unknown(_))
     }
 }
+/// Ordered by wire value (a value the spec does not list after a listed one with the same
+/// text), not by declaration, so a value a later spec adds does not reorder the others.
+impl Ord for BarcodeFormatEnum {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.as_str(), !self.is_known()).cmp(&(other.as_str(), !other.is_known()))
+    }
+}
+impl PartialOrd for BarcodeFormatEnum {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
 impl std::fmt::Display for BarcodeFormatEnum {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -668,7 +680,7 @@ impl<'de> serde::Deserialize<'de> for BarcodeFormatEnum {
     }
 }
 /// Sources a WALLET payment can exclude; Denmark and Finland only.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum BlockedPaymentSources {
     /// `COMMERCIAL_CARDS`
@@ -696,6 +708,18 @@ impl BlockedPaymentSources {
     /// Whether the spec lists this value.
     pub fn is_known(&self) -> bool {
         !matches!(self, Self::Unknown(_))
+    }
+}
+/// Ordered by wire value (a value the spec does not list after a listed one with the same
+/// text), not by declaration, so a value a later spec adds does not reorder the others.
+impl Ord for BlockedPaymentSources {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.as_str(), !self.is_known()).cmp(&(other.as_str(), !other.is_known()))
+    }
+}
+impl PartialOrd for BlockedPaymentSources {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
     }
 }
 impl std::fmt::Display for BlockedPaymentSources {
@@ -1215,7 +1239,7 @@ impl CardPassthrough {
     }
 }
 /// Card type permitted for card passthrough (PSPs only; preview).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum CardPassthroughAllowedCardType {
     /// `VISA_DEBIT`
@@ -1265,6 +1289,18 @@ impl CardPassthroughAllowedCardType {
     /// Whether the spec lists this value.
     pub fn is_known(&self) -> bool {
         !matches!(self, Self::Unknown(_))
+    }
+}
+/// Ordered by wire value (a value the spec does not list after a listed one with the same
+/// text), not by declaration, so a value a later spec adds does not reorder the others.
+impl Ord for CardPassthroughAllowedCardType {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.as_str(), !self.is_known()).cmp(&(other.as_str(), !other.is_known()))
+    }
+}
+impl PartialOrd for CardPassthroughAllowedCardType {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
     }
 }
 impl std::fmt::Display for CardPassthroughAllowedCardType {
@@ -1593,7 +1629,7 @@ impl CreatePaymentRequest {
     }
 }
 /// Whether the buyer is physically at the point of sale.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum CreatePaymentRequestCustomerInteraction {
     /// `CUSTOMER_PRESENT`
@@ -1629,6 +1665,18 @@ impl CreatePaymentRequestCustomerInteraction {
     /// Whether the spec lists this value.
     pub fn is_known(&self) -> bool {
         !matches!(self, Self::Unknown(_))
+    }
+}
+/// Ordered by wire value (a value the spec does not list after a listed one with the same
+/// text), not by declaration, so a value a later spec adds does not reorder the others.
+impl Ord for CreatePaymentRequestCustomerInteraction {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.as_str(), !self.is_known()).cmp(&(other.as_str(), !other.is_known()))
+    }
+}
+impl PartialOrd for CreatePaymentRequestCustomerInteraction {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
     }
 }
 impl std::fmt::Display for CreatePaymentRequestCustomerInteraction {
@@ -1871,7 +1919,7 @@ impl CreatePaymentRequestQrFormat {
     }
 }
 /// QR output type; SVG when omitted.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum CreatePaymentRequestQrFormatFormat {
     /// `TEXT/TARGETURL`
@@ -1912,6 +1960,18 @@ impl CreatePaymentRequestQrFormatFormat {
     /// Whether the spec lists this value.
     pub fn is_known(&self) -> bool {
         !matches!(self, Self::Unknown(_))
+    }
+}
+/// Ordered by wire value (a value the spec does not list after a listed one with the same
+/// text), not by declaration, so a value a later spec adds does not reorder the others.
+impl Ord for CreatePaymentRequestQrFormatFormat {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.as_str(), !self.is_known()).cmp(&(other.as_str(), !other.is_known()))
+    }
+}
+impl PartialOrd for CreatePaymentRequestQrFormatFormat {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
     }
 }
 impl std::fmt::Display for CreatePaymentRequestQrFormatFormat {
@@ -2050,7 +2110,7 @@ impl<'de> serde::Deserialize<'de> for CreatePaymentRequestReturnUrl {
     }
 }
 /// How the user reaches the approval screen: push message (needs customer), web or native redirect (needs returnUrl; prefer web), or a QR code.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum CreatePaymentRequestUserFlow {
     /// `PUSH_MESSAGE`
@@ -2095,6 +2155,18 @@ impl CreatePaymentRequestUserFlow {
     /// Whether the spec lists this value.
     pub fn is_known(&self) -> bool {
         !matches!(self, Self::Unknown(_))
+    }
+}
+/// Ordered by wire value (a value the spec does not list after a listed one with the same
+/// text), not by declaration, so a value a later spec adds does not reorder the others.
+impl Ord for CreatePaymentRequestUserFlow {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.as_str(), !self.is_known()).cmp(&(other.as_str(), !other.is_known()))
+    }
+}
+impl PartialOrd for CreatePaymentRequestUserFlow {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
     }
 }
 impl std::fmt::Display for CreatePaymentRequestUserFlow {
@@ -2152,7 +2224,7 @@ impl CreatePaymentResponse {
     }
 }
 /// ISO 4217 code; SEK, USD and GBP work only with CARD_PASSTHROUGH.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Currency {
     /// `NOK`
@@ -2207,6 +2279,18 @@ impl Currency {
     /// Whether the spec lists this value.
     pub fn is_known(&self) -> bool {
         !matches!(self, Self::Unknown(_))
+    }
+}
+/// Ordered by wire value (a value the spec does not list after a listed one with the same
+/// text), not by declaration, so a value a later spec adds does not reorder the others.
+impl Ord for Currency {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.as_str(), !self.is_known()).cmp(&(other.as_str(), !other.is_known()))
+    }
+}
+impl PartialOrd for Currency {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
     }
 }
 impl std::fmt::Display for Currency {
@@ -3232,7 +3316,7 @@ impl<'de> serde::Deserialize<'de> for PaymentEventIdempotencyKey {
     }
 }
 /// Kind of event recorded on a payment.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum PaymentEventName {
     /// `CREATED`
@@ -3297,6 +3381,18 @@ impl PaymentEventName {
     /// Whether the spec lists this value.
     pub fn is_known(&self) -> bool {
         !matches!(self, Self::Unknown(_))
+    }
+}
+/// Ordered by wire value (a value the spec does not list after a listed one with the same
+/// text), not by declaration, so a value a later spec adds does not reorder the others.
+impl Ord for PaymentEventName {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.as_str(), !self.is_known()).cmp(&(other.as_str(), !other.is_known()))
+    }
+}
+impl PartialOrd for PaymentEventName {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
     }
 }
 impl std::fmt::Display for PaymentEventName {
@@ -3457,7 +3553,7 @@ impl<'de> serde::Deserialize<'de> for PaymentMethodResponseCardBin {
     }
 }
 /// WALLET pays inside the app; CARD pays by card outside it (web redirect only); CARD_PASSTHROUGH is a PSP-started card payment (preview).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum PaymentMethodType {
     /// `WALLET`
@@ -3498,6 +3594,18 @@ impl PaymentMethodType {
     /// Whether the spec lists this value.
     pub fn is_known(&self) -> bool {
         !matches!(self, Self::Unknown(_))
+    }
+}
+/// Ordered by wire value (a value the spec does not list after a listed one with the same
+/// text), not by declaration, so a value a later spec adds does not reorder the others.
+impl Ord for PaymentMethodType {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.as_str(), !self.is_known()).cmp(&(other.as_str(), !other.is_known()))
+    }
+}
+impl PartialOrd for PaymentMethodType {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
     }
 }
 impl std::fmt::Display for PaymentMethodType {
@@ -3741,7 +3849,7 @@ impl ProfileResponse {
 /// Identifier that Vipps MobilePay gives each operation (create, capture, refund, cancel).
 pub type PspReference = String;
 /// Unit of the quantity; PCS when omitted.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum QuantityUnitEnum {
     /// `PCS`
@@ -3797,6 +3905,18 @@ impl QuantityUnitEnum {
     /// Whether the spec lists this value.
     pub fn is_known(&self) -> bool {
         !matches!(self, Self::Unknown(_))
+    }
+}
+/// Ordered by wire value (a value the spec does not list after a listed one with the same
+/// text), not by declaration, so a value a later spec adds does not reorder the others.
+impl Ord for QuantityUnitEnum {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.as_str(), !self.is_known()).cmp(&(other.as_str(), !other.is_known()))
+    }
+}
+impl PartialOrd for QuantityUnitEnum {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
     }
 }
 impl std::fmt::Display for QuantityUnitEnum {
@@ -3990,7 +4110,7 @@ impl Shipping {
     }
 }
 /// Carrier or shipping company.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ShippingBrand {
     /// `POSTEN`
@@ -4080,6 +4200,18 @@ impl ShippingBrand {
     /// Whether the spec lists this value.
     pub fn is_known(&self) -> bool {
         !matches!(self, Self::Unknown(_))
+    }
+}
+/// Ordered by wire value (a value the spec does not list after a listed one with the same
+/// text), not by declaration, so a value a later spec adds does not reorder the others.
+impl Ord for ShippingBrand {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.as_str(), !self.is_known()).cmp(&(other.as_str(), !other.is_known()))
+    }
+}
+impl PartialOrd for ShippingBrand {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
     }
 }
 impl std::fmt::Display for ShippingBrand {
@@ -4519,7 +4651,7 @@ impl ShippingOption {
     }
 }
 /// Kind of delivery.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ShippingType {
     /// `HOME_DELIVERY`
@@ -4571,6 +4703,18 @@ impl ShippingType {
         !matches!(self, Self::Unknown(_))
     }
 }
+/// Ordered by wire value (a value the spec does not list after a listed one with the same
+/// text), not by declaration, so a value a later spec adds does not reorder the others.
+impl Ord for ShippingType {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.as_str(), !self.is_known()).cmp(&(other.as_str(), !other.is_known()))
+    }
+}
+impl PartialOrd for ShippingType {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
 impl std::fmt::Display for ShippingType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -4599,7 +4743,7 @@ impl<'de> serde::Deserialize<'de> for ShippingType {
     }
 }
 /// Lifecycle state: CREATED while waiting for the user, then ABORTED, EXPIRED, AUTHORIZED or TERMINATED, which are all final.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum State {
     /// `CREATED`
@@ -4649,6 +4793,18 @@ impl State {
     /// Whether the spec lists this value.
     pub fn is_known(&self) -> bool {
         !matches!(self, Self::Unknown(_))
+    }
+}
+/// Ordered by wire value (a value the spec does not list after a listed one with the same
+/// text), not by declaration, so a value a later spec adds does not reorder the others.
+impl Ord for State {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.as_str(), !self.is_known()).cmp(&(other.as_str(), !other.is_known()))
+    }
+}
+impl PartialOrd for State {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
     }
 }
 impl std::fmt::Display for State {
