@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod codegen;
+pub mod mutants;
 pub mod semver_check;
 pub mod spec_diff;
 
@@ -17,7 +18,10 @@ pub const USAGE: &str = "usage:
                                                 classify every change between two spec documents
                                                 (--semver-check: confirm the suggested bump with
                                                 cargo-semver-checks on the SDK generated from each)
-  cargo xtask bench [--quick] [--peers]         run the benchmarks; writes target/bench/report.md and .json";
+  cargo xtask bench [--quick] [--peers]         run the benchmarks; writes target/bench/report.md and .json
+  cargo xtask mutants [--set simulator|runtime] [--file GLOB]...
+                                                mutation score of the rule code (cargo-mutants; slow,
+                                                not part of CI); writes target/mutants/report.md";
 
 /// The cargo target directory.
 pub fn target_dir() -> PathBuf {

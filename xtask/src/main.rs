@@ -1,4 +1,4 @@
-//! Project automation: `cargo xtask codegen [--check]`, standalone generation, spec diff, bench.
+//! Project automation: `cargo xtask codegen [--check]`, standalone generation, spec diff, bench, mutants.
 
 use std::process::ExitCode;
 
@@ -8,6 +8,7 @@ fn main() -> ExitCode {
         Some("codegen") => xtask::codegen::run(&args[1..]),
         Some("spec") => xtask::spec_diff::run(&args[1..]),
         Some("bench") => xtask::bench::run(&args[1..]),
+        Some("mutants") => xtask::mutants::run(&args[1..]),
         _ => {
             eprintln!("{}", xtask::USAGE);
             return ExitCode::from(2);
