@@ -374,6 +374,9 @@ pub struct Operation {
     pub authenticated: bool,
     /// Exists only in the test environment (tagged with a settings `test_only_tags` tag).
     pub test_only: bool,
+    /// Sending it twice has no effect beyond sending it once (GET, HEAD, OPTIONS, and the
+    /// settings' token operation), so the runtime may retry it without an idempotency key.
+    pub repeatable: bool,
     /// JSON pointer of the operation.
     pub origin: String,
 }

@@ -169,6 +169,7 @@ fn emit_operation_info(op: &Operation, rt: &TokenStream) -> TokenStream {
     let path = &op.path;
     let authenticated = needs_auth(op);
     let test_only = op.test_only;
+    let repeatable = op.repeatable;
     let headers = op.params.iter().filter(|p| p.location == ParamLocation::Header).map(|p| {
         let name = &p.wire_name;
         let role = role_tokens(p.role, rt);
@@ -186,6 +187,7 @@ fn emit_operation_info(op: &Operation, rt: &TokenStream) -> TokenStream {
             path: #path,
             authenticated: #authenticated,
             test_only: #test_only,
+            repeatable: #repeatable,
             headers: &[#(#headers),*],
         };
     }
@@ -605,6 +607,12 @@ fn emit_method(api: &Api, op: &Operation, settings: &ClientSettings, rt: &TokenS
              and returned with the result; reusing a key with another request is refused before sending.",
         );
     }
+    let retries = if idempotency.is_some() || op.repeatable {
+        "\n\nRetried by the client's `RetryPolicy` on connection errors, timeouts, 423, 429 (honouring `Retry-After`) and 5xx."
+    } else {
+        "\n\nNever retried: the operation declares no idempotency key, so a repeat could repeat its effect."
+    };
+    doc.push_str(retries);
     if op.test_only {
         doc.push_str("\n\nTest environment only: refused before sending when the client is configured for production.");
     }

@@ -136,6 +136,8 @@ pub(super) fn lower_operations(lowerer: &mut Lowerer<'_>) -> Result<Vec<Operatio
                 .or(operation.summary.as_ref())
                 .map(|d| d.trim().to_string())
                 .filter(|d| !d.is_empty());
+            let repeatable = matches!(method.to_uppercase().as_str(), "GET" | "HEAD" | "OPTIONS")
+                || lowerer.settings.client.token_operation.as_deref() == Some(id.as_str());
             operations.push(Operation {
                 id,
                 fn_name,
@@ -149,6 +151,7 @@ pub(super) fn lower_operations(lowerer: &mut Lowerer<'_>) -> Result<Vec<Operatio
                 merchant_served,
                 authenticated,
                 test_only: operation.tags.iter().any(|t| lowerer.settings.test_only_tags.contains(t)),
+                repeatable,
                 origin: operation_pointer.clone(),
             });
             // Callback operations are merchant-served too; lower their types so they exist.

@@ -44,6 +44,7 @@ pub static FETCH_AUTHORIZATION_TOKEN_USING_POST: crate::runtime::OperationInfo =
     path: "/accesstoken/get",
     authenticated: false,
     test_only: false,
+    repeatable: true,
     headers: &[
         crate::runtime::HeaderInfo {
             name: "client_id",
@@ -106,6 +107,8 @@ impl crate::runtime::Client {
     /// - 401: error, no body
     /// - 500: error, no body
     /// - any other status: a status error carrying the raw response
+    ///
+    /// Retried by the client's `RetryPolicy` on connection errors, timeouts, 423, 429 (honouring `Retry-After`) and 5xx.
     pub(crate) async fn fetch_authorization_token_using_post(
         &self,
         options: crate::runtime::CallOptions,

@@ -50,6 +50,7 @@ pub static CREATE_PAYMENT: crate::runtime::OperationInfo = crate::runtime::Opera
     path: "/v1/payments",
     authenticated: true,
     test_only: false,
+    repeatable: false,
     headers: &[
         crate::runtime::HeaderInfo {
             name: "Idempotency-Key",
@@ -103,6 +104,7 @@ pub static GET_PAYMENT: crate::runtime::OperationInfo = crate::runtime::Operatio
     path: "/v1/payments/{Reference}",
     authenticated: true,
     test_only: false,
+    repeatable: true,
     headers: &[
         crate::runtime::HeaderInfo {
             name: "Merchant-Serial-Number",
@@ -126,6 +128,7 @@ pub static GET_PAYMENT_EVENT_LOG: crate::runtime::OperationInfo = crate::runtime
     path: "/v1/payments/{Reference}/events",
     authenticated: true,
     test_only: false,
+    repeatable: true,
     headers: &[
         crate::runtime::HeaderInfo {
             name: "Merchant-Serial-Number",
@@ -149,6 +152,7 @@ pub static CANCEL_PAYMENT: crate::runtime::OperationInfo = crate::runtime::Opera
     path: "/v1/payments/{Reference}/cancel",
     authenticated: true,
     test_only: false,
+    repeatable: false,
     headers: &[
         crate::runtime::HeaderInfo {
             name: "Merchant-Serial-Number",
@@ -196,6 +200,7 @@ pub static CAPTURE_PAYMENT: crate::runtime::OperationInfo = crate::runtime::Oper
     path: "/v1/payments/{Reference}/capture",
     authenticated: true,
     test_only: false,
+    repeatable: false,
     headers: &[
         crate::runtime::HeaderInfo {
             name: "Merchant-Serial-Number",
@@ -249,6 +254,7 @@ pub static REFUND_PAYMENT: crate::runtime::OperationInfo = crate::runtime::Opera
     path: "/v1/payments/{Reference}/refund",
     authenticated: true,
     test_only: false,
+    repeatable: false,
     headers: &[
         crate::runtime::HeaderInfo {
             name: "Merchant-Serial-Number",
@@ -302,6 +308,7 @@ pub static FORCE_APPROVE: crate::runtime::OperationInfo = crate::runtime::Operat
     path: "/v1/test/payments/{Reference}/approve",
     authenticated: true,
     test_only: true,
+    repeatable: false,
     headers: &[
         crate::runtime::HeaderInfo {
             name: "Merchant-Serial-Number",
@@ -330,6 +337,8 @@ impl crate::runtime::Client {
     /// - any other status: a status error carrying the raw response
     ///
     /// Idempotent: the key given in `options` (or a fresh UUID v4) is sent unchanged on every retry and returned with the result; reusing a key with another request is refused before sending.
+    ///
+    /// Retried by the client's `RetryPolicy` on connection errors, timeouts, 423, 429 (honouring `Retry-After`) and 5xx.
     pub async fn create_payment(
         &self,
         body: &models::CreatePaymentRequest,
@@ -377,6 +386,8 @@ impl crate::runtime::Client {
     /// Responses:
     /// - 200: success, `GetPaymentResponse` (application/json)
     /// - any other status: a status error carrying the raw response
+    ///
+    /// Retried by the client's `RetryPolicy` on connection errors, timeouts, 423, 429 (honouring `Retry-After`) and 5xx.
     pub async fn get_payment(
         &self,
         reference: &models::Reference,
@@ -402,6 +413,8 @@ impl crate::runtime::Client {
     /// Responses:
     /// - 200: success, `Vec<PaymentEvent>` (application/json)
     /// - any other status: a status error carrying the raw response
+    ///
+    /// Retried by the client's `RetryPolicy` on connection errors, timeouts, 423, 429 (honouring `Retry-After`) and 5xx.
     pub async fn get_payment_event_log(
         &self,
         reference: &models::Reference,
@@ -434,6 +447,8 @@ impl crate::runtime::Client {
     /// - 404: error, `Problem` (application/problem+json)
     /// - 409: error, `Problem` (application/problem+json)
     /// - any other status: a status error carrying the raw response
+    ///
+    /// Never retried: the operation declares no idempotency key, so a repeat could repeat its effect.
     pub async fn cancel_payment(
         &self,
         reference: &models::Reference,
@@ -480,6 +495,8 @@ impl crate::runtime::Client {
     /// - any other status: a status error carrying the raw response
     ///
     /// Idempotent: the key given in `options` (or a fresh UUID v4) is sent unchanged on every retry and returned with the result; reusing a key with another request is refused before sending.
+    ///
+    /// Retried by the client's `RetryPolicy` on connection errors, timeouts, 423, 429 (honouring `Retry-After`) and 5xx.
     pub async fn capture_payment(
         &self,
         reference: &models::Reference,
@@ -540,6 +557,8 @@ impl crate::runtime::Client {
     /// - any other status: a status error carrying the raw response
     ///
     /// Idempotent: the key given in `options` (or a fresh UUID v4) is sent unchanged on every retry and returned with the result; reusing a key with another request is refused before sending.
+    ///
+    /// Retried by the client's `RetryPolicy` on connection errors, timeouts, 423, 429 (honouring `Retry-After`) and 5xx.
     pub async fn refund_payment(
         &self,
         reference: &models::Reference,
@@ -595,6 +614,8 @@ impl crate::runtime::Client {
     /// Responses:
     /// - 200: success, no body
     /// - any other status: a status error carrying the raw response
+    ///
+    /// Never retried: the operation declares no idempotency key, so a repeat could repeat its effect.
     ///
     /// Test environment only: refused before sending when the client is configured for production.
     pub async fn force_approve(

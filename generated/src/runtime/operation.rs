@@ -93,6 +93,9 @@ pub struct OperationInfo {
     pub authenticated: bool,
     /// Test environment only.
     pub test_only: bool,
+    /// Sending it twice has no effect beyond sending it once (GET, HEAD, the token call): it is
+    /// retried like a request with an idempotency key.
+    pub repeatable: bool,
     /// Declared header parameters.
     pub headers: &'static [HeaderInfo],
 }

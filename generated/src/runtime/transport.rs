@@ -58,8 +58,10 @@ impl Client {
         let url = self.url(&request)?;
         let method = Method::from_bytes(operation.method.as_bytes())
             .map_err(|_| Error::invalid_input(operation, format!("{} is not an HTTP method", operation.method)))?;
-        // Only requests that cannot repeat an effect are retried (rule I8).
-        let safe = method == Method::GET || method == Method::HEAD || request.idempotency_key.is_some();
+        // Only requests that cannot repeat an effect are retried (rule I8): repeatable ones (the
+        // token call included, so one 503 from it does not fail the call that needed the token)
+        // and those carrying an idempotency key.
+        let safe = operation.repeatable || request.idempotency_key.is_some();
         let mut context = CallContext {
             operation: operation.id,
             reference: request.reference.clone(),

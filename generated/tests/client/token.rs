@@ -114,3 +114,28 @@ async fn a_failing_token_call_is_an_authentication_error_naming_both_calls() {
     assert_eq!(source.status(), Some(401));
     assert!(server.api_requests().is_empty(), "no ePayment call without a token");
 }
+
+#[tokio::test]
+async fn a_503_from_the_token_call_is_retried_within_the_retry_policy() {
+    let server = TestServer::start().await;
+    server.token_failures_once([Reply::empty(503), Reply::empty(503).header("retry-after", "0")]);
+    let client = support::client(&server);
+    client.get_payment(&support::reference("order-token-0006"), CallOptions::new()).await.expect("token after two 503s");
+    let token_calls = server.requests().iter().filter(|r| r.is_token_call()).count();
+    assert_eq!(token_calls, 3, "two refused token calls, then one that issued the token");
+    assert_eq!(server.tokens_issued(), 1);
+    assert_eq!(server.api_requests().len(), 1);
+}
+
+#[tokio::test]
+async fn token_retries_stop_at_the_policy_limit() {
+    let server = TestServer::start().await;
+    server.token_failure(Reply::empty(503));
+    let client = support::client(&server);
+    let error = client.get_payment(&support::reference("order-token-0007"), CallOptions::new()).await.expect_err("no token");
+    let vipps_epayment::Error::Authentication { source, .. } = &error else { panic!("{error:?}") };
+    assert_eq!(source.status(), Some(503));
+    let attempts = server.requests().iter().filter(|r| r.is_token_call()).count();
+    assert_eq!(attempts, support::fast_retries().max_attempts as usize, "max_attempts token calls, no more");
+    assert!(server.api_requests().is_empty());
+}

@@ -113,6 +113,7 @@ struct State {
     token_lifetime: Mutex<Option<String>>,
     token_delay: Mutex<Duration>,
     token_failure: Mutex<Option<Reply>>,
+    token_failures_once: Mutex<std::collections::VecDeque<Reply>>,
     revoked: Mutex<HashSet<String>>,
     states: Mutex<VecDeque<String>>,
 }
@@ -189,6 +190,11 @@ impl TestServer {
         *self.state.token_failure.lock().unwrap() = Some(reply);
     }
 
+    /// The next token calls answer with these, one each, before tokens are issued again.
+    pub fn token_failures_once(&self, replies: impl IntoIterator<Item = Reply>) {
+        self.state.token_failures_once.lock().unwrap().extend(replies);
+    }
+
     /// Answers calls carrying this token with 401.
     pub fn revoke(&self, token: &str) {
         self.state.revoked.lock().unwrap().insert(token.to_string());
@@ -222,7 +228,8 @@ async fn handle(state: Arc<State>, request: hyper::Request<Incoming>) -> Answer 
     if recorded.is_token_call() {
         let delay = *state.token_delay.lock().unwrap();
         tokio::time::sleep(delay).await;
-        let failure = state.token_failure.lock().unwrap().clone();
+        let once = state.token_failures_once.lock().unwrap().pop_front();
+        let failure = once.or_else(|| state.token_failure.lock().unwrap().clone());
         if let Some(reply) = failure {
             return Ok(respond(reply));
         }
