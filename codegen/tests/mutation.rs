@@ -1,10 +1,12 @@
 //! Property: whatever single mutation is made to our spec (a node deleted, a type changed, a ref
-//! broken, a node replaced by a scalar), codegen returns `Ok` or a located error; it never panics.
+//! broken, a node replaced by a scalar), codegen returns `Ok` or a located error (file, a JSON
+//! pointer to a node of the mutated document, and that node's line); it never panics.
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use proptest::prelude::*;
+use proptest::test_runner::TestCaseError;
 use serde_json::Value;
 use vipps_codegen::load::{load_document, parse_document, pointer_join};
 use vipps_codegen::{HeaderRoles, RemoteRefMap, Settings, generate_module_source};
@@ -103,6 +105,32 @@ fn apply(tree: &mut Value, pointers: &[String], mutation: &Mutation) {
     }
 }
 
+/// The error is located in the mutated document: its file, a JSON pointer naming a node that is
+/// there (or, for something missing, whose parent is there), and the line of that node, whose
+/// text names the node's key (or is its list item).
+fn located(err: &vipps_codegen::Error, tree: &Value, text: &str) -> Result<(), TestCaseError> {
+    let location = &err.location;
+    prop_assert_eq!(&location.file, &PathBuf::from("mutated.yaml"));
+    prop_assert!(!err.to_string().is_empty());
+    let pointer = location.pointer.as_str();
+    prop_assert!(pointer.is_empty() || pointer.starts_with('/'), "not a JSON pointer: {:?} ({})", pointer, err);
+    let (parent, last) = split(pointer);
+    let node_there = tree.pointer(pointer).is_some();
+    prop_assert!(node_there || tree.pointer(parent).is_some(), "{} names a node that is not in the document: {}", pointer, err);
+    let lines: Vec<&str> = text.lines().collect();
+    let line = location.line.ok_or_else(|| TestCaseError::fail(format!("no line: {err}")))?;
+    prop_assert!(line >= 1 && line <= lines.len(), "line {} out of range 1..={}: {}", line, lines.len(), err);
+    if node_there && !pointer.is_empty() {
+        let source = lines[line - 1].trim_start();
+        let names_it = match tree.pointer(parent) {
+            Some(Value::Array(_)) => source.starts_with('-'),
+            _ => source.contains(&format!("{last}:")) || source.contains(&format!("'{last}':")) || source.contains(&format!("\"{last}\":")),
+        };
+        prop_assert!(names_it, "line {} ({:?}) is not the line of {}: {}", line, source, pointer, err);
+    }
+    Ok(())
+}
+
 fn cases() -> u32 {
     std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(40)
 }
@@ -122,10 +150,7 @@ proptest! {
         let result = parse_document(PathBuf::from("mutated.yaml"), text.clone())
             .and_then(|document| generate_module_source(document, &settings, "api", &RemoteRefMap::default()));
         if let Err(err) = result {
-            prop_assert_eq!(&err.location.file, &PathBuf::from("mutated.yaml"));
-            let lines = text.lines().count();
-            prop_assert!(err.location.line.is_none_or(|line| line >= 1 && line <= lines), "line out of range: {}", err);
-            prop_assert!(!err.to_string().is_empty());
+            located(&err, &tree, &text)?;
         }
     }
 }

@@ -9,7 +9,7 @@ mod generated;
 pub mod runtime;
 
 pub use generated::{access_token, access_token_client, epayment, epayment_client, support};
-pub use runtime::{CallOptions, Client, ClientBuilder, Environment, Error, Idempotent, IdempotentOptions};
+pub use runtime::{CallOptions, Client, ClientBuilder, Environment, Error, Idempotent, IdempotentOptions, PollPolicy, RetryPolicy};
 pub use support::ValidationError;
 
 /// The repository README's Rust examples, compiled as doctests so they cannot rot.

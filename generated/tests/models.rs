@@ -42,7 +42,17 @@ fn enums_keep_values_the_spec_does_not_list() {
     assert!(!state.is_known());
     assert_eq!(serde_json::to_value(&state).unwrap(), json!("PARTIALLY_REFUNDED"));
     assert_eq!(serde_json::from_value::<Currency>(json!("NOK")).unwrap(), Currency::Nok);
-    assert!(State::KNOWN.iter().all(State::is_known));
+    // The listed values are exactly the spec's, in its order, each known and read back as itself.
+    let spec_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("spec/epayment.yaml");
+    let spec: serde_json::Value = yaml_serde::from_str(&std::fs::read_to_string(&spec_path).unwrap()).unwrap();
+    let listed: Vec<&str> = spec["components"]["schemas"]["State"]["enum"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    let known: Vec<&str> = State::KNOWN.iter().map(State::as_str).collect();
+    assert_eq!(known, listed);
+    for wire in listed {
+        let state: State = serde_json::from_value(json!(wire)).unwrap();
+        assert!(state.is_known() && !matches!(state, State::Unknown(_)), "{wire}");
+        assert_eq!(state.as_str(), wire);
+    }
 }
 
 #[test]
@@ -78,4 +88,19 @@ fn required_nullable_must_be_present_but_may_be_null() {
     assert_eq!(serde_json::to_value(&with_null).unwrap()["unitPrice"], json!(null));
     let missing = serde_json::from_value::<UnitInfo>(json!({ "quantity": "2" }));
     assert!(missing.unwrap_err().to_string().contains("unitPrice"));
+}
+
+#[test]
+fn string_enums_order_by_wire_value_not_declaration() {
+    use vipps_epayment::epayment::State;
+    // Declared CREATED, ABORTED, EXPIRED, AUTHORIZED, TERMINATED; ordered by the wire text, so a
+    // value a later spec inserts cannot reorder these.
+    let mut states = State::KNOWN.to_vec();
+    states.sort();
+    let wire: Vec<&str> = states.iter().map(State::as_str).collect();
+    assert_eq!(wire, ["ABORTED", "AUTHORIZED", "CREATED", "EXPIRED", "TERMINATED"]);
+    // An unlisted value with a listed value's text sorts right after it and is not equal to it.
+    let unknown = State::Unknown("AUTHORIZED".to_string());
+    assert!(State::Authorized < unknown && unknown < State::Created);
+    assert_ne!(State::Authorized, unknown);
 }

@@ -56,7 +56,8 @@ fn answer(result: Result<(), ControlError>) -> Response {
     match result {
         Ok(()) => Reply::empty(204).into_response(),
         Err(ControlError::NotFound(reference)) => Refusal::not_found(&reference).into_reply().into_response(),
-        Err(error) => Refusal::not_allowed(error.to_string()).into_reply().into_response(),
+        Err(ControlError::NotAllowed(refusal)) => refusal.into_reply().into_response(),
+        Err(error @ ControlError::Ambiguous(_)) => Refusal::ambiguous(error.to_string()).into_reply().into_response(),
     }
 }
 

@@ -74,6 +74,106 @@ impl IntoResponse for Reply {
     }
 }
 
+/// A forbidden transition (409): each refusal has its own stable Problem `type`
+/// (`urn:epayment-sim:problem:<kind>`) and `title`, so that a test (or a merchant) can tell an
+/// S6 refusal from an S7 or S8 one, and all of them from an idempotency conflict (I4,
+/// `idempotency-conflict`) or a reused reference (I5, `reference-already-used`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Forbidden {
+    /// Rule S2: approve, reject, start approving or force-approve a payment that is not CREATED.
+    NotCreated,
+    /// Rule S1: cancel of a payment in a final state (ABORTED, EXPIRED, TERMINATED).
+    CancelFinal,
+    /// Rule S6: cancel while the user is approving.
+    CancelWhileApproving,
+    /// Rule S6: cancel after full capture.
+    CancelFullyCaptured,
+    /// Rule S6: cancel more than 180 days after authorization.
+    CancelTooLate,
+    /// Rule S7: capture before authorization (or of a payment in a final state).
+    CaptureNotAuthorized,
+    /// Rule S7: capture after cancel.
+    CaptureAfterCancel,
+    /// Rule S7: capture more than 180 days after authorization.
+    CaptureTooLate,
+    /// Rule S7: capture above what remains authorized ("capture amount too high").
+    CaptureTooHigh,
+    /// Rule S8: refund of a payment that was never authorized (nothing captured).
+    RefundNotAuthorized,
+    /// Rule S8: refund above what was captured and not yet refunded.
+    RefundTooHigh,
+    /// Rule S8: refund of money captured more than 365 days ago.
+    RefundTooLate,
+}
+
+impl Forbidden {
+    /// Every forbidden transition, in a fixed order.
+    pub const ALL: &'static [Forbidden] = &[
+        Forbidden::NotCreated,
+        Forbidden::CancelFinal,
+        Forbidden::CancelWhileApproving,
+        Forbidden::CancelFullyCaptured,
+        Forbidden::CancelTooLate,
+        Forbidden::CaptureNotAuthorized,
+        Forbidden::CaptureAfterCancel,
+        Forbidden::CaptureTooLate,
+        Forbidden::CaptureTooHigh,
+        Forbidden::RefundNotAuthorized,
+        Forbidden::RefundTooHigh,
+        Forbidden::RefundTooLate,
+    ];
+
+    /// The last segment of the Problem `type`.
+    pub fn kind(self) -> &'static str {
+        match self {
+            Forbidden::NotCreated => "payment-not-created",
+            Forbidden::CancelFinal => "cancel-final-state",
+            Forbidden::CancelWhileApproving => "cancel-while-approving",
+            Forbidden::CancelFullyCaptured => "cancel-fully-captured",
+            Forbidden::CancelTooLate => "cancel-too-late",
+            Forbidden::CaptureNotAuthorized => "capture-not-authorized",
+            Forbidden::CaptureAfterCancel => "capture-after-cancel",
+            Forbidden::CaptureTooLate => "capture-too-late",
+            Forbidden::CaptureTooHigh => "capture-amount-too-high",
+            Forbidden::RefundNotAuthorized => "refund-not-authorized",
+            Forbidden::RefundTooHigh => "refund-amount-too-high",
+            Forbidden::RefundTooLate => "refund-too-late",
+        }
+    }
+
+    /// The Problem `title`.
+    pub fn title(self) -> &'static str {
+        match self {
+            Forbidden::NotCreated => "Payment is not awaiting the user",
+            Forbidden::CancelFinal => "Cancel refused: the payment is final",
+            Forbidden::CancelWhileApproving => "Cancel refused: the user is approving",
+            Forbidden::CancelFullyCaptured => "Cancel refused: fully captured",
+            Forbidden::CancelTooLate => "Cancel refused: authorization older than 180 days",
+            Forbidden::CaptureNotAuthorized => "Capture refused: not authorized",
+            Forbidden::CaptureAfterCancel => "Capture refused: cancelled",
+            Forbidden::CaptureTooLate => "Capture refused: authorization older than 180 days",
+            Forbidden::CaptureTooHigh => "Capture amount too high",
+            Forbidden::RefundNotAuthorized => "Refund refused: not authorized",
+            Forbidden::RefundTooHigh => "Refund amount too high",
+            Forbidden::RefundTooLate => "Refund refused: captured more than 365 days ago",
+        }
+    }
+
+    /// The rulebook rule that forbids it.
+    pub fn rule(self) -> &'static str {
+        match self {
+            Forbidden::NotCreated => "S2",
+            Forbidden::CancelFinal => "S1",
+            Forbidden::CancelWhileApproving | Forbidden::CancelFullyCaptured | Forbidden::CancelTooLate => "S6",
+            Forbidden::CaptureNotAuthorized
+            | Forbidden::CaptureAfterCancel
+            | Forbidden::CaptureTooLate
+            | Forbidden::CaptureTooHigh => "S7",
+            Forbidden::RefundNotAuthorized | Forbidden::RefundTooHigh | Forbidden::RefundTooLate => "S8",
+        }
+    }
+}
+
 /// Why a request was refused; becomes a Problem body (RFC 7807 style, the spec's `Problem`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
@@ -180,9 +280,15 @@ impl Refusal {
         .with_field("Idempotency-Key", "reused with a different body")
     }
 
-    /// 409: the payment's state forbids the operation (rules S6, S7, S8).
-    pub fn not_allowed(detail: impl Into<String>) -> Self {
-        Self::new(409, "operation-not-allowed", "Operation not allowed", detail)
+    /// 409: the payment's state forbids the operation (rules S1, S2, S6, S7, S8); `why` gives
+    /// the Problem its own `type` and `title`.
+    pub fn not_allowed(why: Forbidden, detail: impl Into<String>) -> Self {
+        Self::new(409, why.kind(), why.title(), detail)
+    }
+
+    /// 409: a test control named a reference that several merchants use, without an MSN.
+    pub fn ambiguous(detail: impl Into<String>) -> Self {
+        Self::new(409, "ambiguous-reference", "Ambiguous reference", detail)
     }
 
     /// 429: over the rate limit (rule S13).

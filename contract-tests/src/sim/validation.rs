@@ -216,15 +216,9 @@ pub fn check_create(
     if matches!(flow, CreatePaymentRequestUserFlow::PushMessage) && request.customer.is_none() {
         return Err(Refusal::invalid("customer", "required when userFlow is PUSH_MESSAGE (rule S12)"));
     }
-    if matches!(
-        flow,
-        CreatePaymentRequestUserFlow::WebRedirect | CreatePaymentRequestUserFlow::NativeRedirect
-    ) && request.return_url.is_none()
-    {
-        return Err(Refusal::invalid(
-            "returnUrl",
-            format!("required when userFlow is {flow} (rule S12)"),
-        ));
+    // Rule S12 names WEB_REDIRECT only, so NATIVE_REDIRECT may leave `returnUrl` out.
+    if matches!(flow, CreatePaymentRequestUserFlow::WebRedirect) && request.return_url.is_none() {
+        return Err(Refusal::invalid("returnUrl", "required when userFlow is WEB_REDIRECT (rule S12)"));
     }
     if matches!(method, PaymentMethodType::Card)
         && !matches!(flow, CreatePaymentRequestUserFlow::WebRedirect)

@@ -326,6 +326,52 @@ fn retried_calls_keep_their_key_and_take_effect_once() {
     }
 }
 
+/// Rule I8 with a `Retry-After` above zero: a capture or refund whose first attempt meets an
+/// injected 423 or 429 with `Retry-After: 1` is retried by the client only after at least that
+/// second, once, with the same key, and takes effect once. The four cases run at once (one
+/// second of real time in all).
+#[test]
+fn retry_after_above_zero_is_waited_out() {
+    let harness = Harness::simulator();
+    let (client, _) = harness.client();
+    let cases = [
+        (Keyed::Capture, Fault::locked(1), 423),
+        (Keyed::Capture, Fault::too_many_requests(1), 429),
+        (Keyed::Refund, Fault::locked(1), 423),
+        (Keyed::Refund, Fault::too_many_requests(1), 429),
+    ];
+    let mut references = Vec::new();
+    for (op, fault, _) in &cases {
+        let reference = harness.block_on(authorized_payment(&harness, &client, op.captured_before()));
+        harness.sim().inject_fault(FaultRule::new(fault.clone()).on(op.sim_operation()).for_reference(reference.as_str()).times(1));
+        references.push(reference);
+    }
+    let mark = harness.recorder.mark();
+    let (harness_ref, client_ref, references_ref) = (&harness, &client, &references);
+    let timed = |index: usize| {
+        let (reference, op) = (&references_ref[index], cases[index].0);
+        async move {
+            let started = std::time::Instant::now();
+            let (result, key, _) = call(harness_ref, client_ref, op, reference, 500, None).await;
+            (result, key, started.elapsed())
+        }
+    };
+    let (a, b, c, d) = harness.block_on(async { tokio::join!(timed(0), timed(1), timed(2), timed(3)) });
+    let exchanges = harness.recorder.since(mark);
+    for (((op, fault, status), reference), (result, key, waited)) in cases.iter().zip(&references).zip([a, b, c, d]) {
+        assert!(result.is_ok(), "{op:?} through {fault}: {result:?}");
+        assert!(waited >= std::time::Duration::from_secs(1), "{op:?} through {fault}: retried after {waited:?}, before its Retry-After");
+        let attempts: Vec<_> = exchanges.iter().filter(|e| e.method == "POST" && e.path.contains(reference.as_str())).collect();
+        let statuses: Vec<Option<u16>> = attempts.iter().map(|e| e.answer.as_ref().map(|a| a.status)).collect();
+        assert_eq!(statuses, [Some(*status), Some(200)], "{op:?} through {fault}: the attempts");
+        assert_eq!(attempts[0].answer.as_ref().and_then(|a| a.header("retry-after")), Some("1"));
+        let keys: Vec<Option<&str>> = attempts.iter().map(|e| e.header("Idempotency-Key")).collect();
+        assert_eq!(keys, [key.as_deref(), key.as_deref()], "{op:?} through {fault}: the same key on both attempts");
+        let (count, _) = harness.block_on(effects(&client, reference, op.event(), key.as_deref().expect("a key")));
+        assert_eq!(count, 1, "{op:?} through {fault}: one effect");
+    }
+}
+
 /// The replay property: the same key and body twice returns the same answer and one effect.
 pub async fn replay(harness: &Harness, op: Keyed, amount: i64, key: IdempotencyKey) -> Result<(), TestCaseError> {
     let (client, _) = harness.client();
@@ -385,6 +431,12 @@ pub async fn conflict(harness: &Harness, op: Keyed, amount: i64, more: i64, key:
     prop_assert_eq!(refused.as_ref().err().and_then(Error::status), Some(409), "{:?}", refused);
     let problem = refused_call.exchanges.last().and_then(|e| e.answer.as_ref()).and_then(|a| a.json()).unwrap_or_default();
     prop_assert!(named_fields(&problem).iter().any(|f| f == "Idempotency-Key"), "409 does not name Idempotency-Key: {}", problem);
+    if !harness.is_live() {
+        // The simulator's own Problem for rule I4, not another 409 (a state refusal, a reused
+        // reference).
+        prop_assert_eq!(&problem["type"], "urn:epayment-sim:problem:idempotency-conflict", "{}", problem);
+        prop_assert_eq!(&problem["title"], "Idempotency conflict");
+    }
     check_logged(&refused_call, false, &[])?;
     let after = effects(&client, &reference, op.event(), key.as_str()).await;
     prop_assert_eq!(after, before, "the refused call changed something (rule I4)");

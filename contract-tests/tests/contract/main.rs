@@ -5,7 +5,7 @@
 //!   refused by the client before sending and named by the simulator; every answer matches the
 //!   spec too.
 //! - [`idempotency`]: idempotency keys on the wire (rules I1-I9), through injected faults.
-//! - [`states`]: a reference model of the payment lifecycle (rules S1-S9, S11) drives random
+//! - [`states`]: a reference model of the payment lifecycle (rules S1-S11, I8, I9) drives random
 //!   sequences over several payments; shrinks to a minimal, readable sequence.
 //! - [`snapshots`]: the canonical happy path as HTTP exchanges.
 //! - [`live`]: the suites that make sense against the Vipps test environment, when its

@@ -20,6 +20,7 @@ use vipps_epayment::epayment::{
     Reference, RefundModificationRequest,
 };
 use vipps_epayment::strategies::{self, epayment as values};
+use vipps_epayment::support::Rule;
 use vipps_epayment::{CallOptions, Client, Error, IdempotentOptions};
 
 use crate::recorder::Exchange;
@@ -359,9 +360,19 @@ fn broken_bodies_are_refused_by_the_client_and_named_by_the_simulator() {
     let per_site = (crate::cases(16) / 4).max(4);
     let mut sites = 0;
     let mut sent_by_client = 0;
+    // What the spec document says the sites are (its own walk, not the generated tables).
+    let mut derived_sites = 0;
+    let mut derived_enum_sites = 0;
     for body in values::request_bodies() {
         let operation = body.operations[0];
         let path = path_of(operation, reference.as_str());
+        let mut derived = spec().constraint_sites(spec().operation(operation));
+        derived_sites += derived.len();
+        derived_enum_sites += derived.iter().filter(|(_, rule)| *rule == "enum").count();
+        let mut covered: Vec<(String, &str)> = (body.broken)().iter().map(|(site, _)| (site.pointer.to_string(), site.rule)).collect();
+        derived.sort();
+        covered.sort();
+        assert_eq!(covered, derived, "{}: the broken-body strategies do not cover exactly the spec's constraint sites", body.type_name);
         for (site, strategy) in (body.broken)() {
             sites += 1;
             let mut runner = TestRunner::new(config!(per_site, "contract-broken-bodies.txt"));
@@ -401,8 +412,8 @@ fn broken_bodies_are_refused_by_the_client_and_named_by_the_simulator() {
             }
         }
     }
-    assert!(sites > 50, "only {sites} broken-constraint sites");
-    assert!(sent_by_client > 0, "no enum site was exercised through the client");
+    assert_eq!(sites, derived_sites, "broken-constraint sites exercised, against the spec's count");
+    assert_eq!(sent_by_client, derived_enum_sites, "enum sites sent through the client, against the spec's count");
 }
 
 /// Strings that break the schema of a string parameter: read from the spec (`pattern`,
@@ -434,6 +445,21 @@ fn param_schema(operation: &str, name: &str) -> Value {
     spec().schema(op, param.schema.as_deref().expect("schema"))
 }
 
+/// The rule a generated type reports for a broken string is one the spec's `schema` declares,
+/// with its limit, and `value` really breaks it.
+fn broken_as_the_spec_says(rule: &Rule, schema: &Value, value: &str) -> Result<(), TestCaseError> {
+    let length = value.chars().count();
+    let limit = |key: &str| schema[key].as_u64().map(|n| n as usize);
+    let ok = match rule {
+        Rule::Pattern(pattern) => Some(*pattern) == schema["pattern"].as_str(),
+        Rule::MinLength { min, actual } => Some(*min) == limit("minLength") && *actual == length && length < *min,
+        Rule::MaxLength { max, actual } => Some(*max) == limit("maxLength") && *actual == length && length > *max,
+        _ => false,
+    };
+    prop_assert!(ok, "{:?} refused for {:?}, which is not a rule of {} it breaks", value, rule, schema);
+    Ok(())
+}
+
 #[test]
 fn broken_parameters_are_refused_by_the_client_and_named_by_the_simulator() {
     let harness = Harness::simulator();
@@ -454,26 +480,44 @@ fn broken_parameters_are_refused_by_the_client_and_named_by_the_simulator() {
             harness.block_on(async {
                 let mut headers = raw_headers(&client, &msn, operation).await;
                 let mut path = path_of(operation, reference.as_str());
-                // The client refuses before sending.
-                let mark = harness.recorder.mark();
+                // The client refuses before sending. `Reference` and `Idempotency-Key` are typed
+                // arguments: the value never becomes one, so no call can carry it. A system
+                // header is a plain string option: the call is made and must be refused with
+                // the spec's limit, sending nothing.
+                let schema = param_schema(operation, param);
                 match param {
                     "Reference" => {
-                        prop_assert!(Reference::new(value.clone()).is_err(), "Reference::new accepts {value:?}");
+                        let refused = Reference::new(value.clone()).err();
+                        let refused = refused.ok_or_else(|| TestCaseError::fail(format!("Reference::new accepts {value:?}")))?;
+                        prop_assert_eq!(refused.type_name, "Reference");
+                        broken_as_the_spec_says(&refused.rule, &schema, &value)?;
                         path = path_of(operation, &value);
                     }
                     "Idempotency-Key" => {
-                        prop_assert!(IdempotencyKey::new(value.clone()).is_err(), "IdempotencyKey::new accepts {value:?}");
+                        let refused = IdempotencyKey::new(value.clone()).err();
+                        let refused = refused.ok_or_else(|| TestCaseError::fail(format!("IdempotencyKey::new accepts {value:?}")))?;
+                        prop_assert_eq!(refused.type_name, "IdempotencyKey");
+                        broken_as_the_spec_says(&refused.rule, &schema, &value)?;
                         headers.retain(|(name, _)| name != "Idempotency-Key");
                         headers.push(("Idempotency-Key".to_string(), value.clone()));
                     }
                     _ => {
+                        let max_length = schema["maxLength"].as_u64().expect("the spec limits the system header's length");
+                        let mark = harness.recorder.mark();
                         let options = IdempotentOptions::new().call(CallOptions::new().system_header(param, value.clone()));
                         let outcome = client.capture_payment(&reference, Some(&amount), options).await;
-                        prop_assert!(outcome.as_ref().is_err_and(Error::is_refused_before_sending), "{param} = {value:?}: {outcome:?}");
+                        let expected = format!("{param} is {} characters, above the spec's maxLength {max_length}", value.chars().count());
+                        match &outcome {
+                            Err(Error::InvalidInput { operation: refused_by, message }) => {
+                                prop_assert_eq!(*refused_by, operation);
+                                prop_assert_eq!(message, &expected);
+                            }
+                            other => prop_assert!(false, "{} = {:?}: expected InvalidInput ({}), got {:?}", param, value, expected, other),
+                        }
+                        prop_assert!(harness.recorder.since(mark).is_empty(), "the client sent a request it should have refused");
                         headers.push((param.to_string(), value.clone()));
                     }
                 }
-                prop_assert!(harness.recorder.since(mark).is_empty(), "the client sent a request it should have refused");
                 // The simulator, sent it raw.
                 let exchange = raw(&harness, "POST", &path, &headers, Some(&body)).await;
                 names(operation, &exchange, field).map_err(|why| TestCaseError::fail(format!("{param} = {value:?}: {why}")))?;

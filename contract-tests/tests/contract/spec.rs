@@ -258,6 +258,34 @@ impl Spec {
         node.get("oneOf").is_some()
     }
 
+    /// Every constraint site of the operation's JSON request body, read from the spec document
+    /// itself: (JSON pointer of the member inside the body, the JSON Schema keyword of the rule).
+    /// This is the list a broken-body suite must cover, one entry per rule a value can break:
+    ///
+    /// - an object's properties: `required` for each required one, then the sites of its value
+    ///   (an object itself has no `type` site: a wrong type is caught by its members);
+    /// - a map (`additionalProperties`): `minProperties` (above 0), `maxProperties`, and the
+    ///   sites of one entry's value, at `/broken`;
+    /// - a string: `enum` and `type` when it lists values; else `pattern`, `minLength` (above
+    ///   0), `maxLength`, `type`, and `format` for `date-time` without other rules;
+    /// - an integer or number: `minimum` and `maximum` (those a 64-bit, or with `int32` a
+    ///   32-bit, value can break), `type`; a boolean: `type`;
+    /// - an array: `minItems` (above 0), `maxItems`, `type`, and the sites of its first item, at
+    ///   `/0` (unless `maxItems` is 0);
+    /// - a `oneOf` whose branches are objects with disjoint property names: `oneOf` at the
+    ///   union, then each branch's sites (the first branch naming a member stands for it); a
+    ///   `oneOf` of overlapping branches: none (a broken branch may read as another).
+    pub fn constraint_sites(&self, op: &SpecOperation) -> Vec<(String, &'static str)> {
+        let root = &self.docs[op.doc].bundled;
+        let Some((_, media)) = &op.body else { return Vec::new() };
+        let Some(pointer) = media.iter().find(|(m, _)| essence(m) == "application/json").and_then(|(_, schema)| schema.clone()) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        sites_below(root, root.pointer(&pointer).expect("body schema"), "", &mut out);
+        out
+    }
+
     /// Validates `instance` against the schema at `pointer` of the operation's document; the
     /// errors name the instance path.
     pub fn validate(&self, op: &SpecOperation, pointer: &str, instance: &Value) -> Vec<String> {
@@ -430,5 +458,119 @@ impl Spec {
             }
         }
         problems
+    }
+}
+
+/// See [`Spec::constraint_sites`].
+fn sites_below(root: &Value, node: &Value, at: &str, out: &mut Vec<(String, &'static str)>) {
+    let (node, _) = deref(root, node, String::new());
+    let mut push = |pointer: String, rule: &'static str| out.push((pointer, rule));
+    if let Some(branches) = node.get("oneOf").and_then(Value::as_array) {
+        let properties: Vec<Vec<String>> = branches
+            .iter()
+            .map(|branch| {
+                let (branch, _) = deref(root, branch, String::new());
+                branch.get("properties").and_then(Value::as_object).map(|p| p.keys().cloned().collect()).unwrap_or_default()
+            })
+            .collect();
+        let all: Vec<&String> = properties.iter().flatten().collect();
+        let unique: std::collections::BTreeSet<&String> = all.iter().copied().collect();
+        let disjoint = properties.iter().all(|p| !p.is_empty()) && unique.len() == all.len();
+        if !disjoint {
+            return;
+        }
+        if branches.len() >= 2 {
+            push(at.to_string(), "oneOf");
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for branch in branches {
+            let mut inner = Vec::new();
+            sites_below(root, branch, at, &mut inner);
+            out.extend(inner.into_iter().filter(|site| seen.insert(site.clone())));
+        }
+        return;
+    }
+    let kind = node.get("type").and_then(Value::as_str);
+    let number = |key: &str| node.get(key).and_then(Value::as_f64);
+    let count = |key: &str| node.get(key).and_then(Value::as_u64);
+    match kind {
+        Some("object") | None if node.get("properties").is_some() => {
+            let required: Vec<&str> = node.get("required").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
+            for (name, member) in node["properties"].as_object().into_iter().flatten() {
+                let pointer = format!("{at}/{}", escape(name));
+                if required.contains(&name.as_str()) {
+                    out.push((pointer.clone(), "required"));
+                }
+                sites_below(root, member, &pointer, out);
+            }
+        }
+        Some("object") => {
+            let Some(value) = node.get("additionalProperties").filter(|v| v.is_object()) else { return };
+            if count("minProperties").is_some_and(|min| min > 0) {
+                push(at.to_string(), "minProperties");
+            }
+            if count("maxProperties").is_some() {
+                push(at.to_string(), "maxProperties");
+            }
+            if count("maxProperties") != Some(0) {
+                sites_below(root, value, &format!("{at}/broken"), out);
+            }
+        }
+        Some("string") if node.get("enum").is_some() => {
+            push(at.to_string(), "enum");
+            push(at.to_string(), "type");
+        }
+        Some("string") => {
+            let constrained = ["pattern", "minLength", "maxLength"].iter().any(|key| node.get(*key).is_some());
+            if node.get("pattern").is_some() {
+                push(at.to_string(), "pattern");
+            }
+            if count("minLength").is_some_and(|min| min > 0) {
+                push(at.to_string(), "minLength");
+            }
+            if count("maxLength").is_some() {
+                push(at.to_string(), "maxLength");
+            }
+            push(at.to_string(), "type");
+            if !constrained && node.get("format").and_then(Value::as_str) == Some("date-time") {
+                push(at.to_string(), "format");
+            }
+        }
+        Some("integer") => {
+            let (lowest, highest) =
+                if node.get("format").and_then(Value::as_str) == Some("int32") { (f64::from(i32::MIN), f64::from(i32::MAX)) } else { (i64::MIN as f64, i64::MAX as f64) };
+            if number("minimum").is_some_and(|min| min > lowest) {
+                push(at.to_string(), "minimum");
+            }
+            if number("maximum").is_some_and(|max| max < highest) {
+                push(at.to_string(), "maximum");
+            }
+            push(at.to_string(), "type");
+        }
+        Some("number") => {
+            if number("minimum").is_some() {
+                push(at.to_string(), "minimum");
+            }
+            if number("maximum").is_some() {
+                push(at.to_string(), "maximum");
+            }
+            push(at.to_string(), "type");
+        }
+        Some("boolean") => push(at.to_string(), "type"),
+        Some("array") => {
+            if count("minItems").is_some_and(|min| min > 0) {
+                push(at.to_string(), "minItems");
+            }
+            if count("maxItems").is_some() {
+                push(at.to_string(), "maxItems");
+            }
+            push(at.to_string(), "type");
+            if count("maxItems") != Some(0)
+                && let Some(items) = node.get("items")
+            {
+                sites_below(root, items, &format!("{at}/0"), out);
+            }
+        }
+        _ => {}
     }
 }

@@ -7,7 +7,7 @@ use vipps_epayment::runtime::ManualClock;
 use vipps_epayment::{CallOptions, Error};
 
 use crate::support::{
-    Api, CLIENT_ID, CLIENT_SECRET, MSN, SUBSCRIPTION_KEY, client_builder, named_detail, problem_of, reference,
+    Api, CLIENT_ID, CLIENT_SECRET, MSN, SUBSCRIPTION_KEY, client_builder, kinds, named_detail, problem_as, reference,
     start, test_builder,
 };
 
@@ -54,7 +54,7 @@ async fn t1_token_call_refuses_missing_or_bad_credentials_with_401() {
         ("Merchant-Serial-Number", good.clone().without("Merchant-Serial-Number")),
         ("Merchant-Serial-Number", good.clone().header("Merchant-Serial-Number", "12ab")),
     ] {
-        named_detail(&api.send_raw(call).await.problem(401), name);
+        named_detail(&api.send_raw(call).await.refused_as(kinds::UNAUTHORIZED), name);
     }
     // the client refuses to be built with what the simulator refuses
     assert!(client_builder(sim.base_url(), "12ab", SUBSCRIPTION_KEY).build().is_err());
@@ -78,7 +78,8 @@ async fn t1_token_expires_after_one_hour() {
     assert_ne!(second.expose(), first.expose(), "the expired token was refused and renewed");
     // the old token is refused (raw: the client never sends a token it knows is refused)
     let stale = api.raw_get("order-t1-expiry").header("Authorization", &format!("Bearer {}", first.expose()));
-    named_detail(&api.send_raw(stale).await.problem(401), "Authorization");
+    let reason = named_detail(&api.send_raw(stale).await.refused_as(kinds::UNAUTHORIZED), "Authorization");
+    assert_eq!(reason, "access token has expired");
 }
 
 // rule T2: Bearer token, subscription key and MSN on every call. The client sends them (every
@@ -91,18 +92,16 @@ async fn t2_calls_need_bearer_token_subscription_key_and_msn() {
     let good = api.raw_get("order-t2-creds");
     assert_eq!(api.send_raw(good.clone()).await.status, 200);
     let bad_calls = [
-        good.clone().without("Authorization"),
-        good.clone().header("Authorization", "not-a-bearer-token"),
-        good.clone().header("Authorization", "Bearer sim.unknown.token"),
-        good.clone().without("Ocp-Apim-Subscription-Key"),
-        good.clone().header("Ocp-Apim-Subscription-Key", "another-key"),
-        good.clone().without("Merchant-Serial-Number"),
-        good.clone().header("Merchant-Serial-Number", "12"),
+        ("Authorization", good.clone().without("Authorization")),
+        ("Authorization", good.clone().header("Authorization", "not-a-bearer-token")),
+        ("Authorization", good.clone().header("Authorization", "Bearer sim.unknown.token")),
+        ("Ocp-Apim-Subscription-Key", good.clone().without("Ocp-Apim-Subscription-Key")),
+        ("Ocp-Apim-Subscription-Key", good.clone().header("Ocp-Apim-Subscription-Key", "another-key")),
+        ("Merchant-Serial-Number", good.clone().without("Merchant-Serial-Number")),
+        ("Merchant-Serial-Number", good.clone().header("Merchant-Serial-Number", "12")),
     ];
-    for call in bad_calls {
-        let problem = api.send_raw(call).await.problem(401);
-        assert_eq!(problem.title, "Unauthorized");
-        assert!(problem.extra_details.is_some_and(|d| !d.is_empty()));
+    for (field, call) in bad_calls {
+        named_detail(&api.send_raw(call).await.refused_as(kinds::UNAUTHORIZED), field);
     }
     assert_eq!(api.payment("order-t2-creds").await.reference.as_str(), "order-t2-creds");
 }
@@ -116,10 +115,11 @@ async fn t2_token_is_valid_only_for_its_merchant_serial_number() {
     api.create_payment("order-t2-msn", 1000).await;
     // this merchant's token with the other MSN (raw: the client pairs them itself)
     let borrowed = api.raw_get("order-t2-msn").header("Merchant-Serial-Number", "654321");
-    let problem = api.send_raw(borrowed).await.problem(401);
-    assert_eq!(problem.extra_details.unwrap()[0].name, "Merchant-Serial-Number");
+    let problem = api.send_raw(borrowed).await.refused_as(kinds::UNAUTHORIZED);
+    let reason = named_detail(&problem, "Merchant-Serial-Number");
+    assert_eq!(reason, "the access token was issued for another merchant serial number");
     // and the other merchant's own client does not see this merchant's payment
-    problem_of(&other.get("order-t2-msn").await.unwrap_err(), 404);
+    problem_as(&other.get("order-t2-msn").await.unwrap_err(), kinds::NOT_FOUND);
     assert_eq!(api.payment("order-t2-msn").await.amount.value.get(), 1000);
 }
 
@@ -148,7 +148,7 @@ async fn fixed_credentials_accept_only_the_configured_set() {
     for (name, builder) in wrong {
         let client = builder.build().unwrap();
         let refused = client.access_token().await.expect_err("wrong credentials get no token");
-        named_detail(&problem_of(&refused, 401), name);
+        named_detail(&problem_as(&refused, kinds::UNAUTHORIZED), name);
         // an operation fails with the token call's error as its source, and sends nothing
         match client.get_payment(&reference("order-fixed-creds"), CallOptions::new()).await {
             Err(Error::Authentication { source, .. }) => assert_eq!(source.status(), Some(401)),

@@ -8,7 +8,7 @@ use vipps_epayment::epayment::State;
 use vipps_epayment::runtime::PollPolicy;
 use vipps_epayment::Error;
 
-use crate::support::{Api, Outcome, error_header, fast_poll, payment_request, problem_of, reference, test_builder};
+use crate::support::{Api, Outcome, error_header, fast_poll, kinds, payment_request, problem_as, reference, test_builder};
 
 async fn limited(limits: RateLimits) -> vipps_contract_tests::sim::RunningSimulator {
     test_builder().rate_limits(limits).start().await.unwrap()
@@ -25,7 +25,7 @@ async fn s13_modifications_are_limited_to_5_per_minute_per_reference() {
         api.capture("order-s13-mods", 10, &format!("c{i}")).await.expect("within the budget");
     }
     let refused = api.capture("order-s13-mods", 10, "c5").await.refused();
-    problem_of(&refused, 429);
+    problem_as(&refused, kinds::RATE_LIMITED);
     assert_eq!(error_header(&refused, "retry-after").as_deref(), Some("60"));
     assert_eq!(api.payment("order-s13-mods").await.aggregate.captured_amount.value.get(), 50);
     // per reference, and per operation
@@ -33,6 +33,7 @@ async fn s13_modifications_are_limited_to_5_per_minute_per_reference() {
     api.refund("order-s13-mods", 10, "r0").await.expect("another operation");
     sim.advance_clock(Duration::from_secs(30));
     let refused = api.capture("order-s13-mods", 10, "c6").await.refused();
+    problem_as(&refused, kinds::RATE_LIMITED);
     assert_eq!(error_header(&refused, "retry-after").as_deref(), Some("30"));
     sim.advance_clock(Duration::from_secs(30));
     api.capture("order-s13-mods", 10, "c7").await.expect("a new minute");
@@ -47,9 +48,9 @@ async fn s13_creates_are_limited_per_reference() {
     let request = payment_request("order-s13-create", 1000);
     api.create(&request, "k0").await.expect("first create");
     for i in 1..5 {
-        api.create(&request, &format!("k{i}")).await.problem(409);
+        api.create(&request, &format!("k{i}")).await.refused_as(kinds::REFERENCE_USED);
     }
-    api.create(&request, "k5").await.problem(429);
+    api.create(&request, "k5").await.refused_as(kinds::RATE_LIMITED);
     api.create(&payment_request("order-s13-create2", 1000), "k6").await.expect("another reference");
 }
 
@@ -63,8 +64,9 @@ async fn s13_reads_are_limited_to_120_per_minute_per_reference() {
         api.payment("order-s13-reads").await;
     }
     let refused = api.get("order-s13-reads").await.refused();
-    problem_of(&refused, 429);
-    assert!(error_header(&refused, "retry-after").is_some());
+    problem_as(&refused, kinds::RATE_LIMITED);
+    // all 120 reads came at the same (frozen) instant: the first slot frees in 60 s
+    assert_eq!(error_header(&refused, "retry-after").as_deref(), Some("60"));
     api.event_log("order-s13-reads").await;
     sim.advance_clock(Duration::from_secs(60));
     api.payment("order-s13-reads").await;
@@ -78,11 +80,11 @@ async fn s13_budgets_are_configurable() {
     api.authorized_payment("order-s13-custom", 1000).await;
     api.capture("order-s13-custom", 1, "a").await.unwrap();
     api.capture("order-s13-custom", 1, "b").await.unwrap();
-    api.capture("order-s13-custom", 1, "c").await.problem(429);
+    api.capture("order-s13-custom", 1, "c").await.refused_as(kinds::RATE_LIMITED);
     for _ in 0..3 {
         api.payment("order-s13-custom").await;
     }
-    api.get("order-s13-custom").await.problem(429);
+    api.get("order-s13-custom").await.refused_as(kinds::RATE_LIMITED);
 
     let off = limited(RateLimits::off()).await;
     let api = Api::connect(&off).await;

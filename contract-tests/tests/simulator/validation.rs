@@ -12,7 +12,7 @@ use vipps_epayment::epayment::{
 };
 use vipps_epayment::{CallOptions, Error};
 
-use crate::support::{Api, Outcome, nok, payment_json, payment_request, reference, start};
+use crate::support::{Api, Kind, Outcome, kinds, nok, payment_json, payment_request, problem_as, reference, start};
 
 // outcomes (schema violation -> 400 naming the field), rules S10, S12: missing required field,
 // pattern, length, bounds, unknown enum, too much metadata, not JSON
@@ -49,7 +49,7 @@ async fn schema_violations_get_400_naming_the_field() {
         .body("{not json");
     api.send_raw(not_json).await.invalid_field("body");
     // nothing was created by any of them; the same request unbroken goes through the client
-    api.get("order-schema-01").await.problem(404);
+    api.get("order-schema-01").await.refused_as(kinds::NOT_FOUND);
     api.create_payment("order-schema-01", 1000).await;
 }
 
@@ -87,7 +87,7 @@ async fn content_type_path_reference_and_body_are_checked() {
     api.send_raw(text_plain).await.invalid_field("Content-Type");
     let no_type = api.raw_epayment(Method::POST, "/v1/payments").header("Idempotency-Key", "k2").body(body);
     api.send_raw(no_type).await.invalid_field("Content-Type");
-    api.get("order-ctype-01").await.problem(404);
+    api.get("order-ctype-01").await.refused_as(kinds::NOT_FOUND);
     // a bad reference in the path: the client's Reference type refuses it, so raw
     for bad in ["bad!ref", "short", "x"] {
         assert!(vipps_epayment::epayment::Reference::new(bad).is_err());
@@ -109,7 +109,13 @@ async fn content_type_path_reference_and_body_are_checked() {
     // Vipps-System-Name over 30 characters: the client refuses it before sending, raw gets 400
     let long = "x".repeat(31);
     let refused = api.client.get_payment(&reference("order-nobody-01"), CallOptions::new().system_header("Vipps-System-Name", long.as_str())).await;
-    assert!(matches!(refused, Err(Error::InvalidInput { .. })), "{refused:?}");
+    match refused {
+        Err(Error::InvalidInput { operation, message }) => {
+            assert_eq!(operation, "getPayment");
+            assert_eq!(message, "Vipps-System-Name is 31 characters, above the spec's maxLength 30");
+        }
+        other => panic!("expected the client to refuse the header before sending: {other:?}"),
+    }
     let long_header = api.raw_get("order-nobody-01").header("Vipps-System-Name", &long);
     api.send_raw(long_header).await.invalid_field("Vipps-System-Name");
     let options = CallOptions::new().system_header("Vipps-System-Name", "shopwave");
@@ -157,7 +163,7 @@ async fn s12_request_shape_rules() {
         shape(&mut request);
         let reason = api.create(&request, &format!("k{i}")).await.invalid_field(field);
         assert!(!reason.is_empty());
-        api.get(&reference).await.problem(404);
+        api.get(&reference).await.refused_as(kinds::NOT_FOUND);
     }
     // two identifiers, or an explicit null: the client's Customer type cannot say so
     for (i, customer) in [json!({"phoneNumber": "4791234567", "personalQr": "qr-content-1"}), json!({"phoneNumber": null})]
@@ -167,7 +173,7 @@ async fn s12_request_shape_rules() {
         let mut body = payment_json(&format!("order-s12-raw-{i}"), 1000);
         body["customer"] = customer;
         api.send_raw(api.raw_create(&body, &format!("raw{i}"))).await.invalid_field("customer");
-        api.get(&format!("order-s12-raw-{i}")).await.problem(404);
+        api.get(&format!("order-s12-raw-{i}")).await.refused_as(kinds::NOT_FOUND);
     }
     // the allowed shapes pass
     let allowed: Vec<Shape> = vec![
@@ -194,6 +200,28 @@ async fn s12_request_shape_rules() {
     }
 }
 
+// rule S12 names WEB_REDIRECT only: NATIVE_REDIRECT needs no returnUrl (and may have one);
+// WEB_REDIRECT without one is refused
+#[tokio::test]
+async fn s12_native_redirect_does_not_need_a_return_url() {
+    let sim = start().await;
+    let api = Api::connect(&sim).await;
+    let mut native = payment_request("order-s12-native", 1000);
+    native.user_flow = CreatePaymentRequestUserFlow::NativeRedirect;
+    native.return_url = None;
+    let created = api.create(&native, "k-native").await.expect("NATIVE_REDIRECT without returnUrl");
+    assert!(created.value.redirect_url.is_some(), "a redirect flow gets a redirectUrl");
+    assert_eq!(api.payment("order-s12-native").await.state, vipps_epayment::epayment::State::Created);
+    let mut with_url = payment_request("order-s12-native2", 1000);
+    with_url.user_flow = CreatePaymentRequestUserFlow::NativeRedirect;
+    api.create(&with_url, "k-native2").await.expect("NATIVE_REDIRECT with returnUrl");
+    let mut web = payment_request("order-s12-web", 1000);
+    web.return_url = None;
+    let reason = api.create(&web, "k-web").await.invalid_field("returnUrl");
+    assert!(reason.contains("WEB_REDIRECT") && reason.contains("rule S12"), "{reason}");
+    api.get("order-s12-web").await.refused_as(kinds::NOT_FOUND);
+}
+
 // outcomes, rules S7, S8, S10, I4, I6: a rejected request changes nothing: get and the event log
 // (through the client) are the same afterwards, whether the client sent the request or, for
 // what it cannot send, raw HTTP did
@@ -214,25 +242,28 @@ async fn bad_requests_leave_the_state_unchanged() {
     };
     // through the client: what its types can express (each checked right after it is sent)
     macro_rules! refused {
-        ($status:expr, $what:expr, $call:expr) => {{
-            crate::support::problem_of(&$call.await.refused(), $status);
-            check(format!("{} ({})", $what, $status)).await;
+        ($kind:expr, $what:expr, $call:expr) => {{
+            let kind: Kind = $kind;
+            problem_as(&$call.await.refused(), kind);
+            check(format!("{} ({} {})", $what, kind.status, kind.kind)).await;
         }};
     }
     let forgetful = Api::connect_with(&sim, |b| b.idempotency_record_capacity(0)).await;
     let dkk = crate::support::money(vipps_epayment::epayment::Currency::Dkk, 5);
-    refused!(400, "capture in DKK", api.capture_amount("order-unchanged", dkk, "b4"));
-    refused!(400, "capture of 0", api.capture("order-unchanged", 0, "b0"));
-    refused!(409, "capture over the authorization", api.capture("order-unchanged", 701, "b8"));
-    refused!(409, "refund over the capture", api.refund("order-unchanged", 301, "b10"));
-    refused!(409, "key reused with another body", forgetful.capture("order-unchanged", 5, "c-ok"));
-    let transaction_only = CancelModificationRequest::default().with_cancel_transaction_only(true);
-    refused!(409, "cancelTransactionOnly when authorized", api.cancel_with("order-unchanged", &transaction_only));
-    refused!(409, "force approve when authorized", api.force_approve("order-unchanged"));
-    refused!(409, "create with a used reference", api.create(&payment_request("order-unchanged", 1000), "b-create"));
+    refused!(kinds::INVALID, "capture in DKK", api.capture_amount("order-unchanged", dkk, "b4"));
+    refused!(kinds::INVALID, "capture of 0", api.capture("order-unchanged", 0, "b0"));
+    refused!(kinds::CAPTURE_TOO_HIGH, "capture over the authorization", api.capture("order-unchanged", 701, "b8"));
+    refused!(kinds::REFUND_TOO_HIGH, "refund over the capture", api.refund("order-unchanged", 301, "b10"));
+    refused!(kinds::IDEMPOTENCY_CONFLICT, "key reused with another body", forgetful.capture("order-unchanged", 5, "c-ok"));
+    refused!(kinds::NOT_CREATED, "force approve when authorized", api.force_approve("order-unchanged"));
+    refused!(kinds::REFERENCE_USED, "create with a used reference", api.create(&payment_request("order-unchanged", 1000), "b-create"));
     let locked = vipps_contract_tests::sim::FaultRule::new(vipps_contract_tests::sim::Fault::locked(0)).times(1);
     sim.inject_fault(locked.on(vipps_contract_tests::sim::Operation::Capture));
-    refused!(423, "an injected 423", api.capture("order-unchanged", 5, "b-locked"));
+    refused!(kinds::INJECTED_423, "an injected 423", api.capture("order-unchanged", 5, "b-locked"));
+    // accepted, but nothing changes: cancelTransactionOnly on an authorized payment (rule S5)
+    let transaction_only = CancelModificationRequest::default().with_cancel_transaction_only(true);
+    api.cancel_with("order-unchanged", &transaction_only).await.expect("answered 200");
+    check("cancelTransactionOnly when authorized (200)".to_string()).await;
     // raw: what the client cannot send
     let capture = |body: serde_json::Value, key: &str| api.raw_capture("order-unchanged", &body, key);
     let nok5 = || json!({"modificationAmount": {"currency": "NOK", "value": 5}});
@@ -265,6 +296,5 @@ async fn epayment_paths_live_under_the_server_url_prefix() {
     // the client's custom environment keeps the server URL's path
     assert_eq!(api.client.config().base_urls().get("epayment").map(String::as_str), Some(format!("{}/epayment", sim.base_url()).as_str()));
     api.payment("order-paths-01").await;
-    let problem = api.send_raw(api.raw(Method::GET, "/v1/payments/order-paths-01")).await.problem(404);
-    assert_eq!(problem.title, "Not found");
+    api.send_raw(api.raw(Method::GET, "/v1/payments/order-paths-01")).await.refused_as(kinds::NO_ROUTE);
 }

@@ -26,7 +26,7 @@ use vipps_contract_tests::sim::webhooks::event_types;
 use vipps_contract_tests::sim::{RunningSimulator, WebhookRetry, WebhookSignatureError, verify_webhook_signature};
 use vipps_epayment::epayment::{PaymentEventName, WebhookEvent};
 
-use crate::support::{Api, MSN, SUBSCRIPTION_KEY, named_detail, start, test_builder};
+use crate::support::{Api, MSN, SUBSCRIPTION_KEY, kinds, named_detail, start, test_builder};
 
 /// One request the receiver got.
 #[derive(Debug, Clone)]
@@ -403,14 +403,14 @@ async fn webhooks_refuse_non_loopback_urls() {
         let call = api
             .raw(Method::POST, "/webhooks/v1/webhooks")
             .json(&json!({ "url": url, "events": ["epayments.payment.created.v1"] }));
-        named_detail(&api.send_raw(call).await.problem(400), "url");
+        named_detail(&api.send_raw(call).await.refused_as(kinds::INVALID), "url");
         let refused = sim.register_webhook(MSN, url, &["epayments.payment.created.v1"]).unwrap_err();
         assert_eq!(refused.field, "url");
     }
     let call = api
         .raw(Method::POST, "/webhooks/v1/webhooks")
         .json(&json!({ "url": "http://127.0.0.1:9/hook", "events": ["epayments.payment.capturd.v1"] }));
-    named_detail(&api.send_raw(call).await.problem(400), "events");
+    named_detail(&api.send_raw(call).await.refused_as(kinds::INVALID), "events");
     assert!(sim.webhooks(MSN).is_empty());
 }
 
@@ -429,7 +429,7 @@ async fn webhooks_registration_needs_auth() {
         ("Authorization", api.raw(Method::GET, "/webhooks/v1/webhooks").without("Authorization")),
         ("Authorization", api.raw(Method::DELETE, "/webhooks/v1/webhooks/some-id").without("Authorization")),
     ] {
-        named_detail(&api.send_raw(call).await.problem(401), field);
+        named_detail(&api.send_raw(call).await.refused_as(kinds::UNAUTHORIZED), field);
     }
     assert!(sim.webhooks(MSN).is_empty(), "a refused registration registers nothing");
     assert_eq!(api.send_raw(register).await.status, 201);
@@ -448,9 +448,9 @@ async fn webhooks_register_list_delete() {
     assert_eq!(list(&api).await, [gone.clone(), kept.clone()]);
     assert!(list(&other).await.is_empty(), "another merchant sees none of them");
     let delete = |api: &Api, id: &str| api.raw(Method::DELETE, &format!("/webhooks/v1/webhooks/{id}"));
-    other.send_raw(delete(&other, &gone)).await.problem(404);
+    other.send_raw(delete(&other, &gone)).await.refused_as(kinds::WEBHOOK_NOT_FOUND);
     assert_eq!(api.send_raw(delete(&api, &gone)).await.status, 204);
-    api.send_raw(delete(&api, &gone)).await.problem(404);
+    api.send_raw(delete(&api, &gone)).await.refused_as(kinds::WEBHOOK_NOT_FOUND);
     assert_eq!(list(&api).await, [kept]);
 
     api.create_payment("order-deleted", 100).await;

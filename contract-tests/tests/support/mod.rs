@@ -17,7 +17,7 @@ use std::time::Duration;
 use chrono::{TimeZone, Utc};
 use reqwest::Method;
 use serde::de::DeserializeOwned;
-use vipps_contract_tests::sim::{Clock, RateLimits, RunningSimulator, Simulator, SimulatorBuilder};
+use vipps_contract_tests::sim::{Clock, ControlError, RateLimits, RunningSimulator, Simulator, SimulatorBuilder};
 use vipps_epayment::epayment::{
     Amount, AmountValue, CancelModificationRequest, CaptureModificationRequest,
     CreatePaymentRequest, CreatePaymentRequestReturnUrl, CreatePaymentRequestUserFlow,
@@ -128,27 +128,123 @@ pub type Created = Idempotent<CreatePaymentResponse, IdempotencyKey>;
 /// capturePayment's / refundPayment's result with its key.
 pub type Modified = Idempotent<ModificationResponse, IdempotencyKey>;
 
+/// A Problem the simulator answers with: the status, the last segment of its `type`
+/// (`urn:epayment-sim:problem:<kind>`) and its `title`. Pinned here, apart from the simulator's
+/// code, so a test names exactly which refusal it expects: an S6 refusal does not pass for an S7
+/// one, nor for an idempotency conflict (I4) or a reused reference (I5), though all are 409.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Kind {
+    /// HTTP status.
+    pub status: u16,
+    /// Last segment of the Problem `type`.
+    pub kind: &'static str,
+    /// The Problem `title`.
+    pub title: &'static str,
+}
+
+impl Kind {
+    /// The full Problem `type`.
+    pub fn type_uri(&self) -> String {
+        format!("urn:epayment-sim:problem:{}", self.kind)
+    }
+}
+
+/// Every Problem the simulator answers with (rulebook outcomes table; README "Behaviour").
+pub mod kinds {
+    use super::Kind;
+
+    const fn kind(status: u16, kind: &'static str, title: &'static str) -> Kind {
+        Kind { status, kind, title }
+    }
+
+    /// 400: the request breaks the spec or a request-shape rule (S10-S12, I1, I2).
+    pub const INVALID: Kind = kind(400, "validation", "Invalid request");
+    /// 401: credentials (T1, T2).
+    pub const UNAUTHORIZED: Kind = kind(401, "unauthorized", "Unauthorized");
+    /// 403: force-approve in production (S14).
+    pub const FORBIDDEN: Kind = kind(403, "forbidden", "Forbidden");
+    /// 404: unknown reference.
+    pub const NOT_FOUND: Kind = kind(404, "not-found", "Payment not found");
+    /// 404: unknown webhook id.
+    pub const WEBHOOK_NOT_FOUND: Kind = kind(404, "not-found", "Webhook not found");
+    /// 404: no such route.
+    pub const NO_ROUTE: Kind = kind(404, "no-route", "Not found");
+    /// 409, rule I5.
+    pub const REFERENCE_USED: Kind = kind(409, "reference-already-used", "Reference already used");
+    /// 409, rule I4.
+    pub const IDEMPOTENCY_CONFLICT: Kind = kind(409, "idempotency-conflict", "Idempotency conflict");
+    /// 409, rule S2: approve, reject, start approving or force-approve a payment not CREATED.
+    pub const NOT_CREATED: Kind = kind(409, "payment-not-created", "Payment is not awaiting the user");
+    /// 409, rule S1: cancel of a final state.
+    pub const CANCEL_FINAL: Kind = kind(409, "cancel-final-state", "Cancel refused: the payment is final");
+    /// 409, rule S6: cancel while the user is approving.
+    pub const CANCEL_WHILE_APPROVING: Kind = kind(409, "cancel-while-approving", "Cancel refused: the user is approving");
+    /// 409, rule S6: cancel after full capture.
+    pub const CANCEL_FULLY_CAPTURED: Kind = kind(409, "cancel-fully-captured", "Cancel refused: fully captured");
+    /// 409, rule S6: cancel after 180 days.
+    pub const CANCEL_TOO_LATE: Kind = kind(409, "cancel-too-late", "Cancel refused: authorization older than 180 days");
+    /// 409, rule S7: capture before authorization.
+    pub const CAPTURE_NOT_AUTHORIZED: Kind = kind(409, "capture-not-authorized", "Capture refused: not authorized");
+    /// 409, rule S7: capture after cancel.
+    pub const CAPTURE_AFTER_CANCEL: Kind = kind(409, "capture-after-cancel", "Capture refused: cancelled");
+    /// 409, rule S7: capture after 180 days.
+    pub const CAPTURE_TOO_LATE: Kind = kind(409, "capture-too-late", "Capture refused: authorization older than 180 days");
+    /// 409, rule S7: capture amount too high.
+    pub const CAPTURE_TOO_HIGH: Kind = kind(409, "capture-amount-too-high", "Capture amount too high");
+    /// 409, rule S8: refund of a payment never authorized.
+    pub const REFUND_NOT_AUTHORIZED: Kind = kind(409, "refund-not-authorized", "Refund refused: not authorized");
+    /// 409, rule S8: refund above what was captured and not refunded.
+    pub const REFUND_TOO_HIGH: Kind = kind(409, "refund-amount-too-high", "Refund amount too high");
+    /// 409, rule S8: refund of money captured more than 365 days ago.
+    pub const REFUND_TOO_LATE: Kind = kind(409, "refund-too-late", "Refund refused: captured more than 365 days ago");
+    /// 409: a test control named a reference several merchants use, without an MSN.
+    pub const AMBIGUOUS: Kind = kind(409, "ambiguous-reference", "Ambiguous reference");
+    /// 429, rule S13.
+    pub const RATE_LIMITED: Kind = kind(429, "rate-limited", "Too many requests");
+    /// An injected 423.
+    pub const INJECTED_423: Kind = kind(423, "injected-fault", "Locked");
+    /// An injected 429.
+    pub const INJECTED_429: Kind = kind(429, "injected-fault", "Too many requests");
+    /// An injected 503.
+    pub const INJECTED_503: Kind = kind(503, "injected-fault", "Service unavailable");
+
+    /// The forbidden transitions (409), one per refusal the rules S1, S2, S6, S7, S8 name.
+    pub const TRANSITIONS: &[Kind] = &[
+        NOT_CREATED,
+        CANCEL_FINAL,
+        CANCEL_WHILE_APPROVING,
+        CANCEL_FULLY_CAPTURED,
+        CANCEL_TOO_LATE,
+        CAPTURE_NOT_AUTHORIZED,
+        CAPTURE_AFTER_CANCEL,
+        CAPTURE_TOO_LATE,
+        CAPTURE_TOO_HIGH,
+        REFUND_NOT_AUTHORIZED,
+        REFUND_TOO_HIGH,
+        REFUND_TOO_LATE,
+    ];
+}
+
 /// Reading a refused client call: its status, its Problem body, a header.
 pub trait Outcome {
     /// The error of a call expected to fail; panics with the value when it succeeded.
     fn refused(self) -> Error;
 
-    /// Asserts the call failed with `status` and an `application/problem+json` Problem body
-    /// (typed by the client for documented statuses, parsed from the raw body for the others);
-    /// returns the Problem.
-    fn problem(self, status: u16) -> Problem
+    /// Asserts the call was refused with exactly `kind` (status, `application/problem+json`,
+    /// Problem `status`, `type` and `title`); returns the Problem.
+    fn refused_as(self, kind: Kind) -> Problem
     where
         Self: Sized,
     {
-        problem_of(&self.refused(), status)
+        problem_as(&self.refused(), kind)
     }
 
-    /// Asserts a 400 Problem naming `field` in `extraDetails`; returns the reason.
+    /// Asserts a 400 validation Problem naming `field` in `extraDetails`; returns the reason.
     fn invalid_field(self, field: &str) -> String
     where
         Self: Sized,
     {
-        named_detail(&self.problem(400), field)
+        named_detail(&self.refused_as(kinds::INVALID), field)
     }
 }
 
@@ -171,10 +267,22 @@ pub fn named_detail(problem: &Problem, field: &str) -> String {
         .unwrap_or_else(|| panic!("no extraDetail named `{field}` in {details:?}"))
 }
 
-/// The Problem of a client error with `status`: `Error::Problem` for statuses the spec documents
-/// for the operation, `Error::Status` (raw body parsed here) for the others (401, 423, 429, 503,
-/// and every error of forceApprove, which documents only 200).
-pub fn problem_of(error: &Error, status: u16) -> Problem {
+/// Asserts that `problem` is exactly `kind` (`status`, `type`, `title`).
+pub fn assert_kind(problem: &Problem, kind: Kind) {
+    assert_eq!(
+        (problem.status, problem.type_.as_str(), problem.title.as_str()),
+        (i64::from(kind.status), kind.type_uri().as_str(), kind.title),
+        "expected the {} Problem `{}`, got: {problem:?}",
+        kind.status,
+        kind.kind,
+    );
+}
+
+/// The Problem of a client error, asserted to be exactly `kind`: `Error::Problem` for statuses
+/// the spec documents for the operation, `Error::Status` (raw body parsed here) for the others
+/// (401, 423, 429, 503, and every error of forceApprove, which documents only 200).
+pub fn problem_as(error: &Error, kind: Kind) -> Problem {
+    let status = kind.status;
     assert_eq!(error.status(), Some(status), "status of {error}");
     assert_eq!(
         error_header(error, "content-type").as_deref(),
@@ -187,8 +295,22 @@ pub fn problem_of(error: &Error, status: u16) -> Problem {
             .unwrap_or_else(|e| panic!("{status} body is not a Problem ({e}): {}", body.text())),
         other => panic!("expected a Problem with status {status}, got {other:?}"),
     };
-    assert_eq!(problem.status, i64::from(status));
+    assert_kind(&problem, kind);
     problem
+}
+
+/// Asserts that a test control was refused as the API would refuse it: exactly `kind` (a
+/// "not allowed" refusal, not "not found" or "ambiguous").
+pub fn assert_control_refused(result: Result<(), ControlError>, kind: Kind) {
+    match result {
+        Err(ControlError::NotAllowed(refusal)) => assert_eq!(
+            (refusal.status, refusal.kind, refusal.title),
+            (kind.status, kind.kind, kind.title),
+            "control refused, but not as expected: {}",
+            refusal.detail
+        ),
+        other => panic!("expected the control to be refused as `{}`, got {other:?}", kind.kind),
+    }
 }
 
 /// A response header carried by a client error.
@@ -551,18 +673,19 @@ impl Raw {
         })
     }
 
-    /// The Problem body, checking the status and content type.
-    pub fn problem(&self, status: u16) -> Problem {
-        assert_eq!(self.status, status, "status; body: {}", self.text());
+    /// The Problem body, asserted to be exactly `kind` (status, content type, `status`, `type`,
+    /// `title`).
+    pub fn refused_as(&self, kind: Kind) -> Problem {
+        assert_eq!(self.status, kind.status, "status; body: {}", self.text());
         assert_eq!(self.header("content-type"), Some("application/problem+json"));
         let problem: Problem = self.json();
-        assert_eq!(problem.status, i64::from(status));
+        assert_kind(&problem, kind);
         problem
     }
 
-    /// Asserts a 400 Problem that names `field` in `extraDetails`; returns the reason.
+    /// Asserts a 400 validation Problem that names `field` in `extraDetails`; returns the reason.
     pub fn invalid_field(&self, field: &str) -> String {
-        named_detail(&self.problem(400), field)
+        named_detail(&self.refused_as(kinds::INVALID), field)
     }
 
     /// A header's value.

@@ -108,7 +108,10 @@ async fn problem_bodies_keep_their_extra_members() {
     assert_eq!(problem.extra.get("remaining"), Some(&json!(250)));
     assert_eq!(problem.extra.get("hint"), Some(&json!({ "retry": false })));
     assert_eq!(error.status(), Some(409));
-    assert!(error.idempotency_key().is_some());
+    // The error hands back the key the client made and sent.
+    let sent = server.api_requests()[0].header("idempotency-key").map(str::to_string);
+    assert!(sent.as_deref().is_some_and(|key| !key.is_empty()), "{sent:?}");
+    assert_eq!(error.idempotency_key(), sent.as_deref());
     assert!(error.to_string().contains("capturePayment") && error.to_string().contains("Capture amount too high"), "{error}");
 }
 

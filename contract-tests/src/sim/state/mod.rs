@@ -71,8 +71,9 @@ pub enum ControlError {
     NotFound(String),
     /// Several merchants have a payment with this reference; name the MSN.
     Ambiguous(String),
-    /// The payment's state does not allow it.
-    NotAllowed(String),
+    /// The payment's state does not allow it: the refusal the API would answer with (409, its
+    /// Problem `type` and `title` name the rule, see [`Forbidden`](super::reply::Forbidden)).
+    NotAllowed(Refusal),
 }
 
 impl std::fmt::Display for ControlError {
@@ -83,7 +84,7 @@ impl std::fmt::Display for ControlError {
                 f,
                 "several merchant serial numbers have a payment with reference `{reference}`; name the msn"
             ),
-            ControlError::NotAllowed(why) => f.write_str(why),
+            ControlError::NotAllowed(refusal) => f.write_str(&refusal.detail),
         }
     }
 }
@@ -201,7 +202,7 @@ impl Ledger {
                 cancel_done: false,
                 expires_at: checks.expires_at.unwrap_or(now + USER_TIME),
                 authorized_at: None,
-                last_capture_at: None,
+                captures: Vec::new(),
                 events: Vec::new(),
                 announced: 0,
             };
@@ -231,6 +232,9 @@ impl Ledger {
         }
     }
 
+    /// A keyed change (capture, refund, keyed cancel): the outcome is stored under the key and
+    /// replayed, whatever it was, a 404 for an unknown reference included (rule I6): a retry
+    /// with the same key answers 404 again even after a payment with that reference appears.
     fn modification(
         &mut self,
         scope: Scope,
@@ -238,9 +242,6 @@ impl Ledger {
         now: DateTime<Utc>,
         change: impl FnOnce(&mut Payment, &mut PspSequence) -> Result<String, Refusal>,
     ) -> Reply {
-        if !self.payments.contains_key(&id(&scope.msn, &scope.reference)) {
-            return Refusal::not_found(&scope.reference).into_reply();
-        }
         let (msn, reference) = (scope.msn.clone(), scope.reference.clone());
         self.idempotent(scope, fingerprint, |ledger| ledger.apply_change(&msn, &reference, now, change))
     }
@@ -319,7 +320,7 @@ impl Ledger {
         let change = |payment: &mut Payment, psp: &mut PspSequence| {
             match payment.cancel(transaction_only, event_key, now, psp)? {
                 CancelOutcome::Changed(psp_reference) => Ok(psp_reference),
-                CancelOutcome::AlreadyCancelled => Ok(payment
+                CancelOutcome::Unchanged => Ok(payment
                     .events
                     .last()
                     .map(|event| event.psp_reference.clone())
@@ -386,6 +387,6 @@ impl Ledger {
         let (payment, psp) = self
             .payment(&msn, reference, now)
             .map_err(|_| ControlError::NotFound(reference.to_string()))?;
-        action(payment, psp).map_err(|refusal| ControlError::NotAllowed(refusal.detail))
+        action(payment, psp).map_err(ControlError::NotAllowed)
     }
 }

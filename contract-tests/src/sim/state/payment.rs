@@ -7,6 +7,16 @@ use vipps_epayment::epayment::{
     PaymentMethodType, ProfileResponse, Reference, State,
 };
 
+/// One capture: when, and how much of it is not yet refunded (rule S8 counts the 365 days of a
+/// refund from the capture of the refunded money).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaptureLot {
+    /// When the money was captured.
+    pub at: DateTime<Utc>,
+    /// Minor units of this capture not refunded yet.
+    pub unrefunded: i64,
+}
+
 /// A payment and its event log.
 #[derive(Debug, Clone)]
 pub struct Payment {
@@ -52,8 +62,8 @@ pub struct Payment {
     pub expires_at: DateTime<Utc>,
     /// When the payment was authorized.
     pub authorized_at: Option<DateTime<Utc>>,
-    /// When money was last captured.
-    pub last_capture_at: Option<DateTime<Utc>>,
+    /// Every capture, oldest first, with the part of it not yet refunded (rule S8).
+    pub captures: Vec<CaptureLot>,
     /// One event per change.
     pub events: Vec<PaymentEvent>,
     /// How many of `events` have been handed to webhook delivery.
