@@ -19,7 +19,7 @@ pub const USAGE: &str = "usage:
                                                 (--semver-check: confirm the suggested bump with
                                                 cargo-semver-checks on the SDK generated from each)
   cargo xtask bench [--quick] [--peers]         run the benchmarks; writes target/bench/report.md and .json
-  cargo xtask mutants [--set simulator|runtime] [--file GLOB]...
+  cargo xtask mutants [--set simulator|runtime] [--file GLOB]... [--in-place]
                                                 mutation score of the rule code (cargo-mutants; slow,
                                                 not part of CI); writes target/mutants/report.md";
 

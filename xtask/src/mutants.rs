@@ -80,16 +80,20 @@ pub fn read_score(out: &Path) -> anyhow::Result<Score> {
     Ok(Score { caught: lines("caught.txt")?.len(), missed: lines("missed.txt")?, timeout: lines("timeout.txt")?.len(), unviable: lines("unviable.txt")?.len() })
 }
 
-/// `cargo xtask mutants [--set NAME] [--file GLOB]...`: runs the sets (or one, or only the given
-/// files of it) and writes `target/mutants/report.md`.
+/// `cargo xtask mutants [--set NAME] [--file GLOB]... [--in-place]`: runs the sets (or one, or
+/// only the given files of it) and writes `target/mutants/report.md`.
 pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
     let mut only_set = None;
+    let mut in_place = false;
     let mut files: Vec<String> = Vec::new();
     let mut iter = args.iter();
     while let Some(arg) = iter.next() {
         match arg.as_str() {
             "--set" => only_set = Some(iter.next().context("--set needs a value")?.clone()),
             "--file" => files.push(iter.next().context("--file needs a value")?.clone()),
+            // Mutate the working tree and reuse target/ (no copy, no cold build); do not edit or
+            // build anything else while it runs.
+            "--in-place" => in_place = true,
             other => bail!("unknown argument '{other}'\n{}", crate::USAGE),
         }
     }
@@ -106,6 +110,9 @@ pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
         std::fs::create_dir_all(&out)?;
         let mut command = Command::new("cargo");
         command.current_dir(&root).arg("mutants").arg("--no-shuffle").arg("--output").arg(&out);
+        if in_place {
+            command.arg("--in-place");
+        }
         let globs: Vec<&str> = if files.is_empty() { set.files.to_vec() } else { files.iter().map(String::as_str).collect() };
         for glob in globs {
             command.arg("--file").arg(glob);

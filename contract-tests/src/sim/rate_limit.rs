@@ -65,20 +65,35 @@ impl Default for RateLimits {
 
 type WindowKey = (Operation, String, String);
 
+/// How many windows are kept before the ones whose last request is older than the window are
+/// dropped, so a long run over many references stays bounded in memory.
+const MAX_TRACKED_WINDOWS: usize = 100_000;
+
 /// Counts requests in sliding windows.
 #[derive(Debug)]
 pub struct RateLimiter {
     limits: RateLimits,
     windows: Mutex<HashMap<WindowKey, VecDeque<DateTime<Utc>>>>,
+    max_tracked: usize,
 }
 
 impl RateLimiter {
     /// A limiter with these budgets.
     pub fn new(limits: RateLimits) -> Self {
+        Self::with_capacity(limits, MAX_TRACKED_WINDOWS)
+    }
+
+    fn with_capacity(limits: RateLimits, max_tracked: usize) -> Self {
         Self {
             limits,
             windows: Mutex::new(HashMap::new()),
+            max_tracked,
         }
+    }
+
+    /// How many windows are kept now.
+    fn tracked(&self) -> usize {
+        self.windows.lock().expect("rate-limit lock poisoned").len()
     }
 
     /// Counts one request, or refuses it with 429 when the window is full.
@@ -94,7 +109,7 @@ impl RateLimiter {
         };
         let window = Duration::minutes(1);
         let mut windows = self.windows.lock().expect("rate-limit lock poisoned");
-        if windows.len() > 100_000 {
+        if windows.len() > self.max_tracked {
             windows.retain(|_, times| times.back().is_some_and(|at| *at + window > now));
         }
         let times = windows
@@ -116,5 +131,45 @@ impl RateLimiter {
         }
         times.push_back(now);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(seconds: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_700_000_000 + seconds, 0).expect("valid time")
+    }
+
+    #[test]
+    fn stale_windows_are_dropped_past_the_cap_and_live_ones_kept() {
+        let limiter = RateLimiter::with_capacity(RateLimits::documented(), 2);
+        for (n, reference) in ["ref-a", "ref-b", "ref-c"].iter().enumerate() {
+            limiter.check(Operation::Get, "123456", reference, at(n as i64)).expect("under budget");
+        }
+        assert_eq!(limiter.tracked(), 3, "at most the cap is kept before pruning starts");
+        // 61 s after ref-a and 60 s after ref-b: both windows are over; ref-c's (59 s) is not.
+        limiter.check(Operation::Get, "123456", "ref-d", at(61)).expect("under budget");
+        assert_eq!(limiter.tracked(), 2, "ref-c and ref-d remain");
+        // ref-c's window survived: its request still counts.
+        let limiter_budget = RateLimits::per_minute(5, 2);
+        let tight = RateLimiter::with_capacity(limiter_budget, 1);
+        tight.check(Operation::Get, "123456", "ref-x", at(0)).expect("first");
+        tight.check(Operation::Get, "123456", "ref-y", at(30)).expect("other reference");
+        tight.check(Operation::Get, "123456", "ref-x", at(59)).expect("second of two");
+        let refused = tight.check(Operation::Get, "123456", "ref-x", at(59));
+        assert!(refused.is_err(), "ref-x's window was kept through the pruning, so its budget is spent");
+    }
+
+    #[test]
+    fn no_pruning_at_or_below_the_cap() {
+        let limiter = RateLimiter::with_capacity(RateLimits::documented(), 2);
+        limiter.check(Operation::Get, "123456", "ref-a", at(0)).expect("first");
+        limiter.check(Operation::Get, "123456", "ref-b", at(120)).expect("second");
+        // Two windows, cap two: ref-a's is stale but kept until the cap is passed.
+        assert_eq!(limiter.tracked(), 2);
+        limiter.check(Operation::Get, "123456", "ref-c", at(121)).expect("third");
+        assert_eq!(limiter.tracked(), 3, "pruning starts only when more than the cap are kept");
     }
 }
