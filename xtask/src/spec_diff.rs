@@ -178,7 +178,13 @@ pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
             let outcome = spec_diff(&args[1..])?;
             print!("{}", outcome.report);
             if outcome.failed {
-                eprintln!("spec diff: failing as asked (--fail-on): {}", outcome.diff.one_line_summary());
+                let why = match &outcome.semver {
+                    Some(verdict) if verdict.required > outcome.diff.summary.suggested_bump => {
+                        "the suggested bump is below cargo-semver-checks' verdict"
+                    }
+                    _ => "failing as asked (--fail-on)",
+                };
+                eprintln!("spec diff: {why}: {}", outcome.diff.one_line_summary());
                 return Ok(ExitCode::FAILURE);
             }
             Ok(ExitCode::SUCCESS)

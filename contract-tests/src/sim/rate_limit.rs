@@ -92,6 +92,7 @@ impl RateLimiter {
     }
 
     /// How many windows are kept now.
+    #[cfg(test)]
     fn tracked(&self) -> usize {
         self.windows.lock().expect("rate-limit lock poisoned").len()
     }
