@@ -147,6 +147,27 @@ async fn s8_refund_window_counts_from_the_capture_of_the_refunded_money() {
     assert_eq!(refunds, [300, 500]);
 }
 
+// rule S8: a refund larger than the oldest in-window capture takes the rest from the next ones,
+// so what stays refundable later is counted right
+#[tokio::test]
+async fn s8_a_refund_spanning_captures_consumes_each_of_them() {
+    let sim = start().await;
+    let api = Api::connect(&sim).await;
+    api.authorized_payment("order-s8-span", 300).await;
+    api.capture("order-s8-span", 100, "c-day0").await.unwrap();
+    sim.advance_clock(170 * DAY);
+    api.capture("order-s8-span", 100, "c-day170").await.unwrap();
+    sim.advance_clock(5 * DAY);
+    api.capture("order-s8-span", 100, "c-day175").await.unwrap();
+    sim.advance_clock(191 * DAY);
+    // day 366: the day-0 lot is past its window; 150 comes from day 170 (100) and day 175 (50)
+    api.refund("order-s8-span", 150, "r-150").await.expect("within the two later lots");
+    // 150 is left in total, but only the day-175 lot's 50 is still refundable in time
+    let problem = api.refund("order-s8-span", 100, "r-100").await.refused_as(kinds::REFUND_TOO_LATE);
+    assert!(problem.detail.unwrap_or_default().contains("only 50"), "the day-175 lot's 50");
+    api.refund("order-s8-span", 50, "r-50").await.expect("the rest of the day-175 lot");
+}
+
 // rule S9: the invariants hold after every step of a pseudo-random walk, and no amount decreases
 #[tokio::test]
 async fn s9_aggregate_invariants_hold_over_a_random_walk() {

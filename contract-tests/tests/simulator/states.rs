@@ -119,6 +119,32 @@ fn push_payment(reference: &str) -> vipps_epayment::epayment::CreatePaymentReque
     request
 }
 
+// rule S2: a push-message payment reaches the user by push, so it has no redirect link; the
+// redirect flows send the user to the landing page
+#[tokio::test]
+async fn only_redirect_flows_get_a_redirect_url() {
+    let sim = start().await;
+    let api = Api::connect(&sim).await;
+    let push = api.create(&push_payment("order-push-0001"), "key-push-1").await.expect("push payment");
+    assert_eq!(push.value.redirect_url, None);
+    let web = api.create(&payment_request("order-web-00001", 1000), "key-web-1").await.expect("web payment");
+    let url = web.value.redirect_url.expect("a redirect link");
+    assert!(url.contains("/_sim/landing/order-web-00001?token="), "{url}");
+}
+
+// The controls' errors say what went wrong, for a test's failure message.
+#[tokio::test]
+async fn control_errors_name_the_reference() {
+    let sim = start().await;
+    let error = sim.approve("order-nowhere").expect_err("no such payment");
+    assert_eq!(error.to_string(), "no payment with reference `order-nowhere`");
+    let api = Api::connect(&sim).await;
+    api.create_payment("order-ctl-final", 1000).await;
+    sim.reject("order-ctl-final").expect("reject");
+    let error = sim.approve("order-ctl-final").expect_err("final state");
+    assert!(error.to_string().contains("ABORTED"), "names the state: {error}");
+}
+
 // rule S11: a long-living payment lives until its expiresAt
 #[tokio::test]
 async fn s11_long_living_payment_expires_at_its_expires_at() {

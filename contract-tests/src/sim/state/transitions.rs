@@ -187,7 +187,8 @@ impl Payment {
         self.check_currency(amount)?;
         self.within_authorization(now, "capture", Forbidden::CaptureTooLate)?;
         let value = amount.value.get();
-        let remaining = self.authorized - self.captured - self.cancelled;
+        // Nothing is cancelled here: a capture after cancel was refused above (S7).
+        let remaining = self.authorized - self.captured;
         if value > remaining {
             return Err(Refusal::not_allowed(
                 Forbidden::CaptureTooHigh,
