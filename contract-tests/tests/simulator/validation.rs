@@ -187,8 +187,9 @@ async fn s12_request_shape_rules() {
             r.customer = Some(Customer::CustomerToken(CustomerToken::default().with_customer_token("tok-1")));
         }),
         Box::new(move |r| {
-            let value = "v".repeat(500);
-            r.metadata = Some(metadata(&[("a", "1"), ("b", "2"), ("c", "3"), ("d", "4"), ("e", value.as_str())]));
+            // both limits exactly: a key of 100 characters, a value of 500
+            let (key, value) = ("k".repeat(100), "v".repeat(500));
+            r.metadata = Some(metadata(&[(key.as_str(), "1"), ("b", "2"), ("c", "3"), ("d", "4"), ("e", value.as_str())]));
         }),
     ];
     for (i, shape) in allowed.into_iter().enumerate() {
@@ -297,4 +298,18 @@ async fn epayment_paths_live_under_the_server_url_prefix() {
     assert_eq!(api.client.config().base_urls().get("epayment").map(String::as_str), Some(format!("{}/epayment", sim.base_url()).as_str()));
     api.payment("order-paths-01").await;
     api.send_raw(api.raw(Method::GET, "/v1/payments/order-paths-01")).await.refused_as(kinds::NO_ROUTE);
+}
+
+// rule S12 for force-approve too: its customer must name exactly one way to reach the user
+#[tokio::test]
+async fn s12_force_approve_checks_its_customer() {
+    let sim = start().await;
+    let api = Api::connect(&sim).await;
+    api.create_payment("order-s12-force", 1000).await;
+    let empty_token = Customer::CustomerToken(CustomerToken::default().with_customer_token(""));
+    let body = vipps_epayment::epayment::ForceApprove::default().with_customer(empty_token);
+    let error = api.force_approve_with("order-s12-force", &body).await.expect_err("an empty customer token");
+    let problem = problem_as(&error, kinds::INVALID);
+    assert!(crate::support::named_detail(&problem, "customer").contains("exactly one"), "{problem:?}");
+    assert_eq!(api.payment("order-s12-force").await.state, vipps_epayment::epayment::State::Created, "not approved");
 }
