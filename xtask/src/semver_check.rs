@@ -205,9 +205,18 @@ pub fn semver_checks(old: &Path, new: &Path, target: &Path) -> anyhow::Result<Se
     if !output.status.success() && verdict.failures.is_empty() {
         bail!("cargo semver-checks failed:\n{text}");
     }
-    let list = Command::new("cargo").args(["semver-checks", "--list"]).output().context("cargo semver-checks --list")?;
-    apply_lint_levels(&mut verdict, &String::from_utf8_lossy(&list.stdout));
+    apply_lint_levels(&mut verdict, lint_list()?);
     Ok(verdict)
+}
+
+/// `cargo semver-checks --list`, asked once per process: it does not change between comparisons.
+fn lint_list() -> anyhow::Result<&'static str> {
+    static LIST: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    if let Some(list) = LIST.get() {
+        return Ok(list);
+    }
+    let output = Command::new("cargo").args(["semver-checks", "--list"]).output().context("cargo semver-checks --list")?;
+    Ok(LIST.get_or_init(|| String::from_utf8_lossy(&output.stdout).into_owned()))
 }
 
 /// Reads cargo-semver-checks' text report: `--- failure LINT: ... ---` blocks with their
