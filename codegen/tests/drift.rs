@@ -66,6 +66,14 @@ fn epayment_matches_the_official_1_8_1_structure() {
     assert_eq!(first_difference(&ours, &theirs, ""), None);
 }
 
+#[test]
+fn webhooks_matches_the_official_v1_structure() {
+    let Some(path) = official("webhooks-v1.yaml") else { return };
+    let theirs = structure(&load_document(&path).unwrap().value, true);
+    let ours = structure(&ours("webhooks.yaml"), true);
+    assert_eq!(first_difference(&ours, &theirs, ""), None);
+}
+
 /// The parts of a document reachable from one path: that path and the components it uses.
 fn restricted_to_path(document: &Value, path: &str) -> Value {
     let mut out = document.clone();

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Self-check for spec/epayment.yaml and spec/access-token.yaml.
+"""Self-check for spec/epayment.yaml, spec/access-token.yaml and spec/webhooks.yaml.
 
 1. Structure: after removing prose and examples (description, summary,
    example, examples, x-examples, info except version/title), our documents
@@ -29,7 +29,8 @@ HERE = Path(__file__).resolve().parent
 SPEC = HERE.parent
 DEFAULT_OFFICIAL = SPEC.parent.parent / "shared" / "vipps"
 PAIRS = [("epayment-1.8.1.yaml", "epayment.yaml", None),
-         ("access-token-2.0.0.yaml", "access-token.yaml", ["/accesstoken/get"])]
+         ("access-token-2.0.0.yaml", "access-token.yaml", ["/accesstoken/get"]),
+         ("webhooks-v1.yaml", "webhooks.yaml", None)]
 STRIP = {"description", "summary", "example", "examples", "x-examples"}
 # components/examples entries are not attached to a schema; map them by hand
 # lines that must stay verbatim because they carry structure, not prose
