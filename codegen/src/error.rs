@@ -141,6 +141,11 @@ pub enum Lint {
     NullableEnumWithoutNull,
     /// Something the generator ignores (a keyword it does not act on).
     Ignored,
+    /// A reviewed setting (`overrides` in the settings) replaced a value of the document.
+    SettingsOverride,
+    /// A settings override that no longer applies: its place is gone, or the document now says
+    /// the same itself (review and remove it).
+    StaleOverride,
 }
 
 impl Lint {
@@ -155,6 +160,8 @@ impl Lint {
             Lint::UnknownFormat => "unknown-format",
             Lint::NullableEnumWithoutNull => "nullable-enum-without-null",
             Lint::Ignored => "ignored",
+            Lint::SettingsOverride => "settings-override",
+            Lint::StaleOverride => "stale-override",
         }
     }
 }

@@ -17,6 +17,7 @@ mod locate;
 pub mod lower;
 pub mod names;
 pub mod output;
+pub mod overrides;
 pub mod project;
 pub mod resolve;
 pub mod settings;

@@ -74,6 +74,25 @@ pub struct SpecEntry {
     pub file: PathBuf,
     /// The Rust module name of its generated code.
     pub module: String,
+    /// Reviewed departures from the document, applied after it is resolved (each one reported
+    /// as a `settings-override` lint, so every regeneration shows them).
+    #[serde(default)]
+    pub overrides: Vec<Override>,
+}
+
+/// One reviewed change to a document: the value at `pointer` (of the resolved document) is set
+/// to `value`. For what the official document leaves open and the server decides (a request
+/// body the server always needs, the valid form of a header), so the generated types say it
+/// without our copy of the document departing from the official structure.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Override {
+    /// JSON pointer of the value (its parent must exist).
+    pub pointer: String,
+    /// The value to set there.
+    pub value: serde_json::Value,
+    /// Why: the rule or observation the override follows (shown in the lint).
+    pub why: String,
 }
 
 /// Everything `spec/codegen.yaml` holds.

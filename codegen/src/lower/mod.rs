@@ -23,8 +23,20 @@ pub use pattern::ecma_to_rust_regex;
 const RESERVED_TYPE_NAMES: &[&str] = &["ValidationError", "Client", "Error", "Result", "Option", "Vec", "String", "Box"];
 
 /// Lowers a resolved document into the IR of `module`.
+///
+/// The settings' overrides for `module` are applied first (`crate::overrides`).
 pub fn lower(resolved: &Resolved, settings: &Settings, module: &str) -> Result<Api, Error> {
+    let overrides = settings.specs.iter().find(|spec| spec.module == module).map(|spec| spec.overrides.as_slice()).unwrap_or_default();
+    if overrides.is_empty() {
+        return lower_resolved(resolved, settings, module, Vec::new());
+    }
+    let (patched, notes) = crate::overrides::apply(resolved, overrides)?;
+    lower_resolved(&patched, settings, module, notes)
+}
+
+fn lower_resolved(resolved: &Resolved, settings: &Settings, module: &str, notes: Vec<Warning>) -> Result<Api, Error> {
     let mut lowerer = Lowerer::new(resolved, settings);
+    lowerer.warnings = notes;
     lowerer.claim_component_names();
     lowerer.problem_schemas = operation::problem_body_schemas(&lowerer)?;
     lowerer.lower_components()?;

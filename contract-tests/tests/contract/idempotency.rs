@@ -59,7 +59,7 @@ pub async fn authorized_payment(harness: &Harness, client: &Client, captured: i6
     if captured > 0 {
         harness.pace().await;
         let capture = CaptureModificationRequest::new(nok(captured));
-        client.capture_payment(&reference, Some(&capture), IdempotentOptions::new()).await.expect("capture");
+        client.capture_payment(&reference, &capture, IdempotentOptions::new()).await.expect("capture");
     }
     reference
 }
@@ -137,12 +137,12 @@ async fn call(
         }
         Keyed::Capture => {
             let body = CaptureModificationRequest::new(nok(amount));
-            let (result, call) = logged(harness, op.operation(), client.capture_payment(reference, Some(&body), options)).await;
+            let (result, call) = logged(harness, op.operation(), client.capture_payment(reference, &body, options)).await;
             (result.map(|done| done.key.to_string()), call)
         }
         Keyed::Refund => {
             let body = RefundModificationRequest::new(nok(amount));
-            let (result, call) = logged(harness, op.operation(), client.refund_payment(reference, Some(&body), options)).await;
+            let (result, call) = logged(harness, op.operation(), client.refund_payment(reference, &body, options)).await;
             (result.map(|done| done.key.to_string()), call)
         }
     };

@@ -117,9 +117,9 @@ fn the_happy_path_on_the_wire() {
         client.force_approve(&reference, Some(&ForceApprove::default()), CallOptions::new()).await.expect("approve");
         client.get_payment(&reference, CallOptions::new()).await.expect("get");
         let capture = CaptureModificationRequest::new(nok(49_900));
-        client.capture_payment(&reference, Some(&capture), key("snapshot-capture-0001")).await.expect("capture");
+        client.capture_payment(&reference, &capture, key("snapshot-capture-0001")).await.expect("capture");
         let refund = RefundModificationRequest::new(nok(10_000));
-        client.refund_payment(&reference, Some(&refund), key("snapshot-refund-0001")).await.expect("refund");
+        client.refund_payment(&reference, &refund, key("snapshot-refund-0001")).await.expect("refund");
     });
     let exchanges = harness.recorder.all();
     let paths: Vec<String> = exchanges.iter().map(Exchange::summary).collect();

@@ -715,13 +715,13 @@ impl<'h> Sut<'h> {
             Step::Capture { payment, amount, currency, .. } => {
                 let currency = currency.clone().unwrap_or_else(|| model.payments[*payment].currency.clone());
                 let body = CaptureModificationRequest::new(money(&currency, *amount));
-                let result = client.capture_payment(&self.references[*payment], Some(&body), IdempotentOptions::new()).await;
+                let result = client.capture_payment(&self.references[*payment], &body, IdempotentOptions::new()).await;
                 (answered(&result)?, key_of(&result))
             }
             Step::Refund { payment, amount, currency, .. } => {
                 let currency = currency.clone().unwrap_or_else(|| model.payments[*payment].currency.clone());
                 let body = RefundModificationRequest::new(money(&currency, *amount));
-                let result = client.refund_payment(&self.references[*payment], Some(&body), IdempotentOptions::new()).await;
+                let result = client.refund_payment(&self.references[*payment], &body, IdempotentOptions::new()).await;
                 (answered(&result)?, key_of(&result))
             }
             Step::Cancel { payment, transaction_only } => {

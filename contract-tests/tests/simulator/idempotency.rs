@@ -33,12 +33,13 @@ async fn i1_create_capture_refund_require_the_key() {
     let refund = api.raw_refund("order-i1-keys", &vipps_epayment::epayment::RefundModificationRequest::new(nok(100)), "k");
     api.send_raw(refund.without("Idempotency-Key")).await.invalid_field("Idempotency-Key");
     assert_eq!(api.payment("order-i1-keys").await.aggregate.captured_amount.value.get(), 0);
-    let captured = api.client.capture_payment(&reference("order-i1-keys"), Some(&vipps_epayment::epayment::CaptureModificationRequest::new(nok(100))), IdempotentOptions::new()).await.unwrap();
+    let captured = api.client.capture_payment(&reference("order-i1-keys"), &vipps_epayment::epayment::CaptureModificationRequest::new(nok(100)), IdempotentOptions::new()).await.unwrap();
     assert_eq!(key_of(api.event_log("order-i1-keys").await.last().unwrap()), captured.key.as_str());
     api.cancel("order-i1-keys").await.expect("cancel needs no key in 1.8.1");
 }
 
-// rule I2: at most 50 characters, no pattern
+// rule I2: at most 50 characters; its valid form (printable ASCII, spaces only inside, not
+// empty) is one rule, the generated key type's, on both sides
 #[tokio::test]
 async fn i2_key_is_at_most_50_characters() {
     let sim = start().await;
@@ -51,8 +52,59 @@ async fn i2_key_is_at_most_50_characters() {
     assert!(IdempotencyKey::new(fifty_one.as_str()).is_err(), "the client's key type refuses 51");
     let call = api.raw_create(&payment_request("order-i2-long", 1000), &fifty_one);
     let reason = api.send_raw(call).await.invalid_field("Idempotency-Key");
-    assert!(reason.contains("50"));
+    assert!(reason.contains("maxLength 50"), "{reason}");
     api.get("order-i2-long").await.refused_as(kinds::NOT_FOUND);
+}
+
+// rules I1, I2: what the client's key type refuses, the simulator refuses too (400 naming the
+// header), and nothing is created
+#[tokio::test]
+async fn i2_the_client_and_the_simulator_refuse_the_same_keys() {
+    let sim = start().await;
+    let api = Api::connect(&sim).await;
+    // Surrounding spaces never reach a server (HTTP strips them), so only the key type sees them.
+    for bad in [" leading", "trailing "] {
+        assert!(IdempotencyKey::new(bad).is_err(), "the key type refuses {bad:?}");
+    }
+    for (n, bad) in ["tab\tinside", ""].into_iter().enumerate() {
+        assert!(IdempotencyKey::new(bad).is_err(), "the key type refuses {bad:?}");
+        let reference = format!("order-i2-form-{n}");
+        let call = api.raw_create(&payment_request(&reference, 1000), "placeholder").header("Idempotency-Key", bad);
+        let reason = api.send_raw(call).await.invalid_field("Idempotency-Key");
+        assert!(reason.contains("rules I1, I2") || reason.contains("not valid text"), "{bad:?}: {reason}");
+        api.get(&reference).await.refused_as(kinds::NOT_FOUND);
+    }
+    // Bytes beyond ASCII: the key type refuses them as a string, the simulator as a header.
+    assert!(IdempotencyKey::new("nøkkel").is_err());
+    let raw = api
+        .raw_create(&payment_request("order-i2-form-8", 1000), "placeholder")
+        .header_bytes("Idempotency-Key", "nøkkel".as_bytes());
+    api.send_raw(raw).await.invalid_field("Idempotency-Key");
+    api.get("order-i2-form-8").await.refused_as(kinds::NOT_FOUND);
+    for good in ["a", "with space inside", "~!#$%&'*+-.^_`|"] {
+        assert!(IdempotencyKey::new(good).is_ok(), "{good:?}");
+    }
+}
+
+// rules I3-I6, scope: a key belongs to one operation on one payment of one merchant, on the
+// simulator as in the client (ARCHITECTURE.md, "One idempotency contract")
+#[tokio::test]
+async fn i4_a_key_is_scoped_to_one_operation_on_one_payment() {
+    let sim = start().await;
+    let api = Api::connect(&sim).await;
+    let forgetful = Api::connect_with(&sim, |b| b.idempotency_record_capacity(0)).await;
+    api.authorized_payment("order-i4-scope-a", 1000).await;
+    api.authorized_payment("order-i4-scope-b", 1000).await;
+    api.capture("order-i4-scope-a", 100, "scoped").await.expect("first use");
+    api.capture("order-i4-scope-b", 200, "scoped").await.expect("another payment: a new key");
+    api.refund("order-i4-scope-a", 50, "scoped").await.expect("another operation: a new key");
+    let a = api.payment("order-i4-scope-a").await;
+    let b = api.payment("order-i4-scope-b").await;
+    assert_eq!((a.aggregate.captured_amount.value.get(), a.aggregate.refunded_amount.value.get()), (100, 50));
+    assert_eq!(b.aggregate.captured_amount.value.get(), 200, "not a replay of payment a's capture");
+    // Within its scope the key still stands, on the simulator's side too.
+    forgetful.capture("order-i4-scope-a", 300, "scoped").await.refused_as(kinds::IDEMPOTENCY_CONFLICT);
+    assert!(matches!(api.capture("order-i4-scope-a", 300, "scoped").await, Err(Error::IdempotencyKeyReused { .. })));
 }
 
 // rules I3, I6: a repeat with the same caller key returns the first outcome (typed results equal

@@ -97,21 +97,19 @@ async fn content_type_path_reference_and_body_are_checked() {
     let capture = vipps_epayment::epayment::CaptureModificationRequest::new(nok(100));
     api.send_raw(api.raw_capture("x", &capture, "c1")).await.invalid_field("Reference");
     api.authorized_payment("order-nobody-01", 1000).await;
-    // the client can leave the (spec-required) capture body out: refused, nothing captured
-    let no_body = api
-        .client
-        .capture_payment(&reference("order-nobody-01"), None, vipps_epayment::IdempotentOptions::with_key(crate::support::key("c2")))
-        .await;
-    no_body.invalid_field("body");
+    // a capture without a body (the client cannot send one: the settings make the body
+    // required): refused, nothing captured
+    let no_body = api.raw_epayment(Method::POST, "/v1/payments/order-nobody-01/capture").header("Idempotency-Key", "c2");
+    api.send_raw(no_body).await.invalid_field("body");
     let missing = api.raw_capture("order-nobody-01", &json!({}), "c3");
     api.send_raw(missing).await.invalid_field("modificationAmount");
     assert_eq!(api.payment("order-nobody-01").await.aggregate.captured_amount.value.get(), 0);
     // Vipps-System-Name over 30 characters: the client refuses it before sending, raw gets 400
     let long = "x".repeat(31);
-    let refused = api.client.get_payment(&reference("order-nobody-01"), CallOptions::new().system_header("Vipps-System-Name", long.as_str())).await;
+    let refused = api.client.cancel_payment(&reference("order-nobody-01"), None, CallOptions::new().system_header("Vipps-System-Name", long.as_str())).await;
     match refused {
         Err(Error::InvalidInput { operation, message }) => {
-            assert_eq!(operation, "getPayment");
+            assert_eq!(operation, "cancelPayment");
             assert_eq!(message, "Vipps-System-Name is 31 characters, above the spec's maxLength 30");
         }
         other => panic!("expected the client to refuse the header before sending: {other:?}"),
@@ -119,7 +117,7 @@ async fn content_type_path_reference_and_body_are_checked() {
     let long_header = api.raw_get("order-nobody-01").header("Vipps-System-Name", &long);
     api.send_raw(long_header).await.invalid_field("Vipps-System-Name");
     let options = CallOptions::new().system_header("Vipps-System-Name", "shopwave");
-    api.client.get_payment(&reference("order-nobody-01"), options).await.expect("30 characters or fewer");
+    api.client.cancel_payment(&reference("order-nobody-01"), None, options).await.expect("30 characters or fewer");
 }
 
 // rule S12: request shape beyond the schema, through the client where its types can express

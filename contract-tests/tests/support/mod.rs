@@ -426,7 +426,7 @@ impl Api {
     pub async fn capture_amount(&self, reference: &str, amount: Amount, key: &str) -> Result<Modified, Error> {
         let body = CaptureModificationRequest::new(amount);
         self.client
-            .capture_payment(&self::reference(reference), Some(&body), IdempotentOptions::with_key(self::key(key)))
+            .capture_payment(&self::reference(reference), &body, IdempotentOptions::with_key(self::key(key)))
             .await
     }
 
@@ -439,7 +439,7 @@ impl Api {
     pub async fn refund_amount(&self, reference: &str, amount: Amount, key: &str) -> Result<Modified, Error> {
         let body = RefundModificationRequest::new(amount);
         self.client
-            .refund_payment(&self::reference(reference), Some(&body), IdempotentOptions::with_key(self::key(key)))
+            .refund_payment(&self::reference(reference), &body, IdempotentOptions::with_key(self::key(key)))
             .await
     }
 
@@ -567,6 +567,7 @@ impl Api {
             TokenSlot::None => {}
         }
         for (name, value) in &call.headers {
+            let value = reqwest::header::HeaderValue::from_bytes(value).expect("a raw header value without CR, LF or NUL");
             request = request.header(name, value);
         }
         if let Some(body) = call.body {
@@ -616,7 +617,7 @@ enum TokenSlot {
 pub struct Call {
     method: Method,
     path: String,
-    headers: Vec<(String, String)>,
+    headers: Vec<(String, Vec<u8>)>,
     token: TokenSlot,
     body: Option<Vec<u8>>,
 }
@@ -628,8 +629,13 @@ impl Call {
             self.token = TokenSlot::Given(value.to_string());
             return self;
         }
+        self.header_bytes(name, value.as_bytes())
+    }
+
+    /// Sets (or replaces) a header with any bytes, such as ones a `&str` header cannot carry.
+    pub fn header_bytes(mut self, name: &str, value: &[u8]) -> Self {
         self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
-        self.headers.push((name.to_string(), value.to_string()));
+        self.headers.push((name.to_string(), value.to_vec()));
         self
     }
 

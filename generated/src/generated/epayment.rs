@@ -2721,7 +2721,17 @@ impl IdempotencyKey {
         Ok(Self(value))
     }
     fn check(value: &str) -> Result<(), super::support::ValidationError> {
-        super::support::check_length("IdempotencyKey", "", value, None, Some(50usize))?;
+        static PATTERN: super::support::Pattern = super::support::Pattern::new(
+            "^[!-~]([ !-~]*[!-~])?$",
+        );
+        super::support::check_length(
+            "IdempotencyKey",
+            "",
+            value,
+            Some(1usize),
+            Some(50usize),
+        )?;
+        super::support::check_pattern("IdempotencyKey", "", value, &PATTERN)?;
         Ok(())
     }
     /// The value.

@@ -500,7 +500,7 @@ impl crate::runtime::Client {
     pub async fn capture_payment(
         &self,
         reference: &models::Reference,
-        body: Option<&models::CaptureModificationRequest>,
+        body: &models::CaptureModificationRequest,
         options: crate::runtime::IdempotentOptions<models::IdempotencyKey>,
     ) -> Result<
         crate::runtime::Idempotent<models::ModificationResponse, models::IdempotencyKey>,
@@ -527,9 +527,7 @@ impl crate::runtime::Client {
         );
         request.reference(reference.to_string());
         request.idempotency_key(idempotency_key.to_string());
-        if let Some(body) = body {
-            request.json_body(body, "application/json")?;
-        }
+        request.json_body(body, "application/json")?;
         let response = self.execute(request, &options.call).await?;
         let value = match response.status() {
             200 => {
@@ -562,7 +560,7 @@ impl crate::runtime::Client {
     pub async fn refund_payment(
         &self,
         reference: &models::Reference,
-        body: Option<&models::RefundModificationRequest>,
+        body: &models::RefundModificationRequest,
         options: crate::runtime::IdempotentOptions<models::IdempotencyKey>,
     ) -> Result<
         crate::runtime::Idempotent<models::ModificationResponse, models::IdempotencyKey>,
@@ -589,9 +587,7 @@ impl crate::runtime::Client {
         );
         request.reference(reference.to_string());
         request.idempotency_key(idempotency_key.to_string());
-        if let Some(body) = body {
-            request.json_body(body, "application/json")?;
-        }
+        request.json_body(body, "application/json")?;
         let response = self.execute(request, &options.call).await?;
         let value = match response.status() {
             200 => {

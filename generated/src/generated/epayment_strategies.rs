@@ -1053,7 +1053,7 @@ pub fn force_approve() -> BoxedStrategy<model::ForceApprove> {
 }
 /// Valid `IdempotencyKey` values: within the spec's rules.
 pub fn idempotency_key() -> BoxedStrategy<model::IdempotencyKey> {
-    support::text(0, Some(50))
+    support::text_matching("[!-~]([ !-~]*[!-~])?", 1, Some(50))
         .prop_map(|value| {
             model::IdempotencyKey::new(value)
                 .expect("generated values keep the spec's rules")

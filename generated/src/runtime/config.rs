@@ -100,7 +100,7 @@ pub struct Config {
     pub(crate) client_id: String,
     pub(crate) client_secret: Secret,
     pub(crate) subscription_key: Secret,
-    pub(crate) merchant_serial_number: String,
+    pub(crate) merchant_serial_number: Option<String>,
     pub(crate) system_headers: Vec<(String, String)>,
     pub(crate) connect_timeout: Duration,
     pub(crate) timeout: Duration,
@@ -127,9 +127,10 @@ impl Config {
         &self.client_id
     }
 
-    /// The merchant serial number.
-    pub fn merchant_serial_number(&self) -> &str {
-        &self.merchant_serial_number
+    /// The merchant serial number set on the builder (None for a partner client whose calls
+    /// each name their merchant).
+    pub fn merchant_serial_number(&self) -> Option<&str> {
+        self.merchant_serial_number.as_deref()
     }
 
     /// The system headers set for every call that declares them.
@@ -226,7 +227,11 @@ impl ClientBuilder {
         self
     }
 
-    /// The merchant serial number (required; 4 to 10 digits).
+    /// The merchant serial number (4 to 10 digits) of every call that does not name its own
+    /// ([`Client::for_merchant`](super::Client::for_merchant),
+    /// [`CallOptions::merchant_serial_number`](super::CallOptions::merchant_serial_number)).
+    /// Optional: a partner serving many merchants leaves it unset, and a call that needs one
+    /// and has none is refused before sending.
     pub fn merchant_serial_number(mut self, msn: impl Into<String>) -> Self {
         self.merchant_serial_number = Some(msn.into());
         self
@@ -312,9 +317,10 @@ impl ClientBuilder {
         let client_id = self.client_id.filter(|v| !v.is_empty()).ok_or_else(|| missing("client id"))?;
         let client_secret = self.client_secret.filter(|v| !v.is_empty()).ok_or_else(|| missing("client secret"))?;
         let subscription_key = self.subscription_key.filter(|v| !v.is_empty()).ok_or_else(|| missing("subscription key"))?;
-        let merchant_serial_number = self.merchant_serial_number.ok_or_else(|| missing("merchant serial number"))?;
-        crate::epayment::Msn::new(merchant_serial_number.as_str())
-            .map_err(|error| Error::Config { message: format!("merchant serial number: {error}") })?;
+        let merchant_serial_number = self.merchant_serial_number;
+        if let Some(msn) = &merchant_serial_number {
+            check_merchant_serial_number(msn).map_err(|message| Error::Config { message })?;
+        }
         for (name, value) in &self.system_headers {
             check_system_header(name, value).map_err(|message| Error::Config { message })?;
         }
@@ -343,6 +349,11 @@ impl ClientBuilder {
         };
         super::Client::from_config(config)
     }
+}
+
+/// Checks a merchant serial number against the spec's rules for it.
+pub(crate) fn check_merchant_serial_number(msn: &str) -> Result<(), String> {
+    crate::epayment::Msn::new(msn).map(drop).map_err(|error| format!("merchant serial number: {error}"))
 }
 
 /// Checks a system header against every limit the specs declare for it.

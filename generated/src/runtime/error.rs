@@ -104,7 +104,7 @@ impl fmt::Display for TransportKind {
 }
 
 /// Every way a client call (or building the client) can fail.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The builder was given an unusable configuration.

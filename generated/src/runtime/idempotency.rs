@@ -72,17 +72,35 @@ pub(crate) fn new_idempotency_key() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
-/// What identifies a request for the record: operation, path (so the reference) and body.
-pub(crate) fn fingerprint(operation: &str, path: &str, body: Option<&[u8]>) -> u64 {
+/// Where a key lives (rules I3-I6, read as the simulator reads them): one merchant's one
+/// operation on one path (so one payment reference; create's path has none, its body names the
+/// reference). The same key on another operation or another payment is another key; within
+/// its scope, a key sent again with another body is the conflict of rule I4.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct KeyScope<'a> {
+    pub(crate) merchant: Option<&'a str>,
+    pub(crate) operation: &'a str,
+    pub(crate) path: &'a str,
+    pub(crate) key: &'a str,
+}
+
+impl KeyScope<'_> {
+    fn hash(&self) -> u64 {
+        let mut hasher = DefaultHasher::new();
+        Hash::hash(self, &mut hasher);
+        hasher.finish()
+    }
+}
+
+/// What a request sends besides its scope: the body.
+pub(crate) fn fingerprint(body: Option<&[u8]>) -> u64 {
     let mut hasher = DefaultHasher::new();
-    operation.hash(&mut hasher);
-    path.hash(&mut hasher);
     body.hash(&mut hasher);
     hasher.finish()
 }
 
-/// The keys this client has sent and the request each was sent with; the oldest are forgotten
-/// past the capacity, so memory stays bounded.
+/// The keys this client has sent, by scope, and the body each was sent with; the oldest are
+/// forgotten past the capacity, so memory stays bounded (a scope is kept as its hash).
 #[derive(Debug)]
 pub(crate) struct IdempotencyRecord {
     capacity: usize,
@@ -91,8 +109,8 @@ pub(crate) struct IdempotencyRecord {
 
 #[derive(Debug, Default)]
 struct RecordState {
-    requests: HashMap<String, u64>,
-    order: VecDeque<String>,
+    requests: HashMap<u64, u64>,
+    order: VecDeque<u64>,
 }
 
 impl IdempotencyRecord {
@@ -100,13 +118,14 @@ impl IdempotencyRecord {
         Self { capacity, state: Mutex::new(RecordState::default()) }
     }
 
-    /// Records `key` for this request; false when the key was sent with another request.
-    pub(crate) fn admit(&self, key: &str, fingerprint: u64) -> bool {
+    /// Records the key of `scope` for this body; false when it was sent with another body.
+    pub(crate) fn admit(&self, scope: &KeyScope<'_>, fingerprint: u64) -> bool {
         if self.capacity == 0 {
             return true;
         }
+        let scope = scope.hash();
         let mut state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        match state.requests.get(key) {
+        match state.requests.get(&scope) {
             Some(known) => *known == fingerprint,
             None => {
                 if state.order.len() >= self.capacity
@@ -114,8 +133,8 @@ impl IdempotencyRecord {
                 {
                     state.requests.remove(&oldest);
                 }
-                state.requests.insert(key.to_string(), fingerprint);
-                state.order.push_back(key.to_string());
+                state.requests.insert(scope, fingerprint);
+                state.order.push_back(scope);
                 true
             }
         }
@@ -126,25 +145,50 @@ impl IdempotencyRecord {
 mod tests {
     use super::*;
 
+    fn scope<'a>(operation: &'a str, path: &'a str, key: &'a str) -> KeyScope<'a> {
+        KeyScope { merchant: Some("123456"), operation, path, key }
+    }
+
     #[test]
-    fn same_key_same_request_is_admitted_again_and_another_request_is_not() {
+    fn same_key_same_body_is_admitted_again_and_another_body_is_not() {
         let record = IdempotencyRecord::new(10);
-        let capture = fingerprint("capturePayment", "/v1/payments/a/capture", Some(b"{\"v\":1}"));
-        let other = fingerprint("capturePayment", "/v1/payments/a/capture", Some(b"{\"v\":2}"));
-        assert!(record.admit("k1", capture));
-        assert!(record.admit("k1", capture), "a retry of the same logical call is fine (I3)");
-        assert!(!record.admit("k1", other), "another body with the same key is a conflict (I4)");
-        assert!(record.admit("k2", other));
+        let capture = scope("capturePayment", "/v1/payments/a/capture", "k1");
+        assert!(record.admit(&capture, fingerprint(Some(b"{\"v\":1}"))));
+        assert!(record.admit(&capture, fingerprint(Some(b"{\"v\":1}"))), "a retry of the same logical call is fine (I3)");
+        assert!(!record.admit(&capture, fingerprint(Some(b"{\"v\":2}"))), "another body with the same key is a conflict (I4)");
+        assert!(!record.admit(&capture, fingerprint(None)), "no body is another body");
+    }
+
+    #[test]
+    fn a_key_is_scoped_by_merchant_operation_and_payment() {
+        let record = IdempotencyRecord::new(10);
+        let body = fingerprint(Some(b"{\"v\":1}"));
+        let other = fingerprint(Some(b"{\"v\":2}"));
+        assert!(record.admit(&scope("capturePayment", "/v1/payments/a/capture", "k"), body));
+        assert!(record.admit(&scope("capturePayment", "/v1/payments/b/capture", "k"), other), "another payment");
+        assert!(record.admit(&scope("refundPayment", "/v1/payments/a/refund", "k"), other), "another operation");
+        let elsewhere = KeyScope { merchant: Some("654321"), ..scope("capturePayment", "/v1/payments/a/capture", "k") };
+        assert!(record.admit(&elsewhere, other), "another merchant");
+        assert!(!record.admit(&scope("capturePayment", "/v1/payments/a/capture", "k"), other), "the first scope still holds");
     }
 
     #[test]
     fn the_record_is_bounded_and_forgets_the_oldest() {
         let record = IdempotencyRecord::new(2);
-        assert!(record.admit("a", 1));
-        assert!(record.admit("b", 2));
-        assert!(record.admit("c", 3));
-        assert!(record.admit("a", 99), "`a` was forgotten when `c` came");
-        assert!(!record.admit("c", 4));
+        let at = |key| scope("createPayment", "/v1/payments", key);
+        assert!(record.admit(&at("a"), 1));
+        assert!(record.admit(&at("b"), 2));
+        assert!(record.admit(&at("c"), 3));
+        assert!(record.admit(&at("a"), 99), "`a` was forgotten when `c` came");
+        assert!(!record.admit(&at("c"), 4));
+        assert!(!record.admit(&at("a"), 98), "`a` is remembered again, with its new body");
+    }
+
+    #[test]
+    fn a_zero_capacity_turns_the_check_off() {
+        let record = IdempotencyRecord::new(0);
+        assert!(record.admit(&scope("createPayment", "/v1/payments", "k"), 1));
+        assert!(record.admit(&scope("createPayment", "/v1/payments", "k"), 2));
     }
 
     #[test]

@@ -34,9 +34,14 @@ pub(crate) use operation::{Request, encode_path_segment};
 
 /// The ePayment client. Cheap to clone (clones share the connection pool, the token cache and
 /// the idempotency record); `Debug` shows no secret.
+///
+/// One client serves many merchants: [`Client::for_merchant`] gives a handle whose calls name
+/// that merchant, sharing everything else.
 #[derive(Debug, Clone)]
 pub struct Client {
     inner: Arc<Inner>,
+    /// The merchant of this handle's calls, over the configuration's.
+    merchant: Option<Arc<str>>,
 }
 
 #[derive(Debug)]
@@ -63,7 +68,7 @@ impl Client {
             .map_err(|error| Error::Config { message: format!("HTTP client: {error}") })?;
         let tokens = token::TokenCache::new(config.token_refresh_margin, config.clock.clone());
         let idempotency = idempotency::IdempotencyRecord::new(config.idempotency_record);
-        Ok(Self { inner: Arc::new(Inner { config, http, tokens, idempotency }) })
+        Ok(Self { inner: Arc::new(Inner { config, http, tokens, idempotency }), merchant: None })
     }
 
     /// The configuration.
@@ -71,8 +76,29 @@ impl Client {
         &self.inner.config
     }
 
-    /// A valid access token: the cached one, or a fresh one from the access-token operation.
+    /// A handle whose calls are made for the merchant `msn` (a partner serving many merchants
+    /// with one set of keys). It shares the connection pool, the token cache (tokens are cached
+    /// per merchant), the idempotency record and the configuration with `self`; a call's own
+    /// [`CallOptions::merchant_serial_number`] still wins.
+    pub fn for_merchant(&self, msn: impl Into<String>) -> Result<Client, Error> {
+        let msn = msn.into();
+        config::check_merchant_serial_number(&msn).map_err(|message| Error::Config { message })?;
+        Ok(Self { inner: self.inner.clone(), merchant: Some(msn.into()) })
+    }
+
+    /// The merchant serial number this handle's calls send, unless a call names its own.
+    pub fn merchant_serial_number(&self) -> Option<&str> {
+        self.merchant.as_deref().or(self.inner.config.merchant_serial_number.as_deref())
+    }
+
+    /// The merchant of one call: its options', else this handle's, else the configuration's.
+    pub(crate) fn merchant_for<'a>(&'a self, options: &'a CallOptions) -> Option<&'a str> {
+        options.merchant_serial_number.as_deref().or_else(|| self.merchant_serial_number())
+    }
+
+    /// A valid access token for this handle's merchant: the cached one, or a fresh one from the
+    /// access-token operation.
     pub async fn access_token(&self) -> Result<AccessToken, Error> {
-        self.inner.tokens.get(self).await.map(|token| (*token).clone())
+        self.inner.tokens.get(self, self.merchant_serial_number()).await.map(|token| (*token).clone())
     }
 }

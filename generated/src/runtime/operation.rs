@@ -104,6 +104,7 @@ pub struct OperationInfo {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CallOptions {
     pub(crate) system_headers: Vec<(String, String)>,
+    pub(crate) merchant_serial_number: Option<String>,
 }
 
 impl CallOptions {
@@ -113,12 +114,21 @@ impl CallOptions {
     }
 
     /// Sets a system header (`Vipps-System-Name`, ...) for this call only, over the client's
-    /// value; checked against the spec's limit before sending, and only sent when the operation
-    /// declares the header.
+    /// value. Checked before sending: the operation must declare the header, and the value must
+    /// keep the spec's limit; otherwise the call fails with [`Error::InvalidInput`] and nothing
+    /// is sent.
     pub fn system_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         let name = name.into();
         self.system_headers.retain(|(existing, _)| !existing.eq_ignore_ascii_case(&name));
         self.system_headers.push((name, value.into()));
+        self
+    }
+
+    /// The merchant this call is made for, over the client's (a partner serving many
+    /// merchants with one set of keys). Checked before sending like the builder's value; the
+    /// access token is fetched and cached per merchant.
+    pub fn merchant_serial_number(mut self, msn: impl Into<String>) -> Self {
+        self.merchant_serial_number = Some(msn.into());
         self
     }
 }

@@ -1,13 +1,17 @@
-//! The access token (rules T1, T2): fetched with the generated access-token operation, cached
-//! until shortly before it expires, fetched once when many calls need it at the same moment (the
-//! others wait for that one request), and dropped after a 401 so the next attempt fetches anew.
+//! The access token (rules T1, T2): fetched with the generated access-token operation (retried
+//! like any repeatable request), cached per merchant until shortly before it expires, fetched
+//! once when many calls need it at the same moment (the others wait for that one request and
+//! share its outcome, failure included), and dropped after a 401 so the next attempt fetches
+//! anew.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use reqwest::header::HeaderValue;
+use tokio::sync::watch;
 
 use super::clock::Clock;
 use super::error::{CallContext, Error, RawBody};
@@ -51,52 +55,100 @@ impl AccessToken {
     }
 }
 
-/// The token cache of one client.
+/// The token cache of one client, keyed by the merchant serial number the token call sends (the
+/// one input of the token request that changes from call to call; credentials are the client's).
 #[derive(Debug)]
 pub(crate) struct TokenCache {
-    /// The current token: every call reads it without waiting.
-    fresh: std::sync::RwLock<Option<Arc<AccessToken>>>,
-    /// Held while fetching, so concurrent callers wait for the one request instead of sending
-    /// their own.
-    fetching: tokio::sync::Mutex<()>,
+    slots: std::sync::Mutex<HashMap<Option<String>, Slot>>,
     margin: Duration,
     clock: Arc<dyn Clock>,
 }
 
+/// What one fetch ends with, handed to every caller that waited for it.
+type Outcome = Result<Arc<AccessToken>, Error>;
+
+/// One merchant's token, and the fetch in flight for it.
+#[derive(Debug, Default)]
+struct Slot {
+    /// The current token: every call reads it without waiting.
+    fresh: Option<Arc<AccessToken>>,
+    /// The fetch in flight, if any. Callers that find one wait for its outcome, failure
+    /// included, instead of sending their own request; a fetch whose caller went away (its
+    /// sender dropped) counts as none.
+    fetching: Option<watch::Receiver<Option<Outcome>>>,
+}
+
+/// What a caller does after looking at the slot.
+enum Next {
+    Ready(Arc<AccessToken>),
+    Wait(watch::Receiver<Option<Outcome>>),
+    Fetch(watch::Sender<Option<Outcome>>),
+}
+
 impl TokenCache {
     pub(crate) fn new(margin: Duration, clock: Arc<dyn Clock>) -> Self {
-        Self { fresh: std::sync::RwLock::new(None), fetching: tokio::sync::Mutex::new(()), margin, clock }
+        Self { slots: std::sync::Mutex::new(HashMap::new()), margin, clock }
     }
 
-    /// The cached token when it is not about to expire.
-    fn valid(&self) -> Option<Arc<AccessToken>> {
+    fn slots(&self) -> std::sync::MutexGuard<'_, HashMap<Option<String>, Slot>> {
+        self.slots.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn next(&self, merchant: Option<&str>) -> Next {
         let now = self.clock.now();
-        let fresh = self.fresh.read().unwrap_or_else(std::sync::PoisonError::into_inner);
-        fresh.as_ref().filter(|token| now < token.refresh_at).cloned()
+        let mut slots = self.slots();
+        let slot = slots.entry(merchant.map(str::to_string)).or_default();
+        if let Some(token) = slot.fresh.as_ref().filter(|token| now < token.refresh_at) {
+            return Next::Ready(token.clone());
+        }
+        if let Some(receiver) = slot.fetching.as_ref().filter(|receiver| receiver.has_changed().is_ok()) {
+            return Next::Wait(receiver.clone());
+        }
+        let (sender, receiver) = watch::channel(None);
+        slot.fetching = Some(receiver);
+        Next::Fetch(sender)
     }
 
-    /// A token that is not about to expire: the cached one, or one fetched by exactly one of the
-    /// callers that found none (the others wait for it).
-    pub(crate) async fn get(&self, client: &Client) -> Result<Arc<AccessToken>, Error> {
-        if let Some(token) = self.valid() {
-            return Ok(token);
+    /// A token for `merchant` that is not about to expire: the cached one, or one fetched by
+    /// exactly one of the callers that found none; the others wait and share its outcome, so a
+    /// failed fetch fails them all at once rather than each trying again in turn.
+    pub(crate) async fn get(&self, client: &Client, merchant: Option<&str>) -> Outcome {
+        loop {
+            match self.next(merchant) {
+                Next::Ready(token) => return Ok(token),
+                Next::Wait(mut receiver) => {
+                    if let Ok(outcome) = receiver.wait_for(Option::is_some).await
+                        && let Some(outcome) = outcome.as_ref()
+                    {
+                        return outcome.clone();
+                    }
+                    // The fetching caller went away before it finished: look again.
+                }
+                Next::Fetch(sender) => {
+                    let outcome = fetch(client, merchant, self.margin, self.clock.as_ref()).await.map(Arc::new);
+                    {
+                        let mut slots = self.slots();
+                        let slot = slots.entry(merchant.map(str::to_string)).or_default();
+                        slot.fetching = None;
+                        if let Ok(token) = &outcome {
+                            slot.fresh = Some(token.clone());
+                        }
+                    }
+                    sender.send_replace(Some(outcome.clone()));
+                    return outcome;
+                }
+            }
         }
-        let _fetching = self.fetching.lock().await;
-        // Another caller may have fetched one while this one waited for the lock.
-        if let Some(token) = self.valid() {
-            return Ok(token);
-        }
-        let token = Arc::new(fetch(client, self.margin, self.clock.as_ref()).await?);
-        *self.fresh.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(token.clone());
-        Ok(token)
     }
 
     /// Drops `used` after the server rejected it (401); a token fetched meanwhile by another
     /// call is kept, so many rejected calls still cause one fetch.
-    pub(crate) async fn invalidate(&self, used: &AccessToken) {
-        let mut fresh = self.fresh.write().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if fresh.as_deref() == Some(used) {
-            *fresh = None;
+    pub(crate) fn invalidate(&self, merchant: Option<&str>, used: &AccessToken) {
+        let mut slots = self.slots();
+        if let Some(slot) = slots.get_mut(&merchant.map(str::to_string))
+            && slot.fresh.as_deref() == Some(used)
+        {
+            slot.fresh = None;
         }
     }
 }
@@ -105,9 +157,13 @@ type TokenFuture<'a> = Pin<Box<dyn Future<Output = Result<AccessToken, Error>> +
 
 /// Calls the generated access-token operation. Boxed: the operation goes through the same
 /// pipeline that asks this cache for tokens, and an async call cycle needs one indirection.
-fn fetch<'a>(client: &'a Client, margin: Duration, clock: &'a dyn Clock) -> TokenFuture<'a> {
+fn fetch<'a>(client: &'a Client, merchant: Option<&'a str>, margin: Duration, clock: &'a dyn Clock) -> TokenFuture<'a> {
     Box::pin(async move {
-        let response = client.fetch_authorization_token_using_post(CallOptions::default()).await?;
+        let options = match merchant {
+            Some(msn) => CallOptions::default().merchant_serial_number(msn),
+            None => CallOptions::default(),
+        };
+        let response = client.fetch_authorization_token_using_post(options).await?;
         let now = clock.now();
         let expires_at = expiry(now, &response.expires_in, &response.expires_on).ok_or_else(|| Error::Decode {
             context: Box::new(CallContext {

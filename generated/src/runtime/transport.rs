@@ -10,9 +10,9 @@ use reqwest::{Method, Url};
 use tracing::Instrument;
 
 use super::Client;
-use super::config::check_system_header;
+use super::config::{check_merchant_serial_number, check_system_header};
 use super::error::{CallContext, Error, TransportKind};
-use super::idempotency::fingerprint;
+use super::idempotency::{KeyScope, fingerprint};
 use super::operation::{CallOptions, HeaderRole, OperationInfo, Request, Response};
 use super::retry::{parse_retry_after, retryable_status};
 
@@ -47,10 +47,11 @@ impl Client {
             return Err(Error::TestOnlyOperation { operation: operation.id });
         }
         let headers = self.filled_headers(&request, options)?;
+        let merchant = self.merchant_for(options);
         let body = request.body.as_ref();
         if let Some(key) = &request.idempotency_key {
-            let print = fingerprint(operation.id, &request.path, body.map(|b| b.bytes.as_slice()));
-            if !self.inner.idempotency.admit(key, print) {
+            let scope = KeyScope { merchant, operation: operation.id, path: &request.path, key };
+            if !self.inner.idempotency.admit(&scope, fingerprint(body.map(|b| b.bytes.as_slice()))) {
                 tracing::warn!("refused: idempotency key already sent with another request");
                 return Err(Error::IdempotencyKeyReused { operation: operation.id, key: key.clone() });
             }
@@ -75,7 +76,7 @@ impl Client {
             context.attempts += 1;
             tracing::Span::current().record("attempt", context.attempts);
             let token = if operation.authenticated {
-                let token = self.inner.tokens.get(self).await.map_err(|source| Error::Authentication {
+                let token = self.inner.tokens.get(self, merchant).await.map_err(|source| Error::Authentication {
                     context: Box::new(context.clone()),
                     source: Box::new(source),
                 })?;
@@ -113,7 +114,7 @@ impl Client {
                         // Refreshed once after a 401: the token may have been revoked early.
                         tracing::info!("401: renewing the access token");
                         token_renewed = true;
-                        self.inner.tokens.invalidate(token).await;
+                        self.inner.tokens.invalidate(merchant, token);
                         continue;
                     }
                     if safe && retryable_status(status) {
@@ -147,20 +148,52 @@ impl Client {
 
     /// The headers the runtime fills from configuration and per-call options, plus the plain
     /// header parameters of the request. Never the token: that is added per attempt.
+    ///
+    /// A per-call setting the operation has no header for is refused, not dropped: the caller
+    /// meant it to be sent.
     fn filled_headers(&self, request: &Request, options: &CallOptions) -> Result<HeaderMap, Error> {
         let operation = request.operation;
         let config = self.config();
         let mut headers = HeaderMap::new();
         headers.insert(ACCEPT, HeaderValue::from_static("application/json, application/problem+json"));
+        let declares = |role: HeaderRole, name: Option<&str>| {
+            operation.headers.iter().any(|h| h.role == role && name.is_none_or(|name| h.name.eq_ignore_ascii_case(name)))
+        };
         for (name, value) in &options.system_headers {
+            if !declares(HeaderRole::System, Some(name)) {
+                return Err(Error::invalid_input(operation, format!("{name} is not a header of {}; it would not be sent", operation.id)));
+            }
             check_system_header(name, value).map_err(|message| Error::invalid_input(operation, message))?;
         }
+        if let Some(msn) = &options.merchant_serial_number {
+            // The token is per merchant, so an authenticated call uses it even without the header.
+            if !declares(HeaderRole::MerchantSerialNumber, None) && !operation.authenticated {
+                return Err(Error::invalid_input(
+                    operation,
+                    format!("{} takes no merchant serial number; it would not be sent", operation.id),
+                ));
+            }
+            check_merchant_serial_number(msn).map_err(|message| Error::invalid_input(operation, message))?;
+        }
+        let merchant = self.merchant_for(options);
         for header in operation.headers {
             let value = match header.role {
                 HeaderRole::SubscriptionKey => Some((config.subscription_key.expose().to_string(), true)),
                 HeaderRole::ClientId => Some((config.client_id.clone(), false)),
                 HeaderRole::ClientSecret => Some((config.client_secret.expose().to_string(), true)),
-                HeaderRole::MerchantSerialNumber => Some((config.merchant_serial_number.clone(), false)),
+                HeaderRole::MerchantSerialNumber => match merchant {
+                    Some(msn) => Some((msn.to_string(), false)),
+                    None if header.required => {
+                        return Err(Error::invalid_input(
+                            operation,
+                            format!(
+                                "{} needs the {} header: set it on the builder, with Client::for_merchant, or in CallOptions",
+                                operation.id, header.name
+                            ),
+                        ));
+                    }
+                    None => None,
+                },
                 HeaderRole::IdempotencyKey => request.idempotency_key.clone().map(|key| (key, false)),
                 HeaderRole::System => options
                     .system_headers

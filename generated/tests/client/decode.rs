@@ -80,7 +80,7 @@ async fn problem_json_success_bodies_are_parsed_as_their_schema() {
     server.reply([Reply::typed(200, "application/problem+json", body)]);
     let client = support::client(&server);
     let result = client
-        .capture_payment(&support::reference("order-decode-0002"), Some(&samples::capture(100)), IdempotentOptions::new())
+        .capture_payment(&support::reference("order-decode-0002"), &samples::capture(100), IdempotentOptions::new())
         .await
         .expect("a 200 problem+json body is the ModificationResponse");
     assert_eq!(result.value.psp_reference, "psp-9");
@@ -99,7 +99,7 @@ async fn problem_bodies_keep_their_extra_members() {
     server.reply([Reply::typed(409, "application/problem+json", problem)]);
     let client = support::client(&server);
     let error = client
-        .capture_payment(&support::reference("order-decode-0003"), Some(&samples::capture(9999)), IdempotentOptions::new())
+        .capture_payment(&support::reference("order-decode-0003"), &samples::capture(9999), IdempotentOptions::new())
         .await
         .expect_err("409");
     let problem = error.problem().expect("a problem body");

@@ -30,7 +30,7 @@ async fn retry_after_is_honoured() {
     let client = support::client(&server);
     let started = Instant::now();
     client
-        .capture_payment(&support::reference("order-retry-0002"), Some(&samples::capture(10)), IdempotentOptions::new())
+        .capture_payment(&support::reference("order-retry-0002"), &samples::capture(10), IdempotentOptions::new())
         .await
         .expect("second attempt succeeds");
     assert!(started.elapsed() >= Duration::from_secs(1), "waited {:?}", started.elapsed());
@@ -76,7 +76,7 @@ async fn client_errors_are_never_retried() {
         server.reply([Reply::problem(status, "no")]);
         let client = support::client(&server);
         let error = client
-            .capture_payment(&support::reference("order-retry-0006"), Some(&samples::capture(10)), IdempotentOptions::new())
+            .capture_payment(&support::reference("order-retry-0006"), &samples::capture(10), IdempotentOptions::new())
             .await
             .expect_err("documented problem");
         assert!(matches!(&error, Error::Problem { status: s, .. } if *s == status), "{error:?}");

@@ -41,15 +41,15 @@ async fn no_error_shows_a_secret() {
     let mut errors: Vec<Error> = Vec::new();
 
     server.reply([Reply::problem(409, "conflict"), Reply::raw(418, "text/plain", "teapot")]);
-    errors.push(client.capture_payment(&reference, Some(&samples::capture(1)), IdempotentOptions::new()).await.expect_err("409"));
+    errors.push(client.capture_payment(&reference, &samples::capture(1), IdempotentOptions::new()).await.expect_err("409"));
     errors.push(client.cancel_payment(&reference, None, CallOptions::new()).await.expect_err("418"));
     server.reply([Reply::json(200, serde_json::json!({ "state": 1 }))]);
     errors.push(client.get_payment(&reference, CallOptions::new()).await.expect_err("decode"));
     server.script([Action::Drop]);
     errors.push(client.cancel_payment(&reference, None, CallOptions::new()).await.expect_err("dropped"));
     let key = IdempotencyKey::new("secret-test-key").expect("valid key");
-    client.refund_payment(&reference, Some(&samples::refund(1)), IdempotentOptions::with_key(key.clone())).await.expect("refund");
-    errors.push(client.refund_payment(&reference, Some(&samples::refund(2)), IdempotentOptions::with_key(key)).await.expect_err("reuse"));
+    client.refund_payment(&reference, &samples::refund(1), IdempotentOptions::with_key(key.clone())).await.expect("refund");
+    errors.push(client.refund_payment(&reference, &samples::refund(2), IdempotentOptions::with_key(key)).await.expect_err("reuse"));
     server.revoke(&token(1));
     server.revoke(&token(2));
     errors.push(client.get_payment(&reference, CallOptions::new()).await.expect_err("401 twice"));
@@ -78,7 +78,7 @@ async fn tracing_has_one_span_per_call_and_no_secret() {
     let client = support::client(&server);
     let reference = support::reference("order-secret-0002");
     server.reply([Reply::problem(503, "busy")]);
-    client.capture_payment(&reference, Some(&samples::capture(5)), IdempotentOptions::new()).await.expect("capture");
+    client.capture_payment(&reference, &samples::capture(5), IdempotentOptions::new()).await.expect("capture");
     server.revoke(&token(1));
     client.get_payment(&reference, CallOptions::new()).await.expect("get after a 401");
 

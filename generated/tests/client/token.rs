@@ -139,3 +139,51 @@ async fn token_retries_stop_at_the_policy_limit() {
     assert_eq!(attempts, support::fast_retries().max_attempts as usize, "max_attempts token calls, no more");
     assert!(server.api_requests().is_empty());
 }
+
+#[tokio::test]
+async fn callers_waiting_on_a_failed_fetch_share_its_failure() {
+    let server = TestServer::start().await;
+    // A slow refusal (400: not retried), so that all 20 calls wait for this one token call.
+    server.token_delay(Duration::from_millis(150));
+    server.token_failures_once([Reply::problem(400, "bad credentials")]);
+    let client = support::client(&server);
+    let reference = support::reference("order-token-0008");
+    let calls: Vec<_> = (0..20)
+        .map(|_| {
+            let client = client.clone();
+            let reference = reference.clone();
+            tokio::spawn(async move { client.get_payment(&reference, CallOptions::new()).await })
+        })
+        .collect();
+    for call in calls {
+        let error = call.await.expect("task").expect_err("the one token call failed");
+        let vipps_epayment::Error::Authentication { source, .. } = &error else { panic!("{error:?}") };
+        assert_eq!(source.status(), Some(400));
+    }
+    assert_eq!(server.requests().iter().filter(|r| r.is_token_call()).count(), 1, "one token call, its failure shared");
+    assert!(server.api_requests().is_empty());
+    // The failure is not cached: the next call fetches anew (the server now issues tokens).
+    client.get_payment(&reference, CallOptions::new()).await.expect("a later call fetches again");
+    assert_eq!(server.tokens_issued(), 1);
+}
+
+#[tokio::test]
+async fn tokens_are_cached_per_merchant_and_fetched_with_its_serial_number() {
+    let server = TestServer::start().await;
+    let client = support::builder(&server).build().expect("valid configuration");
+    let reference = support::reference("order-token-0009");
+    let shop_a = client.for_merchant("223344").expect("valid msn");
+    let shop_b = client.for_merchant("556677").expect("valid msn");
+    shop_a.get_payment(&reference, CallOptions::new()).await.expect("a");
+    shop_b.get_payment(&reference, CallOptions::new()).await.expect("b");
+    shop_a.get_payment(&reference, CallOptions::new()).await.expect("a again");
+    client.get_payment(&reference, CallOptions::new().merchant_serial_number("556677")).await.expect("b per call");
+    assert_eq!(server.tokens_issued(), 2, "one token per merchant, shared by its handles and calls");
+    let token_calls: Vec<_> = server.requests().into_iter().filter(|r| r.is_token_call()).collect();
+    assert_eq!(token_calls[0].header("merchant-serial-number"), Some("223344"));
+    assert_eq!(token_calls[1].header("merchant-serial-number"), Some("556677"));
+    let api = server.api_requests();
+    let sent: Vec<_> = api.iter().map(|r| (r.header("merchant-serial-number").unwrap_or(""), r.header("authorization").unwrap_or(""))).collect();
+    let (one, two) = (format!("Bearer {}", token(1)), format!("Bearer {}", token(2)));
+    assert_eq!(sent, [("223344", one.as_str()), ("556677", two.as_str()), ("223344", one.as_str()), ("556677", two.as_str())]);
+}

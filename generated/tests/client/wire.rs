@@ -58,8 +58,8 @@ async fn every_operation_matches_the_spec_on_the_wire() {
     let cancel = CancelModificationRequest::default().with_cancel_transaction_only(true);
     client.cancel_payment(&reference, Some(&cancel), CallOptions::new()).await.expect("cancel");
     let key = IdempotencyKey::new("capture-key-0001").expect("valid key");
-    client.capture_payment(&reference, Some(&samples::capture(500)), IdempotentOptions::with_key(key)).await.expect("capture");
-    client.refund_payment(&reference, Some(&samples::refund(200)), IdempotentOptions::new()).await.expect("refund");
+    client.capture_payment(&reference, &samples::capture(500), IdempotentOptions::with_key(key)).await.expect("capture");
+    client.refund_payment(&reference, &samples::refund(200), IdempotentOptions::new()).await.expect("refund");
     let phone = CustomerPhoneNumber::default().with_phone_number("4791234567").expect("valid phone");
     let approve = ForceApprove::default().with_customer(Customer::CustomerPhoneNumber(phone));
     client.force_approve(&reference, Some(&approve), CallOptions::new()).await.expect("force approve");
@@ -117,4 +117,48 @@ async fn system_headers_over_the_spec_limit_are_refused() {
     assert!(error.is_refused_before_sending(), "{error:?}");
     assert_eq!(error.operation(), Some("cancelPayment"));
     assert!(server.requests().is_empty(), "nothing was sent, not even the token call");
+}
+
+#[tokio::test]
+async fn a_per_call_header_the_operation_does_not_declare_is_refused_not_dropped() {
+    let server = TestServer::start().await;
+    let client = support::client(&server);
+    let reference = support::reference("order-wire-0010");
+    // get payment declares no Vipps-System-* header: the value would silently go nowhere.
+    let options = CallOptions::new().system_header("Vipps-System-Name", "kiosk");
+    let error = client.get_payment(&reference, options).await.expect_err("undeclared header");
+    let vipps_epayment::Error::InvalidInput { operation, message } = &error else { panic!("{error:?}") };
+    assert_eq!(*operation, "getPayment");
+    assert!(message.contains("Vipps-System-Name is not a header of getPayment"), "{message}");
+    // A header no operation knows at all is refused the same way.
+    let options = CallOptions::new().system_header("Vipps-System-Colour", "red");
+    let error = client.cancel_payment(&reference, None, options).await.expect_err("unknown header");
+    assert!(matches!(&error, vipps_epayment::Error::InvalidInput { message, .. } if message.contains("Vipps-System-Colour is not a header of cancelPayment")), "{error:?}");
+    assert!(server.requests().is_empty(), "nothing was sent, not even the token call");
+}
+
+#[tokio::test]
+async fn a_call_without_any_merchant_serial_number_is_refused_before_sending() {
+    let server = TestServer::start().await;
+    let partner = vipps_epayment::Client::builder()
+        .base_url(server.url())
+        .client_id(support::CLIENT_ID)
+        .client_secret(support::CLIENT_SECRET)
+        .subscription_key(support::SUBSCRIPTION_KEY)
+        .build()
+        .expect("no merchant serial number is a valid partner configuration");
+    assert_eq!(partner.merchant_serial_number(), None);
+    let reference = support::reference("order-wire-0011");
+    let error = partner.get_payment(&reference, CallOptions::new()).await.expect_err("no merchant");
+    let vipps_epayment::Error::InvalidInput { operation, message } = &error else { panic!("{error:?}") };
+    assert_eq!(*operation, "getPayment");
+    assert!(message.contains("needs the Merchant-Serial-Number header"), "{message}");
+    let error = partner.get_payment(&reference, CallOptions::new().merchant_serial_number("12")).await.expect_err("bad msn");
+    assert!(matches!(&error, vipps_epayment::Error::InvalidInput { message, .. } if message.contains("merchant serial number")), "{error:?}");
+    assert!(matches!(partner.for_merchant("not-digits"), Err(vipps_epayment::Error::Config { .. })));
+    assert!(server.requests().is_empty(), "nothing was sent");
+    partner.get_payment(&reference, CallOptions::new().merchant_serial_number("778899")).await.expect("named per call");
+    let sent = server.requests();
+    assert_eq!(sent.len(), 2, "the token call and get payment");
+    assert!(sent.iter().all(|r| r.header("merchant-serial-number") == Some("778899")));
 }
