@@ -141,6 +141,8 @@ pub enum Lint {
     NullableEnumWithoutNull,
     /// Something the generator ignores (a keyword it does not act on).
     Ignored,
+    /// An operation without `operationId`: named from its method and path.
+    MissingOperationId,
     /// A reviewed setting (`overrides` in the settings) replaced a value of the document.
     SettingsOverride,
     /// A settings override that no longer applies: its place is gone, or the document now says
@@ -160,6 +162,7 @@ impl Lint {
             Lint::UnknownFormat => "unknown-format",
             Lint::NullableEnumWithoutNull => "nullable-enum-without-null",
             Lint::Ignored => "ignored",
+            Lint::MissingOperationId => "missing-operation-id",
             Lint::SettingsOverride => "settings-override",
             Lint::StaleOverride => "stale-override",
         }

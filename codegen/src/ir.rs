@@ -122,6 +122,12 @@ pub struct Field {
     pub setter: String,
     /// Name of the accessor that applies the spec default.
     pub default_accessor: String,
+    /// A credential (its name is in the settings' `secret_properties`): `Debug` shows it
+    /// redacted.
+    pub secret: bool,
+    /// A plain `String` that holds a URI (`format: uri`, `url`, `uri-reference`): unchecked by
+    /// the type (custom schemes are common), but its strategies make URIs.
+    pub uri: bool,
 }
 
 /// A string enum.
@@ -165,6 +171,29 @@ pub struct UnionDef {
     pub strategy: UnionStrategy,
     /// Branches in document order.
     pub variants: Vec<UnionVariant>,
+    /// Shortcuts that build a one-field branch from that field's value, in branch order.
+    pub constructors: Vec<BranchConstructor>,
+}
+
+/// `Union::<field>(value)`: builds the branch whose struct has just that one field
+/// (`Customer::phone_number("4791234567")`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BranchConstructor {
+    /// The method's name (the field's Rust name).
+    pub name: String,
+    /// The union variant it makes.
+    pub variant: String,
+    /// The branch's struct.
+    pub branch: String,
+    /// The field's type.
+    pub field_ty: TypeRef,
+    /// Whether the field is optional in the branch (then `default()` and its setter build it;
+    /// else `new`).
+    pub optional: bool,
+    /// The field's setter (optional fields).
+    pub setter: String,
+    /// The field's wire name (for the doc line).
+    pub wire_name: String,
 }
 
 /// One branch of a union.

@@ -66,6 +66,26 @@ pub fn default_accessor_name(wire: &str) -> String {
     format!("{stem}_or_default")
 }
 
+/// The `operationId` an operation without one is given, from its method and path:
+/// `delete /v1/webhooks/{id}` -> `deleteV1WebhooksById`. Stable (the route is the operation's
+/// identity in the document) and distinct for distinct routes up to punctuation; the method
+/// name made from it is claimed in a namespace, so it is never a duplicate.
+pub fn operation_id_from_route(method: &str, path: &str) -> String {
+    let mut words = vec![method.to_ascii_lowercase()];
+    for segment in path.split('/').filter(|segment| !segment.is_empty()) {
+        match segment.strip_prefix('{').and_then(|rest| rest.strip_suffix('}')) {
+            Some(parameter) => words.push(format!("by {parameter}")),
+            None => words.push(segment.to_string()),
+        }
+    }
+    let pascal = type_name(&words.join(" "));
+    let mut chars = pascal.chars();
+    match chars.next() {
+        Some(first) => first.to_ascii_lowercase().to_string() + chars.as_str(),
+        None => pascal,
+    }
+}
+
 /// True for a valid snake_case module name.
 pub fn is_valid_module_name(name: &str) -> bool {
     !name.is_empty()
@@ -133,6 +153,17 @@ mod tests {
         assert_eq!(default_accessor_name("type"), "type_or_default");
         assert_eq!(setter_name("returnUrl"), "with_return_url");
         assert_eq!(default_accessor_name("3ds"), "_3ds_or_default");
+    }
+
+    #[test]
+    fn operations_without_an_id_are_named_from_method_and_path() {
+        assert_eq!(operation_id_from_route("get", "/v1/webhooks"), "getV1Webhooks");
+        assert_eq!(operation_id_from_route("post", "/v1/webhooks"), "postV1Webhooks");
+        assert_eq!(operation_id_from_route("delete", "/v1/webhooks/{id}"), "deleteV1WebhooksById");
+        assert_eq!(operation_id_from_route("get", "/"), "get");
+        assert_eq!(operation_id_from_route("put", "/v2/agreements/{agreementId}/charges/{chargeId}"), "putV2AgreementsByAgreementIdChargesByChargeId");
+        assert_eq!(field_name(&operation_id_from_route("delete", "/v1/webhooks/{id}")), "delete_v1_webhooks_by_id");
+        assert_eq!(field_name(&operation_id_from_route("get", "/v1/my-orders.json")), "get_v1_my_orders_json");
     }
 
     #[test]

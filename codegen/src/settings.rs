@@ -111,6 +111,10 @@ pub struct Settings {
     /// them, before sending, when configured for production.
     #[serde(default)]
     pub test_only_tags: Vec<String>,
+    /// Property names (any schema, matched case-insensitively) whose values are credentials:
+    /// the generated `Debug` shows them redacted.
+    #[serde(default)]
+    pub secret_properties: Vec<String>,
     /// Conventions of the generated client.
     #[serde(default)]
     pub client: ClientSettings,
@@ -129,6 +133,7 @@ impl Settings {
             headers,
             merchant_served_tags: Vec::new(),
             test_only_tags: Vec::new(),
+            secret_properties: Vec::new(),
             client: ClientSettings::default(),
             specs: Vec::new(),
             remote_refs: None,

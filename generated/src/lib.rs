@@ -6,10 +6,14 @@
 #[allow(missing_docs)]
 mod generated;
 
+mod amount;
 pub mod runtime;
 
-pub use generated::{access_token, access_token_client, epayment, epayment_client, support};
-pub use runtime::{CallOptions, Client, ClientBuilder, Environment, Error, Idempotent, IdempotentOptions, PollPolicy, RetryPolicy};
+pub use generated::{access_token, access_token_client, epayment, epayment_client, support, webhooks, webhooks_client};
+pub use runtime::{
+    CallOptions, Client, ClientBuilder, Environment, Error, Idempotent, IdempotentOptions, PollPolicy, Redeliveries, RetryPolicy, WebhookError,
+    WebhookRequest, WebhookVerifier,
+};
 pub use support::ValidationError;
 
 /// The repository README's Rust examples, compiled as doctests so they cannot rot.
@@ -25,5 +29,6 @@ pub struct RepositoryReadme;
 pub mod strategies {
     pub use crate::generated::access_token_strategies as access_token;
     pub use crate::generated::epayment_strategies as epayment;
+    pub use crate::generated::webhooks_strategies as webhooks;
     pub use crate::generated::strategy_support::*;
 }

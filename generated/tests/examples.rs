@@ -120,6 +120,13 @@ fn every_example_of_our_access_token_spec_round_trips() {
 }
 
 #[test]
+fn every_example_of_our_webhooks_spec_round_trips() {
+    let (count, failed) = failures(&workspace().join("spec/webhooks.yaml"), "webhooks", roundtrip::webhooks::roundtrip);
+    assert_eq!(count, 29, "our webhooks spec's examples");
+    assert!(failed.is_empty(), "{failed:#?}");
+}
+
+#[test]
 fn every_official_1_8_1_example_round_trips_except_the_listed_schema_breakers() {
     let Some(path) = vipps_codegen::shared::official_document(&workspace(), "epayment-1.8.1.yaml") else { return };
     let (count, failed) = failures(&path, "epayment", roundtrip::epayment::roundtrip);

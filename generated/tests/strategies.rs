@@ -31,6 +31,7 @@ struct Module {
 const MODULES: &[Module] = &[
     Module { spec_file: "epayment.yaml", types: strategies::epayment::all_types, bodies: strategies::epayment::request_bodies },
     Module { spec_file: "access-token.yaml", types: strategies::access_token::all_types, bodies: strategies::access_token::request_bodies },
+    Module { spec_file: "webhooks.yaml", types: strategies::webhooks::all_types, bodies: strategies::webhooks::request_bodies },
 ];
 
 fn cases() -> u32 {

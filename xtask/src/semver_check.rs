@@ -106,7 +106,8 @@ pub fn available() -> bool {
 
 /// Writes a workspace at `dir` holding the SDK crate generated from the project's settings with
 /// `documents` applied: the project's `Cargo.toml` (as the only member), `Cargo.lock`, `spec/`,
-/// and the hand-written parts of `generated/` (manifest, README, `lib.rs`, runtime).
+/// and the hand-written parts of `generated/` (manifest, README, `lib.rs` and every other
+/// hand-written source).
 pub fn write_sdk(root: &Path, dir: &Path, documents: &SdkDocuments) -> anyhow::Result<()> {
     let crate_dir = dir.join(PROJECT_CRATE_DIR);
     std::fs::create_dir_all(crate_dir.join("src"))?;
@@ -163,7 +164,18 @@ pub fn write_sdk(root: &Path, dir: &Path, documents: &SdkDocuments) -> anyhow::R
     for file in ["Cargo.toml", "README.md"] {
         std::fs::copy(root.join(PROJECT_CRATE_DIR).join(file), crate_dir.join(file))?;
     }
-    copy_tree(&root.join(PROJECT_CRATE_DIR).join("src/runtime"), &crate_dir.join("src/runtime"))?;
+    // Every hand-written source (the runtime, the SDK's own modules); the generated folder is
+    // made anew from the documents.
+    for entry in std::fs::read_dir(root.join(PROJECT_CRATE_DIR).join("src"))? {
+        let path = entry?.path();
+        let name = path.file_name().unwrap_or_default();
+        let target = crate_dir.join("src").join(name);
+        if path.is_dir() && name != "generated" {
+            copy_tree(&path, &target)?;
+        } else if path.is_file() && name != "lib.rs" {
+            std::fs::copy(&path, &target)?;
+        }
+    }
     run_project(dir, OutputMode::Write, &RemoteRefMap::default())?;
     Ok(())
 }

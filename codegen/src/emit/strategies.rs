@@ -481,6 +481,8 @@ impl<'a> Plan<'a> {
                 };
                 quote! { support::tag_value::<#ty>(#tag) }
             }
+            // A URI kept as a plain string: still a URI in every generated value.
+            _ if field.uri && field.ty == TypeRef::String => quote! { support::uri() },
             _ => self.strategy_of(&field.ty),
         };
         if field.boxed {

@@ -143,16 +143,47 @@ fn emit_struct(api: &Api, ident: &proc_macro2::Ident, def: &StructDef) -> TokenS
     let constructor = (!all_optional).then(|| emit_constructor(ident, def));
     let setters = emit_setters(api, ident, def);
     let accessors = emit_default_accessors(api, ident, def);
+    let has_secret = def.fields.iter().any(|f| f.secret);
+    let derive_debug = if has_secret { TokenStream::new() } else { quote! { Debug, } };
+    let debug = has_secret.then(|| emit_redacted_debug(ident, def));
     quote! {
-        #[derive(Debug, Clone, PartialEq, #derive_default serde::Serialize, serde::Deserialize)]
+        #[derive(#derive_debug Clone, PartialEq, #derive_default serde::Serialize, serde::Deserialize)]
         #[non_exhaustive]
         pub struct #ident {
             #(#fields)*
             #extra
         }
+        #debug
         #constructor
         #setters
         #accessors
+    }
+}
+
+/// `Debug` for a struct with credential fields: those show as `[redacted]` (set or not).
+fn emit_redacted_debug(ident: &proc_macro2::Ident, def: &StructDef) -> TokenStream {
+    let name = ident.to_string();
+    let fields = def.fields.iter().map(|field| {
+        let member = format_ident!("{}", field.name);
+        let label = &field.name;
+        if field.secret {
+            quote! { .field(#label, &"[redacted]") }
+        } else {
+            quote! { .field(#label, &self.#member) }
+        }
+    });
+    let extra = def.extra.as_ref().map(|extra| {
+        let member = format_ident!("{}", extra.name);
+        let label = &extra.name;
+        quote! { .field(#label, &self.#member) }
+    });
+    quote! {
+        impl std::fmt::Debug for #ident {
+            #[allow(deprecated)]
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(#name) #(#fields)* #extra .finish()
+            }
+        }
     }
 }
 
@@ -476,6 +507,7 @@ fn emit_union(api: &Api, def: &TypeDef, ident: &proc_macro2::Ident, union: &Unio
             _ => quote! { Self::#name(inner) => serde::Serialize::serialize(inner, serializer), },
         }
     });
+    let constructors = emit_branch_constructors(api, ident, union);
     quote! {
         #[derive(Debug, Clone, PartialEq)]
         #[allow(clippy::large_enum_variant)]
@@ -483,6 +515,7 @@ fn emit_union(api: &Api, def: &TypeDef, ident: &proc_macro2::Ident, union: &Unio
         pub enum #ident {
             #(#variants)*
         }
+        #constructors
         impl serde::Serialize for #ident {
             fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
                 match self {
@@ -495,6 +528,49 @@ fn emit_union(api: &Api, def: &TypeDef, ident: &proc_macro2::Ident, union: &Unio
                 let value = <serde_json::Value as serde::Deserialize>::deserialize(deserializer)?;
                 #body
             }
+        }
+    }
+}
+
+/// `Union::<field>(value)` per constructor lowering decided on.
+fn emit_branch_constructors(api: &Api, ident: &proc_macro2::Ident, union: &UnionDef) -> TokenStream {
+    if union.constructors.is_empty() {
+        return TokenStream::new();
+    }
+    let methods = union.constructors.iter().map(|constructor| {
+        let name = format_ident!("{}", constructor.name);
+        let variant = format_ident!("{}", constructor.variant);
+        let branch = format_ident!("{}", constructor.branch);
+        let setter = format_ident!("{}", constructor.setter);
+        let ty = type_tokens(&constructor.field_ty);
+        let doc = format!(" The `{}` branch, from its `{}`.", constructor.variant, constructor.wire_name);
+        if is_validated(api, &constructor.field_ty) {
+            let value = quote! { value.try_into().map_err(Into::into)? };
+            let built = if constructor.optional { quote! { #branch::default().#setter(value)? } } else { quote! { #branch::new(#value) } };
+            quote! {
+                #[doc = #doc]
+                #[doc = " Fails with the spec's rule when the value breaks it."]
+                pub fn #name<V>(value: V) -> Result<Self, super::support::ValidationError>
+                where
+                    V: TryInto<#ty>,
+                    V::Error: Into<super::support::ValidationError>,
+                {
+                    Ok(Self::#variant(#built))
+                }
+            }
+        } else {
+            let built = if constructor.optional { quote! { #branch::default().#setter(value) } } else { quote! { #branch::new(value.into()) } };
+            quote! {
+                #[doc = #doc]
+                pub fn #name(value: impl Into<#ty>) -> Self {
+                    Self::#variant(#built)
+                }
+            }
+        }
+    });
+    quote! {
+        impl #ident {
+            #(#methods)*
         }
     }
 }

@@ -4,6 +4,7 @@ mod cycles;
 mod operation;
 mod pattern;
 mod schema;
+mod unions;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -42,6 +43,7 @@ fn lower_resolved(resolved: &Resolved, settings: &Settings, module: &str, notes:
     lowerer.lower_components()?;
     let operations = operation::lower_operations(&mut lowerer)?;
     cycles::box_cycles(&mut lowerer.types);
+    unions::add_branch_constructors(&mut lowerer.types);
     let openapi = &resolved.openapi;
     let mut warnings = lowerer.warnings;
     warnings.extend(crate::lint::lint_examples(resolved));

@@ -9,7 +9,7 @@ use super::schema::NameHint;
 use crate::error::{Error, ErrorKind, Lint};
 use crate::ir::{HeaderRole, Operation, Param, ParamLocation, RequestBody as IrBody, Response, StatusMatch, TypeRef};
 use crate::load::pointer_join;
-use crate::names::{Namespace, field_name, type_name};
+use crate::names::{Namespace, field_name, operation_id_from_route, type_name};
 
 /// The essence of a media type: `application/json;charset=UTF-8` -> `application/json`.
 pub fn media_essence(media_type: &str) -> String {
@@ -117,7 +117,18 @@ pub(super) fn lower_operations(lowerer: &mut Lowerer<'_>) -> Result<Vec<Operatio
                     format!("{} {path} is served by the merchant ({why}); its types are generated, no client method", method.to_uppercase()),
                 );
             }
-            let id = operation.operation_id.clone().unwrap_or_else(|| format!("{method} {path}"));
+            let id = match &operation.operation_id {
+                Some(id) => id.clone(),
+                None => {
+                    let id = operation_id_from_route(method, &path);
+                    lowerer.warn(
+                        &operation_pointer,
+                        Lint::MissingOperationId,
+                        format!("{} {path} has no operationId; it is named `{id}` from its method and path", method.to_uppercase()),
+                    );
+                    id
+                }
+            };
             let fn_name = fn_names.claim(&field_name(&id));
             let prefix = type_name(&id);
             let params = lower_params(lowerer, &item, operation, &pointer, &operation_pointer)?;

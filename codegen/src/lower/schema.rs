@@ -389,6 +389,8 @@ impl Lowerer<'_> {
                 origin: property_pointer,
                 setter: method_names.claim(&names::setter_name(wire_name)),
                 default_accessor: method_names.claim(&names::default_accessor_name(wire_name)),
+                secret: self.settings.secret_properties.iter().any(|secret| secret.eq_ignore_ascii_case(wire_name)),
+                uri: is_uri(&target),
             });
         }
         for (index, required) in object.required.iter().enumerate() {
@@ -509,7 +511,7 @@ impl Lowerer<'_> {
             );
             UnionStrategy::Untagged
         };
-        Ok(Shape::Named(TypeKind::Union(UnionDef { strategy, variants })))
+        Ok(Shape::Named(TypeKind::Union(UnionDef { strategy, variants, constructors: Vec::new() })))
     }
 }
 
@@ -517,4 +519,14 @@ impl Lowerer<'_> {
 fn disjoint(sets: &[Vec<String>]) -> bool {
     let mut seen = BTreeSet::new();
     sets.len() > 1 && sets.iter().all(|set| !set.is_empty() && set.iter().all(|name| seen.insert(name.clone())))
+}
+
+/// Whether a schema is a string holding a URI.
+fn is_uri(schema: &Schema) -> bool {
+    match &schema.schema_kind {
+        SchemaKind::Type(Type::String(string)) => {
+            matches!(&string.format, VariantOrUnknownOrEmpty::Unknown(format) if matches!(format.as_str(), "uri" | "url" | "uri-reference"))
+        }
+        _ => false,
+    }
 }

@@ -14,7 +14,10 @@ USAGE: epayment-sim [OPTIONS]
 
 OPTIONS (each also read from the environment variable in brackets):
   --port N                 port to listen on, 0 for any free one    [EPAYMENT_SIM_PORT] (default 0)
-  --host ADDR              loopback address to bind                 [EPAYMENT_SIM_HOST] (default 127.0.0.1)
+  --host ADDR              address to bind; loopback unless the next flag [EPAYMENT_SIM_HOST] (default 127.0.0.1)
+  --allow-non-loopback     let --host be any address (inside a container, say); off by default, and
+                           loudly reported when on: anyone who reaches it can use the simulator
+                                                                    [EPAYMENT_SIM_ALLOW_NON_LOOPBACK=1]
   --rate-limits SPEC       off | documented | MODS,READS per minute [EPAYMENT_SIM_RATE_LIMITS] (default documented = 5,120)
   --no-rate-limits         same as --rate-limits off
   --client-id ID           accept only this client id               [EPAYMENT_SIM_CLIENT_ID]
@@ -24,8 +27,11 @@ OPTIONS (each also read from the environment variable in brackets):
                            (the four go together; without them any non-empty id, secret and key
                            with a valid MSN get a token)
   --production             refuse force-approve as production does  [EPAYMENT_SIM_PRODUCTION=1]
+  -V, --version            the version
   -h, --help               this text
 ";
+
+const VERSION: &str = concat!("epayment-sim ", env!("CARGO_PKG_VERSION"));
 
 #[derive(Debug, Default)]
 struct Options {
@@ -37,9 +43,18 @@ struct Options {
     subscription_key: Option<String>,
     msn: Option<String>,
     production: bool,
+    allow_non_loopback: bool,
 }
 
-fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Options>, String> {
+/// What the command line asks for.
+#[derive(Debug)]
+enum Command {
+    Serve(Options),
+    Help,
+    Version,
+}
+
+fn parse_args(args: impl Iterator<Item = String>) -> Result<Command, String> {
     let mut options = Options::default();
     let mut args = args.peekable();
     while let Some(arg) = args.next() {
@@ -54,7 +69,9 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Options>, Str
                 .ok_or_else(|| format!("{name} needs a value"))
         };
         match name.as_str() {
-            "-h" | "--help" => return Ok(None),
+            "-h" | "--help" => return Ok(Command::Help),
+            "-V" | "--version" => return Ok(Command::Version),
+            "--allow-non-loopback" => options.allow_non_loopback = true,
             "--port" => options.port = Some(value("--port")?),
             "--host" => options.host = Some(value("--host")?),
             "--rate-limits" => options.rate_limits = Some(value("--rate-limits")?),
@@ -67,7 +84,7 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Options>, Str
             other => return Err(format!("unknown option `{other}` (see --help)")),
         }
     }
-    Ok(Some(options))
+    Ok(Command::Serve(options))
 }
 
 fn env(name: &str) -> Option<String> {
@@ -100,8 +117,11 @@ fn settings(options: Options) -> Result<(SocketAddr, RateLimits, Credentials, bo
         None => IpAddr::V4(Ipv4Addr::LOCALHOST),
         Some(host) => host.parse().map_err(|_| format!("bad --host `{host}`"))?,
     };
-    if !host.is_loopback() {
-        return Err(format!("--host {host} is not a loopback address; the simulator serves loopback only"));
+    let allow_non_loopback = options.allow_non_loopback || env("EPAYMENT_SIM_ALLOW_NON_LOOPBACK").is_some_and(|v| v != "0");
+    if !host.is_loopback() && !allow_non_loopback {
+        return Err(format!(
+            "--host {host} is not a loopback address; the simulator serves loopback only unless --allow-non-loopback is given"
+        ));
     }
     let limits = rate_limits(
         &options
@@ -173,9 +193,13 @@ impl StopSignal {
 #[tokio::main]
 async fn main() -> ExitCode {
     let options = match parse_args(std::env::args().skip(1)) {
-        Ok(Some(options)) => options,
-        Ok(None) => {
+        Ok(Command::Serve(options)) => options,
+        Ok(Command::Help) => {
             print!("{HELP}");
+            return ExitCode::SUCCESS;
+        }
+        Ok(Command::Version) => {
+            println!("{VERSION}");
             return ExitCode::SUCCESS;
         }
         Err(message) => {
@@ -211,6 +235,12 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if !address.ip().is_loopback() {
+        eprintln!(
+            "epayment-sim: WARNING: listening on {address}, beyond loopback (--allow-non-loopback). Anyone who can reach \
+             this address can create, capture and refund simulated payments and read its test controls."
+        );
+    }
     println!("{}", sim.base_url());
     eprintln!(
         "epayment-sim: serving the ePayment API at {}/epayment/v1 and the token at {}/accesstoken/get; Ctrl-C stops",

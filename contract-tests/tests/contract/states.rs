@@ -633,10 +633,8 @@ impl Answered {
 /// The Problem kind of a refused call: the last segment of the Problem `type`.
 fn problem_kind(error: &Error) -> Option<String> {
     let type_ = match error {
+        // Every problem+json answer is a Problem, documented for the operation or not.
         Error::Problem { problem, .. } => Some(problem.type_.clone()),
-        Error::Status { body, .. } => {
-            serde_json::from_slice::<serde_json::Value>(&body.0).ok().and_then(|problem| problem["type"].as_str().map(str::to_string))
-        }
         _ => None,
     }?;
     Some(type_.rsplit(':').next().unwrap_or_default().to_string())

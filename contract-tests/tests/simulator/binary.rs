@@ -39,3 +39,45 @@ async fn binary_prints_its_base_url_serves_and_stops_on_ctrl_c() {
     };
     assert!(exit.success(), "exit status {exit:?}");
 }
+
+#[test]
+fn version_prints_the_crate_version() {
+    let output = Command::new(env!("CARGO_BIN_EXE_epayment-sim")).arg("--version").output().expect("binary runs");
+    assert!(output.status.success());
+    assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), concat!("epayment-sim ", env!("CARGO_PKG_VERSION")));
+}
+
+#[test]
+fn a_non_loopback_address_is_refused_without_the_opt_in() {
+    let output = Command::new(env!("CARGO_BIN_EXE_epayment-sim"))
+        .args(["--host", "0.0.0.0", "--port", "0"])
+        .env_remove("EPAYMENT_SIM_ALLOW_NON_LOOPBACK")
+        .output()
+        .expect("binary runs");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("not a loopback address") && stderr.contains("--allow-non-loopback"), "{stderr}");
+}
+
+#[tokio::test]
+async fn the_opt_in_binds_beyond_loopback_and_says_so_loudly() {
+    // Bound on every interface for a moment; the test talks to it over loopback only.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_epayment-sim"))
+        .args(["--host", "0.0.0.0", "--port", "0", "--allow-non-loopback", "--no-rate-limits"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary starts");
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut warning = String::new();
+    stderr.read_line(&mut warning).unwrap();
+    assert!(warning.contains("WARNING: listening on 0.0.0.0:") && warning.contains("beyond loopback"), "{warning:?}");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let port = line.trim().rsplit(':').next().expect("a port").to_string();
+    let api = Api::connect_as(&format!("http://127.0.0.1:{port}"), MSN, SUBSCRIPTION_KEY).await;
+    api.create_payment("order-binary-02", 1000).await;
+    assert_eq!(api.payment("order-binary-02").await.state, State::Created);
+    child.kill().expect("stops");
+    child.wait().expect("reaped");
+}

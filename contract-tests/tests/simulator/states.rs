@@ -366,9 +366,9 @@ async fn s2_force_approve_checks_the_redirect_token() {
     let redirect = created.redirect_url.expect("web redirect has a redirectUrl");
     let token = redirect.split("token=").nth(1).unwrap().to_string();
     let wrong = ForceApprove::default().with_token("wrong");
-    // forceApprove documents only 200: the client returns the 400 as a status error
+    // forceApprove documents only 200: the client still reads the 400's problem body
     let refused = api.force_approve_with("order-force-token", &wrong).await.refused();
-    assert!(matches!(refused, Error::Status { status: 400, documented: false, .. }), "{refused:?}");
+    assert!(matches!(refused, Error::Problem { status: 400, documented: false, .. }), "{refused:?}");
     crate::support::named_detail(&problem_as(&refused, kinds::INVALID), "token");
     assert_eq!(api.payment("order-force-token").await.state, State::Created);
     let right = ForceApprove::default().with_token(token);

@@ -278,9 +278,10 @@ pub fn assert_kind(problem: &Problem, kind: Kind) {
     );
 }
 
-/// The Problem of a client error, asserted to be exactly `kind`: `Error::Problem` for statuses
-/// the spec documents for the operation, `Error::Status` (raw body parsed here) for the others
-/// (401, 423, 429, 503, and every error of forceApprove, which documents only 200).
+/// The Problem of a client error, asserted to be exactly `kind`: every `application/problem+json`
+/// answer is an `Error::Problem`, for statuses the spec documents for the operation and for the
+/// others alike (401, 423, 429, 503, and every error of forceApprove, which documents only 200);
+/// read as the spec's own `Problem` type.
 pub fn problem_as(error: &Error, kind: Kind) -> Problem {
     let status = kind.status;
     assert_eq!(error.status(), Some(status), "status of {error}");
@@ -289,10 +290,8 @@ pub fn problem_as(error: &Error, kind: Kind) -> Problem {
         Some("application/problem+json"),
         "content type of {error}"
     );
-    let problem = match error {
-        Error::Problem { problem, .. } => (**problem).clone(),
-        Error::Status { body, .. } => serde_json::from_slice(&body.0)
-            .unwrap_or_else(|e| panic!("{status} body is not a Problem ({e}): {}", body.text())),
+    let problem: Problem = match error {
+        Error::Problem { problem, .. } => problem.decode().unwrap_or_else(|e| panic!("{status} body is not the spec's Problem ({e}): {problem:?}")),
         other => panic!("expected a Problem with status {status}, got {other:?}"),
     };
     assert_kind(&problem, kind);

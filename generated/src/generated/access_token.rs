@@ -2,7 +2,7 @@
 // Do not edit by hand: change the spec or the generator, then run `cargo xtask codegen`.
 //! Access token 2.0.0 (from `spec/access-token.yaml`): models.
 #![allow(deprecated)]
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct AuthorizationTokenResponse {
     /// Always the word Bearer.
@@ -19,6 +19,20 @@ pub struct AuthorizationTokenResponse {
     pub resource: String,
     /// The JWT itself, usually over 1000 characters; send it as "Bearer <token>".
     pub access_token: String,
+}
+impl std::fmt::Debug for AuthorizationTokenResponse {
+    #[allow(deprecated)]
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthorizationTokenResponse")
+            .field("token_type", &self.token_type)
+            .field("expires_in", &self.expires_in)
+            .field("ext_expires_in", &self.ext_expires_in)
+            .field("expires_on", &self.expires_on)
+            .field("not_before", &self.not_before)
+            .field("resource", &self.resource)
+            .field("access_token", &"[redacted]")
+            .finish()
+    }
 }
 impl AuthorizationTokenResponse {
     /// A value with the required fields set and every optional field `None`.

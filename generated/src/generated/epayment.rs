@@ -2329,6 +2329,34 @@ pub enum Customer {
     PersonalQrCode(PersonalQrCode),
     CustomerToken(CustomerToken),
 }
+impl Customer {
+    /// The `CustomerPhoneNumber` branch, from its `phoneNumber`.
+    /// Fails with the spec's rule when the value breaks it.
+    pub fn phone_number<V>(value: V) -> Result<Self, super::support::ValidationError>
+    where
+        V: TryInto<CustomerPhoneNumberPhoneNumber>,
+        V::Error: Into<super::support::ValidationError>,
+    {
+        Ok(
+            Self::CustomerPhoneNumber(
+                CustomerPhoneNumber::default().with_phone_number(value)?,
+            ),
+        )
+    }
+    /// The `PersonalQrCode` branch, from its `personalQr`.
+    /// Fails with the spec's rule when the value breaks it.
+    pub fn personal_qr<V>(value: V) -> Result<Self, super::support::ValidationError>
+    where
+        V: TryInto<PersonalQrCodePersonalQr>,
+        V::Error: Into<super::support::ValidationError>,
+    {
+        Ok(Self::PersonalQrCode(PersonalQrCode::default().with_personal_qr(value)?))
+    }
+    /// The `CustomerToken` branch, from its `customerToken`.
+    pub fn customer_token(value: impl Into<String>) -> Self {
+        Self::CustomerToken(CustomerToken::default().with_customer_token(value))
+    }
+}
 impl serde::Serialize for Customer {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {

@@ -14,8 +14,8 @@ use super::retry::RetryPolicy;
 use super::secrets::Secret;
 
 /// Every generated API the client calls.
-pub(crate) fn apis() -> [&'static ApiInfo; 2] {
-    [&crate::epayment_client::API, &crate::access_token_client::API]
+pub(crate) fn apis() -> [&'static ApiInfo; 3] {
+    [&crate::epayment_client::API, &crate::access_token_client::API, &crate::webhooks_client::API]
 }
 
 /// Environment names as the codegen settings (`client.environments`) spell them.

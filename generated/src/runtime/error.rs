@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use reqwest::header::HeaderMap;
 
-use crate::epayment::{Problem, State};
+use super::problem::Problem;
+use crate::epayment::State;
 
 /// What a failed call was about; in every error that comes from a call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,7 +46,7 @@ impl RawBody {
 
 /// JSON members whose values are credentials: masked when a body is shown in `Debug`.
 /// (A token response that fails to decode must not put the token into an error message.)
-const SENSITIVE_MEMBERS: &[&str] = &["access_token", "refresh_token", "id_token", "client_secret", "token"];
+const SENSITIVE_MEMBERS: &[&str] = &["access_token", "refresh_token", "id_token", "client_secret", "token", "secret"];
 
 fn mask_sensitive(value: &mut serde_json::Value) {
     match value {
@@ -170,14 +171,17 @@ pub enum Error {
         /// Response body as received.
         body: RawBody,
     },
-    /// A documented error status with an RFC 7807 problem body (extra members kept in
-    /// `problem.extra`).
+    /// An error status with an RFC 7807 problem body: one the spec documents (the body matched
+    /// the documented schema), or any other status answered with `application/problem+json`.
+    /// [`Problem::decode`] reads it as the document's own problem type.
     #[error("{context}: status {status}: {}{}", problem.title, problem.detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
     Problem {
         /// The call.
         context: Box<CallContext>,
         /// The HTTP status.
         status: u16,
+        /// Whether the spec documents this status for the operation.
+        documented: bool,
         /// Response headers.
         headers: Box<HeaderMap>,
         /// The parsed problem.
@@ -293,17 +297,6 @@ impl Error {
     }
 }
 
-/// A body type of a documented error status; turns the parsed body into the error.
-pub(crate) trait ErrorBody: serde::de::DeserializeOwned {
-    /// The error for this body.
-    fn into_error(self, context: Box<CallContext>, status: u16, headers: Box<HeaderMap>) -> Error;
-}
-
-impl ErrorBody for Problem {
-    fn into_error(self, context: Box<CallContext>, status: u16, headers: Box<HeaderMap>) -> Error {
-        Error::Problem { context, status, headers, problem: Box::new(self) }
-    }
-}
 
 #[cfg(test)]
 mod tests {

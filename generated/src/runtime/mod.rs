@@ -3,7 +3,8 @@
 //! The operation methods of [`Client`] are generated (`epayment_client`, `access_token_client`);
 //! this module carries credentials and configuration ([`ClientBuilder`]), the access-token cache,
 //! retries ([`RetryPolicy`]), the idempotency record, polling ([`PollPolicy`]) and the one public
-//! error type ([`Error`]). Secrets ([`Secret`]) are redacted in `Debug`, in tracing output and in
+//! error type ([`Error`]), and the receiving end of webhooks ([`WebhookVerifier`],
+//! [`Redeliveries`]). Secrets ([`Secret`]) are redacted in `Debug`, in tracing output and in
 //! every error.
 
 mod clock;
@@ -12,10 +13,12 @@ mod error;
 mod idempotency;
 mod operation;
 mod polling;
+mod problem;
 mod retry;
 mod secrets;
 mod token;
 mod transport;
+mod webhook;
 
 use std::sync::Arc;
 
@@ -25,9 +28,11 @@ pub use error::{CallContext, Error, RawBody, TransportKind};
 pub use idempotency::{Idempotent, IdempotentOptions};
 pub use operation::{ApiInfo, CallOptions, HeaderInfo, HeaderLimit, HeaderRole, OperationInfo};
 pub use polling::PollPolicy;
+pub use problem::Problem;
 pub use retry::RetryPolicy;
 pub use secrets::Secret;
 pub use token::AccessToken;
+pub use webhook::{DEFAULT_WEBHOOK_WINDOW, Redeliveries, WebhookError, WebhookRequest, WebhookVerifier};
 
 pub(crate) use idempotency::new_idempotency_key;
 pub(crate) use operation::{Request, encode_path_segment};

@@ -9,7 +9,8 @@ use reqwest::header::{CONTENT_TYPE, HeaderMap};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::error::{CallContext, Error, ErrorBody, RawBody};
+use super::error::{CallContext, Error, RawBody};
+use super::problem::Problem;
 
 /// One spec document's API, as generated (`<module>_client::API`).
 #[derive(Debug)]
@@ -284,16 +285,30 @@ impl Response {
         })
     }
 
-    /// The typed error of a documented error status with a body.
-    pub(crate) fn error_body<T: ErrorBody>(self, documented: &'static str) -> Error {
-        match self.decode::<T>(documented) {
-            Ok(body) => body.into_error(self.context, self.status, Box::new(self.headers)),
-            Err(error) => error,
+    /// The error of a documented error status with a body: checked against the documented
+    /// schema `T` (a mismatch is a decode error naming the field), then kept as a [`Problem`]
+    /// when it is one, else as the status error with its body.
+    pub(crate) fn error_body<T: DeserializeOwned>(self, documented: &'static str) -> Error {
+        if let Err(error) = self.decode::<T>(documented) {
+            return error;
         }
+        self.error_status(true)
     }
 
-    /// The error of a status without a typed body.
+    /// The error of a status without a typed body: a [`Problem`] when the body is
+    /// `application/problem+json` (an undocumented 404 of get payment is still a Problem), else
+    /// the status error with the raw body.
     pub(crate) fn error_status(self, documented: bool) -> Error {
+        let is_problem = self.content_type().is_some_and(|c| media_essence(c) == "application/problem+json");
+        if is_problem && let Some(problem) = Problem::from_json(&self.body) {
+            return Error::Problem {
+                context: self.context,
+                status: self.status,
+                documented,
+                headers: Box::new(self.headers),
+                problem: Box::new(problem),
+            };
+        }
         Error::Status {
             context: self.context,
             status: self.status,

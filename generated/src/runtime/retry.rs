@@ -118,6 +118,15 @@ mod tests {
     }
 
     #[test]
+    fn a_retry_after_is_honoured_up_to_its_cap_whatever_time_is_left() {
+        // Time to spare, so only max_retry_after decides.
+        let policy = RetryPolicy { max_elapsed: Duration::from_secs(60), ..policy() };
+        assert_eq!(policy.delay(1, Duration::ZERO, Some(Duration::from_secs(1))), Some(Duration::from_secs(1)), "at the cap: waited");
+        assert_eq!(policy.delay(1, Duration::ZERO, Some(Duration::from_millis(1001))), None, "beyond the cap: no retry");
+        assert_eq!(policy.delay(1, Duration::ZERO, Some(Duration::ZERO)), Some(Duration::ZERO));
+    }
+
+    #[test]
     fn retry_after_reads_seconds_and_http_dates() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777);
         assert_eq!(parse_retry_after("3", now), Some(Duration::from_secs(3)));

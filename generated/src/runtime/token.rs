@@ -213,6 +213,9 @@ mod tests {
         assert_eq!(expiry(now, "3600", "5"), Some(now + Duration::from_secs(3600)), "a past expires_on is clock skew");
         assert_eq!(expiry(now, "x", "1000100"), Some(now + Duration::from_secs(100)));
         assert_eq!(expiry(now, "x", "y"), None);
+        assert_eq!(expiry(now, "0", "x"), None, "a lifetime of 0 s is no lifetime");
+        assert_eq!(expiry(now, "x", "1000000"), None, "an expires_on of now is already past");
+        assert_eq!(expiry(now, "1", "1000001"), Some(now + Duration::from_secs(1)));
     }
 
     #[test]

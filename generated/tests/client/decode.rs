@@ -104,15 +104,33 @@ async fn problem_bodies_keep_their_extra_members() {
         .expect_err("409");
     let problem = error.problem().expect("a problem body");
     assert_eq!(problem.title, "Capture amount too high");
-    assert_eq!(problem.trace_id, "trace-77");
-    assert_eq!(problem.extra.get("remaining"), Some(&json!(250)));
-    assert_eq!(problem.extra.get("hint"), Some(&json!({ "retry": false })));
+    assert_eq!(problem.extension("traceId"), Some(&json!("trace-77")));
+    assert_eq!(problem.extension("remaining"), Some(&json!(250)));
+    // Read as the spec's own problem type, unknown members are kept in its `extra`.
+    let typed: vipps_epayment::epayment::Problem = problem.decode().expect("the spec's Problem");
+    assert_eq!(typed.trace_id, "trace-77");
+    assert_eq!(typed.extra.get("hint"), Some(&json!({ "retry": false })));
+    assert!(matches!(&error, Error::Problem { documented: true, .. }), "409 is documented for capture");
     assert_eq!(error.status(), Some(409));
     // The error hands back the key the client made and sent.
     let sent = server.api_requests()[0].header("idempotency-key").map(str::to_string);
     assert!(sent.as_deref().is_some_and(|key| !key.is_empty()), "{sent:?}");
     assert_eq!(error.idempotency_key(), sent.as_deref());
     assert!(error.to_string().contains("capturePayment") && error.to_string().contains("Capture amount too high"), "{error}");
+}
+
+#[tokio::test]
+async fn an_undocumented_status_with_a_problem_body_is_a_problem() {
+    // get payment documents no 404, yet servers answer an unknown reference with a Problem.
+    let body = json!({ "type": "https://example.org/problems/not-found", "title": "Not found", "status": 404, "traceId": "t-1" });
+    let error = get_with(Reply::typed(404, "application/problem+json", body)).await.expect_err("404");
+    let Error::Problem { context, status, documented, problem, .. } = &error else { panic!("{error:?}") };
+    assert_eq!((context.operation, *status, *documented), ("getPayment", 404, false));
+    assert_eq!((problem.type_.as_str(), problem.title.as_str()), ("https://example.org/problems/not-found", "Not found"));
+    assert_eq!(error.problem().map(|p| p.title.as_str()), Some("Not found"));
+    // The same status with a body of another kind stays a status error with its body.
+    let error = get_with(Reply::typed(404, "application/json", json!({ "title": "Not found" }))).await.expect_err("404");
+    assert!(matches!(&error, Error::Status { status: 404, documented: false, .. }), "{error:?}");
 }
 
 #[tokio::test]

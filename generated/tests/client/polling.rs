@@ -34,6 +34,20 @@ async fn polling_follows_the_configured_cadence_and_gives_up() {
     assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
 }
 
+#[tokio::test]
+async fn a_zero_first_delay_polls_at_once() {
+    let server = TestServer::start().await;
+    server.payment_states(&["AUTHORIZED"]);
+    let client = support::client(&server);
+    // An interval far longer than the test's bound: only an immediate first poll finishes in time.
+    let policy = PollPolicy { initial_delay: Duration::ZERO, interval: Duration::from_secs(60), timeout: Duration::from_secs(120) };
+    let reference = support::reference("order-poll-0003");
+    let waiting = client.wait_while_created_with(&reference, &policy);
+    let payment = tokio::time::timeout(Duration::from_secs(5), waiting).await.expect("the first poll is not delayed").expect("authorized");
+    assert_eq!(payment.state, State::Authorized);
+    assert_eq!(server.api_requests().len(), 1);
+}
+
 #[test]
 fn the_default_cadence_is_the_documented_one() {
     let policy = PollPolicy::default();

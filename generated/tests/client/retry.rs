@@ -124,7 +124,7 @@ async fn a_post_without_an_idempotency_key_is_not_retried() {
     let client = support::client(&server);
     let reference = support::reference("order-retry-0009");
     let error = client.cancel_payment(&reference, None, CallOptions::new()).await.expect_err("503");
-    assert!(matches!(&error, Error::Status { status: 503, documented: false, .. }), "{error:?}");
+    assert!(matches!(&error, Error::Problem { status: 503, documented: false, .. }), "{error:?}");
     assert_eq!(server.api_requests().len(), 1);
 
     server.script([Action::Delay(Duration::from_secs(2), Reply::empty(200))]);

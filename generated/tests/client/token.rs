@@ -187,3 +187,33 @@ async fn tokens_are_cached_per_merchant_and_fetched_with_its_serial_number() {
     let (one, two) = (format!("Bearer {}", token(1)), format!("Bearer {}", token(2)));
     assert_eq!(sent, [("223344", one.as_str()), ("556677", two.as_str()), ("223344", one.as_str()), ("556677", two.as_str())]);
 }
+
+#[tokio::test]
+async fn a_token_is_renewed_exactly_at_its_refresh_time_and_a_short_one_halfway() {
+    let server = TestServer::start().await;
+    let start = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    let clock = ManualClock::new(start);
+    // 3600 s with a 60 s margin: renewed from 3540 s on, not a moment later.
+    server.token_lifetime("3600");
+    let client = support::builder(&server).clock(clock.clone()).token_refresh_margin(Duration::from_secs(60)).build().expect("valid");
+    client.access_token().await.expect("token");
+    clock.set(start + Duration::from_secs(3539));
+    client.access_token().await.expect("token");
+    assert_eq!(server.tokens_issued(), 1, "one second before the refresh time the token is kept");
+    clock.set(start + Duration::from_secs(3540));
+    client.access_token().await.expect("token");
+    assert_eq!(server.tokens_issued(), 2, "at the refresh time it is renewed");
+
+    // A 100 s token with the default 5 minute margin: the margin is capped at half the lifetime.
+    let server = TestServer::start().await;
+    server.token_lifetime("100");
+    let clock = ManualClock::new(start);
+    let client = support::builder(&server).clock(clock.clone()).build().expect("valid");
+    client.access_token().await.expect("token");
+    clock.set(start + Duration::from_secs(49));
+    client.access_token().await.expect("token");
+    assert_eq!(server.tokens_issued(), 1, "kept for the first half of its life");
+    clock.set(start + Duration::from_secs(50));
+    client.access_token().await.expect("token");
+    assert_eq!(server.tokens_issued(), 2, "renewed at half its life");
+}
