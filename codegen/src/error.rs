@@ -141,6 +141,8 @@ pub enum Lint {
     NullableEnumWithoutNull,
     /// Something the generator ignores (a keyword it does not act on).
     Ignored,
+    /// A schema with `properties` but no `type`: read as an object.
+    MissingType,
     /// An operation without `operationId`: named from its method and path.
     MissingOperationId,
     /// A reviewed setting (`overrides` in the settings) replaced a value of the document.
@@ -162,6 +164,7 @@ impl Lint {
             Lint::UnknownFormat => "unknown-format",
             Lint::NullableEnumWithoutNull => "nullable-enum-without-null",
             Lint::Ignored => "ignored",
+            Lint::MissingType => "missing-type",
             Lint::MissingOperationId => "missing-operation-id",
             Lint::SettingsOverride => "settings-override",
             Lint::StaleOverride => "stale-override",

@@ -177,6 +177,23 @@ impl Lowerer<'_> {
                     && any.not.is_none();
                 let composed = [!any.one_of.is_empty(), !any.all_of.is_empty(), !any.any_of.is_empty()];
                 let composed_count = composed.iter().filter(|c| **c).count();
+                if typ_ok && only_composition && composed_count == 1 && !any.all_of.is_empty() && !any.properties.is_empty() {
+                    // `allOf` of base objects plus properties of its own: one object of all of them.
+                    let own = ObjectType {
+                        properties: any.properties.clone(),
+                        required: any.required.clone(),
+                        additional_properties: any.additional_properties.clone(),
+                        min_properties: any.min_properties,
+                        max_properties: any.max_properties,
+                    };
+                    let own = ReferenceOr::Item(Schema {
+                        schema_data: Default::default(),
+                        schema_kind: SchemaKind::Type(Type::Object(own)),
+                    });
+                    let mut parts = any.all_of.clone();
+                    parts.push(own);
+                    return self.all_of_shape(&parts, pointer, name);
+                }
                 if typ_ok && only_composition && composed_count == 1 && any.properties.is_empty() {
                     if !any.one_of.is_empty() {
                         return self.union_shape(schema, &any.one_of, pointer, "oneOf", name);
@@ -188,6 +205,11 @@ impl Lowerer<'_> {
                 }
                 if composed_count == 0 && any.typ.is_none() && only_composition && any.properties.is_empty() {
                     return Ok(Shape::Plain(TypeRef::Json));
+                }
+                if composed_count == 0
+                    && let Some(schema) = self.retyped(any, pointer)
+                {
+                    return self.shape(&schema, pointer, name);
                 }
                 Err(self.error(
                     pointer,
@@ -245,16 +267,25 @@ impl Lowerer<'_> {
         let pattern = match &string.pattern {
             Some(pattern) => {
                 let translated = ecma_to_rust_regex(pattern);
-                if let Err(err) = regex::Regex::new(&translated) {
-                    return Err(self.error(
-                        &format!("{pointer}/pattern"),
-                        ErrorKind::Unsupported(format!("pattern '{pattern}' does not compile: {err}")),
-                    ));
+                match regex::Regex::new(&translated) {
+                    Ok(_) => Some(translated),
+                    Err(err) => {
+                        // The value still has a Rust shape; only this rule cannot be checked.
+                        let first_line = err.to_string().lines().last().unwrap_or_default().trim().to_string();
+                        self.warn(
+                            &format!("{pointer}/pattern"),
+                            Lint::Ignored,
+                            format!("pattern '{pattern}' does not compile ({first_line}); it is not checked"),
+                        );
+                        None
+                    }
                 }
-                Some(translated)
             }
             None => None,
         };
+        if pattern.is_none() && string.min_length.is_none() && string.max_length.is_none() {
+            return Ok(Shape::Plain(base));
+        }
         Ok(Shape::Named(TypeKind::Newtype(NewtypeDef {
             inner: TypeRef::String,
             rules: Rules { pattern, min_length: string.min_length, max_length: string.max_length, ..Rules::default() },
@@ -416,7 +447,48 @@ impl Lowerer<'_> {
         matches!(&schema.schema_kind, SchemaKind::Type(Type::String(s)) if s.enumeration.iter().any(Option::is_none))
     }
 
+    /// A schema as its author meant it when its keywords do not fit one type (openapiv3 then
+    /// reads it untyped): `properties` without `type` is an object (`missing-type`), and
+    /// keywords of another type (`minimum` on a string, `pattern` on an integer) are dropped
+    /// (`ignored`). None when that still leaves no single type.
+    fn retyped(&mut self, any: &openapiv3::AnySchema, pointer: &str) -> Option<Schema> {
+        const STRING: &[&str] = &["pattern", "minLength", "maxLength"];
+        const NUMBER: &[&str] = &["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"];
+        const ARRAY: &[&str] = &["items", "minItems", "maxItems", "uniqueItems"];
+        const OBJECT: &[&str] = &["properties", "required", "additionalProperties", "minProperties", "maxProperties"];
+        let mut node = self.resolved.node(pointer)?.as_object()?.clone();
+        let typ = match any.typ.as_deref() {
+            Some(typ) => typ.to_string(),
+            None if !any.properties.is_empty() => {
+                self.warn(pointer, Lint::MissingType, "a schema with `properties` and no `type` is read as an object");
+                node.insert("type".into(), serde_json::Value::String("object".into()));
+                "object".to_string()
+            }
+            None => return None,
+        };
+        let applies: &[&str] = match typ.as_str() {
+            "string" => STRING,
+            "integer" | "number" => NUMBER,
+            "array" => ARRAY,
+            "object" => OBJECT,
+            _ => return None,
+        };
+        for keyword in [STRING, NUMBER, ARRAY, OBJECT].concat() {
+            if !applies.contains(&keyword) && node.remove(keyword).is_some() {
+                self.warn(&pointer_join(pointer, keyword), Lint::Ignored, format!("`{keyword}` does not apply to a {typ}; ignored"));
+            }
+        }
+        let schema: Schema = serde_json::from_value(serde_json::Value::Object(node)).ok()?;
+        (!matches!(schema.schema_kind, SchemaKind::Any(_))).then_some(schema)
+    }
+
     fn all_of_shape(&mut self, parts: &[ReferenceOr<Schema>], pointer: &str, name: &str) -> Result<Shape, Error> {
+        // `allOf` of one part is how documents attach a description, `nullable` or a default to
+        // a reference: the part's type, the siblings read where the property is.
+        if let [part] = parts {
+            let hint = NameHint::derived(name.to_string());
+            return Ok(Shape::Plain(self.lower_ref_or(part, &format!("{pointer}/allOf/0"), &hint)?));
+        }
         let mut merged = ObjectType::default();
         for (index, part) in parts.iter().enumerate() {
             let part_pointer = format!("{pointer}/allOf/{index}");
