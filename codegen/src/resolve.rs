@@ -321,7 +321,15 @@ fn check_version(resolved: &Resolved) -> Result<(), Error> {
             resolved.location("/openapi"),
             ErrorKind::Unsupported(format!("openapi version {other}: only 3.0.x documents are supported")),
         )),
-        None => Err(Error::new(resolved.location(""), ErrorKind::Shape("missing 'openapi' version".into()))),
+        None => match resolved.bundled.get("swagger") {
+            Some(version) => Err(Error::new(
+                resolved.location("/swagger"),
+                ErrorKind::Unsupported(format!(
+                    "a Swagger {version} document is not OpenAPI 3: convert it first (for example with swagger2openapi), then generate from the result"
+                )),
+            )),
+            None => Err(Error::new(resolved.location(""), ErrorKind::Shape("missing 'openapi' version".into()))),
+        },
     }
 }
 

@@ -80,6 +80,14 @@ fn a_pattern_the_regex_engine_cannot_compile_is_a_located_warning_and_not_checke
 }
 
 #[test]
+fn a_swagger_2_document_is_refused_with_what_would_make_it_work() {
+    let text = "swagger: '2.0'\ninfo: {title: t, version: '1'}\npaths: {}\n".to_string();
+    let err = generate(&text).unwrap_err();
+    assert!(matches!(&err.kind, ErrorKind::Unsupported(m) if m.contains("Swagger \"2.0\" document is not OpenAPI 3") && m.contains("convert it")), "{err}");
+    assert_eq!((err.location.pointer.as_str(), err.location.line), ("/swagger", Some(1)));
+}
+
+#[test]
 fn wrong_shape_is_located() {
     let text = format!("{HEAD}components:\n  schemas:\n    A:\n      type: object\n      required: notalist\n");
     let err = generate(&text).unwrap_err();
