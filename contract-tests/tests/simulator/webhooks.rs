@@ -1,9 +1,10 @@
 //! Webhooks (rules W1, W2, I10): registration over the Webhooks API's paths, signed delivery of
 //! every payment event to a loopback receiver, retries and duplicate delivery.
 //!
-//! Payments go through the generated client; the Webhooks API's calls are raw (the generated
-//! client covers ePayment and the access token only). Deliveries are awaited with a bounded
-//! poll (every 10 ms, at most 5 s).
+//! Payments go through the generated client; the Webhooks API's calls are raw here, to test the
+//! simulator's wire itself (the SDK's own webhook calls and verifier are exercised by
+//! `tests/programs/merchant.rs`). Deliveries are awaited with a bounded poll (every 10 ms, at
+//! most 5 s).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU32, Ordering};
