@@ -217,3 +217,16 @@ async fn a_token_is_renewed_exactly_at_its_refresh_time_and_a_short_one_halfway(
     client.access_token().await.expect("token");
     assert_eq!(server.tokens_issued(), 2, "renewed at half its life");
 }
+
+#[tokio::test]
+async fn a_429_or_423_from_the_token_call_is_retried_after_its_retry_after() {
+    let server = TestServer::start().await;
+    server.token_failures_once([Reply::empty(429).header("retry-after", "1"), Reply::empty(423)]);
+    let client = support::client(&server);
+    let started = std::time::Instant::now();
+    client.get_payment(&support::reference("order-token-0010"), CallOptions::new()).await.expect("token after 429 and 423");
+    assert!(started.elapsed() >= Duration::from_secs(1), "the 429's Retry-After of 1 s was waited: {:?}", started.elapsed());
+    assert_eq!(server.requests().iter().filter(|r| r.is_token_call()).count(), 3, "429, 423, then the token");
+    assert_eq!(server.tokens_issued(), 1);
+    assert_eq!(server.api_requests().len(), 1);
+}
