@@ -141,6 +141,8 @@ pub enum Lint {
     NullableEnumWithoutNull,
     /// Something the generator ignores (a keyword it does not act on).
     Ignored,
+    /// A request body of a media type the client cannot encode (not JSON, not a form): bytes.
+    RawBody,
     /// A schema with `properties` but no `type`: read as an object.
     MissingType,
     /// An operation without `operationId`: named from its method and path.
@@ -164,6 +166,7 @@ impl Lint {
             Lint::UnknownFormat => "unknown-format",
             Lint::NullableEnumWithoutNull => "nullable-enum-without-null",
             Lint::Ignored => "ignored",
+            Lint::RawBody => "raw-body",
             Lint::MissingType => "missing-type",
             Lint::MissingOperationId => "missing-operation-id",
             Lint::SettingsOverride => "settings-override",

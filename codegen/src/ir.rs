@@ -346,12 +346,26 @@ pub struct Param {
 /// A request body.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RequestBody {
-    /// Its type.
+    /// Its type (for `Raw`, the documented schema's, which the bytes are meant to hold).
     pub ty: TypeRef,
     /// `required`.
     pub required: bool,
     /// Media type essence (`application/json`).
     pub media_type: String,
+    /// How the body goes on the wire.
+    pub encoding: BodyEncoding,
+}
+
+/// How a request body is sent, from its media type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyEncoding {
+    /// JSON (`application/json`, `*+json`): the typed value, serialized.
+    Json,
+    /// `application/x-www-form-urlencoded`: the typed value's members as form fields.
+    Form,
+    /// Anything else (binary, images, text, multipart): bytes the caller encodes, sent with
+    /// the documented media type.
+    Raw,
 }
 
 /// Which statuses a response covers.

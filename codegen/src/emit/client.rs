@@ -34,7 +34,7 @@ use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
 
 use super::types::doc_attrs;
-use crate::ir::{Api, HeaderRole, Operation, Param, ParamLocation, Presence, Response, StatusMatch, TypeKind, TypeRef};
+use crate::ir::{Api, BodyEncoding, HeaderRole, Operation, Param, ParamLocation, Presence, Response, StatusMatch, TypeKind, TypeRef};
 use crate::names::type_name;
 use crate::settings::ClientSettings;
 
@@ -504,7 +504,10 @@ fn emit_method(api: &Api, op: &Operation, settings: &ClientSettings, rt: &TokenS
         }
     });
     let body_param = op.body.as_ref().map(|body| {
-        let ty = model_type(&body.ty);
+        let ty = match body.encoding {
+            BodyEncoding::Raw => quote! { [u8] },
+            BodyEncoding::Json | BodyEncoding::Form => model_type(&body.ty),
+        };
         if body.required {
             quote! { body: &#ty, }
         } else {
@@ -563,12 +566,17 @@ fn emit_method(api: &Api, op: &Operation, settings: &ClientSettings, rt: &TokenS
     let span_reference = emit_span_reference(api, op, settings, &request);
     let body_set = op.body.as_ref().map(|body| {
         let media = &body.media_type;
+        let set = match body.encoding {
+            BodyEncoding::Json => quote! { #request.json_body(body, #media)?; },
+            BodyEncoding::Form => quote! { #request.form_body(body, #media)?; },
+            BodyEncoding::Raw => quote! { #request.raw_body(body, #media); },
+        };
         if body.required {
-            quote! { #request.json_body(body, #media)?; }
+            set
         } else {
             quote! {
                 if let Some(body) = body {
-                    #request.json_body(body, #media)?;
+                    #set
                 }
             }
         }
@@ -731,6 +739,37 @@ paths:
       responses:
         default: { description: anything }
 "#;
+
+    #[test]
+    fn form_bodies_are_form_fields_and_other_media_types_are_bytes() {
+        let spec = r#"
+openapi: 3.0.0
+info: { title: Bodies, version: '1' }
+paths:
+  /token:
+    post:
+      operationId: fetchToken
+      requestBody:
+        required: true
+        content: { 'application/x-www-form-urlencoded; charset=utf-8': { schema: { type: object, properties: { grant_type: { type: string } } } } }
+      responses: { '200': { description: ok } }
+  /images:
+    put:
+      operationId: putImage
+      requestBody:
+        content: { image/png: { schema: { type: string, format: binary } } }
+      responses: { '204': { description: stored } }
+"#;
+        let api = lower(spec);
+        let text = emitted(&api);
+        assert!(text.contains("body: &models::FetchTokenBody"), "a form body keeps its type: {text}");
+        assert!(text.contains(r#"request.form_body(body, "application/x-www-form-urlencoded")?;"#), "{text}");
+        assert!(text.contains("body: Option<&[u8]>"), "an image body is bytes: {text}");
+        assert!(text.contains(r#"request.raw_body(body, "image/png");"#), "{text}");
+        let raw: Vec<_> = api.warnings.iter().filter(|w| w.lint == crate::error::Lint::RawBody).collect();
+        assert_eq!(raw.len(), 1, "{raw:?}");
+        assert_eq!(raw[0].location.pointer, "/paths/~1images/put/requestBody/content/image~1png");
+    }
 
     #[test]
     fn path_parameters_follow_the_template_and_are_percent_encoded() {

@@ -263,7 +263,8 @@ impl<'a> Plan<'a> {
             for param in &operation.params {
                 named_refs(&param.ty, &mut roots);
             }
-            if let Some(body) = &operation.body {
+            // A raw body's bytes are the caller's; its schema has no strategies to offer.
+            if let Some(body) = operation.body.as_ref().filter(|body| body.encoding != crate::ir::BodyEncoding::Raw) {
                 named_refs(&body.ty, &mut roots);
                 if let TypeRef::Named(name) = &body.ty {
                     match bodies.iter_mut().find(|b| &b.type_name == name) {

@@ -7,7 +7,7 @@ use openapiv3::{MediaType, Parameter, ParameterSchemaOrContent, PathItem, Refere
 use super::Lowerer;
 use super::schema::NameHint;
 use crate::error::{Error, ErrorKind, Lint};
-use crate::ir::{HeaderRole, Operation, Param, ParamLocation, RequestBody as IrBody, Response, StatusMatch, TypeRef};
+use crate::ir::{BodyEncoding, HeaderRole, Operation, Param, ParamLocation, RequestBody as IrBody, Response, StatusMatch, TypeRef};
 use crate::load::pointer_join;
 use crate::names::{Namespace, field_name, operation_id_from_route, type_name};
 
@@ -284,7 +284,20 @@ fn lower_body(
         Some(schema) => lowerer.lower_ref_or(schema, &format!("{media_pointer}/schema"), &NameHint::derived(name))?,
         None => TypeRef::Json,
     };
-    Ok(Some(IrBody { ty, required: body.required, media_type: media_essence(media) }))
+    let media_type = media_essence(media);
+    let encoding = if is_json(&media_type) {
+        BodyEncoding::Json
+    } else if media_type == "application/x-www-form-urlencoded" {
+        BodyEncoding::Form
+    } else {
+        lowerer.warn(
+            &media_pointer,
+            Lint::RawBody,
+            format!("a {media_type} request body is taken as bytes the caller encodes, sent with that media type"),
+        );
+        BodyEncoding::Raw
+    };
+    Ok(Some(IrBody { ty, required: body.required, media_type, encoding }))
 }
 
 /// `/components/<section>/<Name>` -> the type name for an inline schema inside that component.

@@ -204,6 +204,22 @@ impl Request {
         self.cookies.push((name, value));
     }
 
+    /// Serializes the body as form fields (`application/x-www-form-urlencoded`); a value with
+    /// nested objects has no form encoding and is refused before sending.
+    #[allow(dead_code)]
+    pub(crate) fn form_body<T: Serialize>(&mut self, body: &T, media_type: &'static str) -> Result<(), Error> {
+        let text = serde_urlencoded::to_string(body)
+            .map_err(|error| Error::invalid_input(self.operation, format!("the body has no form encoding: {error}")))?;
+        self.body = Some(Body { bytes: text.into_bytes(), media_type });
+        Ok(())
+    }
+
+    /// Bytes the caller encoded, sent with the documented media type.
+    #[allow(dead_code)]
+    pub(crate) fn raw_body(&mut self, bytes: &[u8], media_type: &'static str) {
+        self.body = Some(Body { bytes: bytes.to_vec(), media_type });
+    }
+
     /// Serializes the body as JSON.
     pub(crate) fn json_body<T: Serialize>(&mut self, body: &T, media_type: &'static str) -> Result<(), Error> {
         let bytes = serde_json::to_vec(body)
@@ -339,6 +355,30 @@ mod tests {
         assert_eq!(encode_path_segment("order-1_a.b~c"), "order-1_a.b~c");
         assert_eq!(encode_path_segment("a/b c?d#e%"), "a%2Fb%20c%3Fd%23e%25");
         assert_eq!(encode_path_segment("ø"), "%C3%B8");
+    }
+
+    #[test]
+    fn form_bodies_are_form_fields_and_nested_values_are_refused() {
+        static API: ApiInfo = ApiInfo { module: "m", title: "t", version: "1", servers: &[], environments: &[], system_headers: &[] };
+        static OP: OperationInfo = OperationInfo {
+            api: &API,
+            id: "fetchToken",
+            method: "POST",
+            path: "/token",
+            authenticated: false,
+            test_only: false,
+            repeatable: false,
+            headers: &[],
+        };
+        let mut request = Request::new(&OP, "/token".into());
+        request.form_body(&serde_json::json!({ "grant_type": "client_credentials", "scope": "a b" }), "application/x-www-form-urlencoded").expect("flat");
+        let body = request.body.as_ref().expect("a body");
+        assert_eq!(String::from_utf8_lossy(&body.bytes), "grant_type=client_credentials&scope=a+b");
+        assert_eq!(body.media_type, "application/x-www-form-urlencoded");
+        let nested = request.form_body(&serde_json::json!({ "a": { "b": 1 } }), "application/x-www-form-urlencoded").expect_err("nested");
+        assert!(matches!(&nested, Error::InvalidInput { operation: "fetchToken", message } if message.contains("no form encoding")), "{nested:?}");
+        request.raw_body(b"\x89PNG", "image/png");
+        assert_eq!(request.body.as_ref().map(|b| (b.bytes.clone(), b.media_type)), Some((b"\x89PNG".to_vec(), "image/png")));
     }
 
     #[test]
