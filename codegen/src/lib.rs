@@ -160,7 +160,7 @@ pub fn generate_project(root: &Path, settings_path: &Path, extra_refs: &RemoteRe
         path: PathBuf::from(PROJECT_GENERATED_DIR).join("mod.rs"),
         contents: format::format_file(
             {
-                let mut tokens = emit::emit_mod_file(&modules, &client_modules);
+                let mut tokens = emit::emit_mod_file(&modules, &client_modules, &settings.client);
                 tokens.extend(emit::emit_strategies_mod_entries(&strategy_modules));
                 tokens
             },

@@ -15,6 +15,7 @@ use crate::settings::Override;
 pub fn apply(resolved: &Resolved, overrides: &[Override]) -> Result<(Resolved, Vec<Warning>), Error> {
     let mut patched = resolved.clone();
     let mut warnings = Vec::new();
+    let mut applied = 0;
     for item in overrides {
         let warn = |lint, message: String| Warning { location: resolved.location(&item.pointer), lint, message };
         let Some((parent, last)) = item.pointer.rsplit_once('/') else {
@@ -48,8 +49,13 @@ pub fn apply(resolved: &Resolved, overrides: &[Override]) -> Result<(Resolved, V
             }
         };
         *slot = item.value.clone();
+        applied += 1;
         let was = before.map(|value| value.to_string()).unwrap_or_else(|| "unset".to_string());
         warnings.push(warn(Lint::SettingsOverride, format!("set to {} (the document: {was}) by the settings: {}", item.value, item.why)));
+    }
+    if applied == 0 {
+        // Nothing changed: the typed document already read is still the right one.
+        return Ok((patched, warnings));
     }
     patched.openapi = serde_path_to_error::deserialize(&patched.bundled).map_err(|err| {
         let pointer = overrides.first().map(|o| o.pointer.as_str()).unwrap_or("");

@@ -41,7 +41,12 @@ pub const SETS: &[MutantSet] = &[
     },
     MutantSet {
         name: "runtime",
-        files: &["generated/src/runtime/retry.rs", "generated/src/runtime/idempotency.rs", "generated/src/runtime/token.rs"],
+        files: &[
+            "generated/src/runtime/retry.rs",
+            "generated/src/runtime/idempotency.rs",
+            "generated/src/runtime/bounded.rs",
+            "generated/src/runtime/token.rs",
+        ],
         test_packages: &["vipps-epayment", "vipps-contract-tests"],
     },
 ];

@@ -77,7 +77,7 @@ pub fn emit_client_module(api: &Api, spec_display: &str, settings: &ClientSettin
     }
 }
 
-fn runtime_path(settings: &ClientSettings) -> TokenStream {
+pub(super) fn runtime_path(settings: &ClientSettings) -> TokenStream {
     // `load_settings` checked that this is a Rust path; settings built in code fall back to the
     // default rather than emit tokens that do not parse.
     settings.runtime.parse().unwrap_or_else(|_| quote! { crate::runtime })

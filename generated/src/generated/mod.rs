@@ -11,6 +11,12 @@ pub mod webhooks;
 pub mod epayment_client;
 pub mod access_token_client;
 pub mod webhooks_client;
+/// Every API the client calls, in settings order.
+pub(crate) static APIS: &[&crate::runtime::ApiInfo] = &[
+    &epayment_client::API,
+    &access_token_client::API,
+    &webhooks_client::API,
+];
 #[cfg(feature = "proptest")]
 pub mod strategy_support;
 #[cfg(feature = "proptest")]

@@ -13,9 +13,9 @@ use super::polling::PollPolicy;
 use super::retry::RetryPolicy;
 use super::secrets::Secret;
 
-/// Every generated API the client calls.
-pub(crate) fn apis() -> [&'static ApiInfo; 3] {
-    [&crate::epayment_client::API, &crate::access_token_client::API, &crate::webhooks_client::API]
+/// Every generated API the client calls (the list the generator emits with the modules).
+pub(crate) fn apis() -> &'static [&'static ApiInfo] {
+    crate::generated::APIS
 }
 
 /// Environment names as the codegen settings (`client.environments`) spell them.

@@ -3,10 +3,10 @@
 //! refuses a key reused with another request before it reaches the server.
 
 use std::collections::hash_map::DefaultHasher;
-use std::collections::{HashMap, VecDeque};
 use std::hash::{Hash, Hasher};
 use std::sync::Mutex;
 
+use super::bounded::BoundedMap;
 use super::operation::CallOptions;
 
 /// Per-call settings of an operation that declares an idempotency key.
@@ -104,18 +104,13 @@ pub(crate) fn fingerprint(body: Option<&[u8]>) -> u64 {
 #[derive(Debug)]
 pub(crate) struct IdempotencyRecord {
     capacity: usize,
-    state: Mutex<RecordState>,
-}
-
-#[derive(Debug, Default)]
-struct RecordState {
-    requests: HashMap<u64, u64>,
-    order: VecDeque<u64>,
+    /// Scope hash -> body fingerprint.
+    requests: Mutex<BoundedMap<u64, u64>>,
 }
 
 impl IdempotencyRecord {
     pub(crate) fn new(capacity: usize) -> Self {
-        Self { capacity, state: Mutex::new(RecordState::default()) }
+        Self { capacity, requests: Mutex::new(BoundedMap::new(capacity)) }
     }
 
     /// Records the key of `scope` for this body; false when it was sent with another body.
@@ -124,17 +119,11 @@ impl IdempotencyRecord {
             return true;
         }
         let scope = scope.hash();
-        let mut state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        match state.requests.get(&scope) {
+        let mut requests = self.requests.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        match requests.get(&scope) {
             Some(known) => *known == fingerprint,
             None => {
-                if state.order.len() >= self.capacity
-                    && let Some(oldest) = state.order.pop_front()
-                {
-                    state.requests.remove(&oldest);
-                }
-                state.requests.insert(scope, fingerprint);
-                state.order.push_back(scope);
+                requests.insert_new(scope, fingerprint);
                 true
             }
         }

@@ -7,6 +7,7 @@
 //! [`Redeliveries`]). Secrets ([`Secret`]) are redacted in `Debug`, in tracing output and in
 //! every error.
 
+mod bounded;
 mod clock;
 mod config;
 mod error;

@@ -11,7 +11,6 @@
 //! `"<METHOD>\n<path and query>\n<x-ms-date>;<host>;<content hash>"` matches, compared in
 //! constant time; the body decodes as the event type.
 
-use std::collections::{HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -21,6 +20,7 @@ use hmac::{Hmac, Mac};
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
+use super::bounded::BoundedMap;
 use super::clock::{Clock, SystemClock};
 use super::secrets::Secret;
 
@@ -203,36 +203,28 @@ impl WebhookVerifier {
 /// tasks that receive webhooks (it locks internally).
 #[derive(Debug)]
 pub struct Redeliveries {
-    capacity: usize,
-    seen: Mutex<(HashSet<String>, VecDeque<String>)>,
+    seen: Mutex<BoundedMap<String, ()>>,
 }
 
 impl Redeliveries {
     /// Remembers up to `capacity` keys (at least one).
     pub fn new(capacity: usize) -> Self {
-        Self { capacity: capacity.max(1), seen: Mutex::new((HashSet::new(), VecDeque::new())) }
+        Self { seen: Mutex::new(BoundedMap::new(capacity.max(1))) }
     }
 
     /// True the first time `key` is seen (handle the event), false for a redelivery (drop it).
     pub fn first_delivery(&self, key: &str) -> bool {
         let mut seen = self.seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let (keys, order) = &mut *seen;
-        if keys.contains(key) {
+        if seen.get(key).is_some() {
             return false;
         }
-        if order.len() >= self.capacity
-            && let Some(oldest) = order.pop_front()
-        {
-            keys.remove(&oldest);
-        }
-        keys.insert(key.to_string());
-        order.push_back(key.to_string());
+        seen.insert_new(key.to_string(), ());
         true
     }
 
     /// How many keys are remembered now.
     pub fn len(&self) -> usize {
-        self.seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner).1.len()
+        self.seen.lock().unwrap_or_else(std::sync::PoisonError::into_inner).len()
     }
 
     /// Whether none is remembered.
