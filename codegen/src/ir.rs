@@ -423,3 +423,40 @@ pub struct Operation {
     /// JSON pointer of the operation.
     pub origin: String,
 }
+
+/// What the crate's glue hands the runtime, decided from the settings and every lowered API
+/// (`lower::glue::plan`); `emit::glue` only translates it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GluePlan {
+    /// The generated type that checks a merchant serial number: (module, type), the first
+    /// validated header type with the merchant-serial-number role.
+    pub merchant_check: Option<(String, String)>,
+    /// The access-token operation and where its answer holds the token.
+    pub token: Option<TokenPlan>,
+}
+
+/// The settings' token operation, found in one API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenPlan {
+    /// The client module that has it.
+    pub client_module: String,
+    /// Its method.
+    pub fn_name: String,
+    /// Its `OperationInfo` static.
+    pub static_name: String,
+    /// The answer's field holding the token.
+    pub access_token: FieldRead,
+    /// Seconds from now, when the answer has it.
+    pub expires_in: Option<FieldRead>,
+    /// Unix time, when the answer has it.
+    pub expires_on: Option<FieldRead>,
+}
+
+/// A field of the token answer and whether it is an `Option`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldRead {
+    /// Rust field name.
+    pub name: String,
+    /// Held as `Option<T>`.
+    pub optional: bool,
+}

@@ -22,6 +22,7 @@ pub mod project;
 pub mod resolve;
 pub mod settings;
 pub mod shared;
+mod standalone;
 
 use std::path::{Path, PathBuf};
 
@@ -75,7 +76,8 @@ pub fn generate_module_source(
     Ok((api, source))
 }
 
-/// Generates the project's SDK modules from `spec/codegen.yaml`.
+/// Generates the project's SDK from `spec/codegen.yaml` (the crate `generated/`: its generated
+/// modules, their example round-trip tests and the spec copies).
 ///
 /// `root` is the workspace root: settings paths are shown relative to it in headers, so the
 /// output does not depend on where the checkout lives.
@@ -87,19 +89,75 @@ pub fn generate_project(root: &Path, settings_path: &Path, extra_refs: &RemoteRe
         None => RemoteRefMap::default(),
     };
     remote_refs.entries.extend(extra_refs.entries.clone());
-    let display = |path: &Path| path.strip_prefix(root).unwrap_or(path).display().to_string().replace('\\', "/");
+    let settings_text = std::fs::read(settings_path).unwrap_or_default();
+    let source = SettingsSource { display: display_path(root, settings_path), sha256: sha256_hex(&settings_text) };
+    let mut generation = generate_crate(root, &settings, settings_dir, &source, &remote_refs)?;
+    let lib = &settings.crate_lib;
+    let mut dispatch_mod = quote! { //! Generated example round-trip dispatch, one module per spec.
+    };
+    for (api, header) in generation.apis.iter().zip(&generation.headers) {
+        let lib = quote::format_ident!("{}", lib);
+        let module_ident = quote::format_ident!("{}", api.module);
+        let dispatch = emit::emit_roundtrip_dispatch(api, &quote! { #lib::#module_ident });
+        generation.files.push(GeneratedFile {
+            path: PathBuf::from("tests/roundtrip").join(format!("{}.rs", api.module)),
+            contents: format::format_file(dispatch, header)?,
+        });
+        dispatch_mod.extend(quote! { pub mod #module_ident; });
+    }
+    generation.files.push(GeneratedFile { path: PathBuf::from("tests/roundtrip/mod.rs"), contents: format::format_file(dispatch_mod, &generation.mod_header)? });
+    generation.files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(generation.into())
+}
 
+/// Where the settings of a run came from, for the `@generated` headers.
+struct SettingsSource {
+    display: String,
+    sha256: String,
+}
+
+fn display_path(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root).unwrap_or(path).display().to_string().replace('\\', "/")
+}
+
+/// A generated crate's files before the layout adds its own, with what the layout needs.
+struct CrateGeneration {
+    apis: Vec<Api>,
+    files: Vec<GeneratedFile>,
+    warnings: Vec<Warning>,
+    /// The `@generated` header of each API's files, in `apis` order.
+    headers: Vec<Vec<String>>,
+    /// The header of files made from every document (`mod.rs`).
+    mod_header: Vec<String>,
+}
+
+impl From<CrateGeneration> for Generation {
+    fn from(generation: CrateGeneration) -> Self {
+        Generation { apis: generation.apis, files: generation.files, warnings: generation.warnings }
+    }
+}
+
+/// The one generation path: every document of `settings` -> the crate's `src/generated/` tree
+/// (models, one client method per operation, the glue, strategies behind the `proptest`
+/// feature, support) and the spec copies in `spec/`. The project's SDK and a standalone crate
+/// both come from here; they differ only in the settings and the files their layout adds.
+fn generate_crate(
+    root: &Path,
+    settings: &Settings,
+    settings_dir: &Path,
+    source: &SettingsSource,
+    remote_refs: &RemoteRefMap,
+) -> Result<CrateGeneration, Error> {
     let mut files = Vec::new();
     let mut warnings = Vec::new();
     let mut modules = Vec::new();
     let mut client_modules = Vec::new();
-    let mut strategy_modules = Vec::new();
     let mut checksums = Vec::new();
     let mut lowered = Vec::new();
     for entry in &settings.specs {
         let spec_path = settings_dir.join(&entry.file);
-        let (resolved, api) = lower_file(&spec_path, &settings, &entry.module, &remote_refs)?;
-        let spec_display = display(&spec_path);
+        let (resolved, api) = lower_file(&spec_path, settings, &entry.module, remote_refs)?;
+        let spec_display = display_path(root, &spec_path);
         let sha = resolved.sha256();
         let header = format::generated_header(&spec_display, &sha);
         checksums.push(format!("{spec_display} {sha}"));
@@ -108,7 +166,6 @@ pub fn generate_project(root: &Path, settings_path: &Path, extra_refs: &RemoteRe
         warnings.extend(api.warnings.iter().cloned());
         modules.push(entry.module.clone());
         client_modules.push(format!("{}_client", entry.module));
-        strategy_modules.push(format!("{}_strategies", entry.module));
         lowered.push((entry, api, spec_display, header));
     }
     // Emitting and formatting dominate the run and are independent per file: one job each.
@@ -119,7 +176,6 @@ pub fn generate_project(root: &Path, settings_path: &Path, extra_refs: &RemoteRe
         jobs.push(Box::new(move || {
             Ok(GeneratedFile { path: dir.join(format!("{module}.rs")), contents: format::format_file(emit::emit_api_module(api, spec_display), header)? })
         }));
-        // The project crate has a runtime, so it gets the client too: `<module>_client.rs`.
         let client_settings = &settings.client;
         let dir = PathBuf::from(PROJECT_GENERATED_DIR);
         jobs.push(Box::new(move || {
@@ -132,20 +188,13 @@ pub fn generate_project(root: &Path, settings_path: &Path, extra_refs: &RemoteRe
             let tokens = emit::emit_strategies_module(api, spec_display);
             Ok(GeneratedFile { path: dir.join(format!("{module}_strategies.rs")), contents: format::format_file(tokens, header)? })
         }));
-        let crate_lib = &settings.crate_lib;
-        jobs.push(Box::new(move || {
-            let lib = quote::format_ident!("{}", crate_lib);
-            let module_ident = quote::format_ident!("{}", module);
-            let dispatch = emit::emit_roundtrip_dispatch(api, &quote! { #lib::#module_ident });
-            Ok(GeneratedFile { path: PathBuf::from("tests/roundtrip").join(format!("{module}.rs")), contents: format::format_file(dispatch, header)? })
-        }));
     }
     for file in run_jobs(jobs) {
         files.push(file?);
     }
+    let headers: Vec<Vec<String>> = lowered.iter().map(|(_, _, _, header)| header.clone()).collect();
     let apis: Vec<Api> = lowered.into_iter().map(|(_, api, _, _)| api).collect();
-    let settings_text = std::fs::read(settings_path).unwrap_or_default();
-    let support_header = format::generated_header(&display(settings_path), &sha256_hex(&settings_text));
+    let support_header = format::generated_header(&source.display, &source.sha256);
     files.push(GeneratedFile {
         path: PathBuf::from(PROJECT_GENERATED_DIR).join("support.rs"),
         contents: format::format_file(support_tokens()?, &support_header)?,
@@ -156,31 +205,16 @@ pub fn generate_project(root: &Path, settings_path: &Path, extra_refs: &RemoteRe
     });
     let mut mod_header = support_header.clone();
     mod_header.extend(checksums.iter().map(|line| format!("spec: {line}")));
-    files.push(GeneratedFile {
-        path: PathBuf::from(PROJECT_GENERATED_DIR).join("mod.rs"),
-        contents: format::format_file(
-            {
-                let mut tokens = emit::emit_mod_file(&modules, &client_modules, &settings.client);
-                tokens.extend(emit::emit_strategies_mod_entries(&strategy_modules));
-                tokens
-            },
-            &mod_header,
-        )?,
-    });
-    let mut dispatch_mod = quote! { //! Generated example round-trip dispatch, one module per spec.
-    };
-    for module in &modules {
-        let ident = quote::format_ident!("{}", module);
-        dispatch_mod.extend(quote! { pub mod #ident; });
-    }
-    files.push(GeneratedFile { path: PathBuf::from("tests/roundtrip/mod.rs"), contents: format::format_file(dispatch_mod, &mod_header)? });
-    files.sort_by(|a, b| a.path.cmp(&b.path));
+    let plan = lower::glue::plan(&apis, &settings.client);
+    let mut tokens = emit::emit_mod_file(&modules, &client_modules, &plan, &settings.client);
+    tokens.extend(emit::emit_strategies_mod_entries(&modules));
+    files.push(GeneratedFile { path: PathBuf::from(PROJECT_GENERATED_DIR).join("mod.rs"), contents: format::format_file(tokens, &mod_header)? });
     for warning in &mut warnings {
         if let Ok(relative) = warning.location.file.strip_prefix(root) {
             warning.location.file = relative.to_path_buf();
         }
     }
-    Ok(Generation { apis, files, warnings })
+    Ok(CrateGeneration { apis, files, warnings, headers, mod_header })
 }
 
 /// Work that makes one generated file. Token streams are not `Send`, so each job emits and
@@ -229,42 +263,58 @@ fn support_tokens() -> Result<proc_macro2::TokenStream, Error> {
     })
 }
 
-/// Generates a standalone crate (its own `Cargo.toml`) from any one document.
-pub fn generate_standalone(
-    spec_path: &Path,
-    crate_name: &str,
-    remote_refs: &RemoteRefMap,
-    merchant_served_tags: &[String],
-) -> Result<Generation, Error> {
-    let mut settings = Settings::defaults_for(HeaderRoles::default());
-    settings.merchant_served_tags = merchant_served_tags.to_vec();
+/// How a standalone crate is made: the command line's settings.
+#[derive(Debug, Clone, Default)]
+pub struct StandaloneOptions {
+    /// The crate's package name (`generated-api` when None).
+    pub crate_name: Option<String>,
+    /// Local stand-ins of remote references.
+    pub remote_refs: RemoteRefMap,
+    /// Tags of operations the merchant serves (types only, no client method).
+    pub merchant_served_tags: Vec<String>,
+    /// A settings file whose conventions (headers, client, secret properties, tags) apply; its
+    /// own documents are ignored. Without one, only the standard `Authorization` header has a
+    /// role and every other header is a method parameter.
+    pub conventions: Option<PathBuf>,
+}
+
+/// Generates a standalone crate (its own `Cargo.toml` and `src/lib.rs`) from any one document,
+/// through the same path as the project's SDK: the settings are the command line's.
+pub fn generate_standalone(spec_path: &Path, options: &StandaloneOptions) -> Result<Generation, Error> {
+    let mut settings = match &options.conventions {
+        Some(file) => {
+            let mut settings = load_settings(file)?;
+            settings.specs.clear();
+            settings.remote_refs = None;
+            settings
+        }
+        None => Settings::defaults_for(HeaderRoles::default()),
+    };
+    settings.merchant_served_tags.extend(options.merchant_served_tags.iter().cloned());
+    let file_name = spec_path.file_name().map(PathBuf::from).unwrap_or_default();
     let module = names::field_name(&spec_path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default());
-    let (resolved, api) = lower_file(spec_path, &settings, &module, remote_refs)?;
-    let spec_display = spec_path.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default();
-    let header = format::generated_header(&spec_display, &resolved.sha256());
-    let module_ident = quote::format_ident!("{}", module);
-    let lib_doc = format!(" {} {}, generated by vipps-codegen.", api.title, api.version);
+    settings.specs = vec![settings::SpecEntry { file: file_name.clone(), module: module.clone(), overrides: Vec::new() }];
+    let spec_dir = spec_path.parent().unwrap_or(Path::new("."));
+    let spec_text = std::fs::read(spec_path).unwrap_or_default();
+    let source = SettingsSource { display: file_name.display().to_string(), sha256: sha256_hex(&spec_text) };
+    let mut generation = generate_crate(spec_dir, &settings, spec_dir, &source, &options.remote_refs)?;
+    let crate_name = options.crate_name.as_deref().unwrap_or("generated-api");
+    let api = &generation.apis[0];
+    let lib_doc = format!(" {} {} (from `{}`), generated by vipps-codegen.", api.title, api.version, file_name.display());
     let lib = quote! {
         #![doc = #lib_doc]
-        pub mod support;
-        pub mod #module_ident;
+
+        mod generated;
+
+        /// The client runtime the generated code calls.
+        pub use vipps_runtime as runtime;
+
+        pub use generated::*;
+        pub use runtime::{CallOptions, Environment, Error, Idempotent, IdempotentOptions, Problem, RetryPolicy};
     };
-    let cargo_toml = format!(
-        "# {}\n# {}\n[package]\nname = \"{crate_name}\"\nversion = \"0.1.0\"\nedition = \"2024\"\npublish = false\n\n[dependencies]\n\
-serde = {{ version = \"1\", features = [\"derive\"] }}\nserde_json = \"1\"\nregex = \"1\"\n\
-chrono = {{ version = \"0.4\", default-features = false, features = [\"serde\", \"std\"] }}\n\
-uuid = {{ version = \"1\", features = [\"serde\"] }}\n\n# Not part of any enclosing workspace.\n[workspace]\n",
-        header[0], header[1]
-    );
-    let files = vec![
-        GeneratedFile { path: "Cargo.toml".into(), contents: cargo_toml },
-        GeneratedFile { path: "src/lib.rs".into(), contents: format::format_file(lib, &header)? },
-        GeneratedFile { path: "src/support.rs".into(), contents: format::format_file(support_tokens()?, &header)? },
-        GeneratedFile {
-            path: PathBuf::from("src").join(format!("{module}.rs")),
-            contents: format::format_file(emit::emit_api_module(&api, &spec_display), &header)?,
-        },
-    ];
-    let warnings = api.warnings.clone();
-    Ok(Generation { apis: vec![api], files, warnings })
+    let header = &generation.mod_header;
+    generation.files.push(GeneratedFile { path: "src/lib.rs".into(), contents: format::format_file(lib, header)? });
+    generation.files.push(GeneratedFile { path: "Cargo.toml".into(), contents: standalone::cargo_toml(crate_name, header) });
+    generation.files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(generation.into())
 }

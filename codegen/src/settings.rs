@@ -54,6 +54,28 @@ pub struct ClientSettings {
     /// field of each call's tracing span (first match wins).
     #[serde(default)]
     pub span_reference: Vec<String>,
+    /// Wire names of the token operation's answer the token cache reads.
+    #[serde(default)]
+    pub token_fields: TokenFields,
+}
+
+/// Where the token operation's answer holds the token and its expiry (OAuth 2's names by
+/// default, plus `expires_on`, Unix time, as Azure AD and Vipps answer it).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct TokenFields {
+    /// The token.
+    pub access_token: String,
+    /// Its lifetime in seconds from now.
+    pub expires_in: String,
+    /// Its expiry as Unix time.
+    pub expires_on: String,
+}
+
+impl Default for TokenFields {
+    fn default() -> Self {
+        Self { access_token: "access_token".into(), expires_in: "expires_in".into(), expires_on: "expires_on".into() }
+    }
 }
 
 fn default_runtime_path() -> String {
@@ -62,7 +84,13 @@ fn default_runtime_path() -> String {
 
 impl Default for ClientSettings {
     fn default() -> Self {
-        Self { runtime: default_runtime_path(), environments: BTreeMap::new(), token_operation: None, span_reference: Vec::new() }
+        Self {
+            runtime: default_runtime_path(),
+            environments: BTreeMap::new(),
+            token_operation: None,
+            span_reference: Vec::new(),
+            token_fields: TokenFields::default(),
+        }
     }
 }
 

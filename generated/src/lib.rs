@@ -3,16 +3,23 @@
 #![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 
+// Everything generated (models, client modules, `Client`, `ClientBuilder`, `GLUE`, `support`,
+// `strategies` behind the `proptest` feature) is re-exported as it is: the module list is the
+// settings', not this file's.
 #[allow(missing_docs)]
 mod generated;
 
 mod amount;
-pub mod runtime;
+mod polling;
 
-pub use generated::{access_token, access_token_client, epayment, epayment_client, support, webhooks, webhooks_client};
+/// The client runtime every generated crate calls (the `vipps-runtime` crate): configuration,
+/// secrets, token cache, retries, idempotency record, errors, transport, webhook verification.
+pub use vipps_runtime as runtime;
+
+pub use generated::*;
 pub use runtime::{
-    CallOptions, Client, ClientBuilder, Environment, Error, Idempotent, IdempotentOptions, PollPolicy, Redeliveries, RetryPolicy, WebhookError,
-    WebhookRequest, WebhookVerifier,
+    CallOptions, Environment, Error, Idempotent, IdempotentOptions, PollPolicy, Redeliveries, RetryPolicy, WebhookError, WebhookRequest,
+    WebhookVerifier,
 };
 pub use support::ValidationError;
 
@@ -20,15 +27,3 @@ pub use support::ValidationError;
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 pub struct RepositoryReadme;
-
-/// Proptest strategies of the request models, generated from the spec (feature `proptest`):
-/// valid values of every type a client-side operation sends, and per request body one strategy
-/// per constraint that breaks exactly that constraint. [`strategies::Broken`] and the tables
-/// ([`strategies::RequestBody`], [`strategies::TypeStrategy`]) are shared by the modules.
-#[cfg(feature = "proptest")]
-pub mod strategies {
-    pub use crate::generated::access_token_strategies as access_token;
-    pub use crate::generated::epayment_strategies as epayment;
-    pub use crate::generated::webhooks_strategies as webhooks;
-    pub use crate::generated::strategy_support::*;
-}

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use vipps_codegen::output::{OutputMode, write_or_check};
 use vipps_codegen::project::run_project;
-use vipps_codegen::{RemoteRefMap, Warning, generate_standalone};
+use vipps_codegen::{RemoteRefMap, StandaloneOptions, Warning, generate_standalone};
 
 /// Parsed arguments of `codegen`.
 #[derive(Debug, Default)]
@@ -17,6 +17,7 @@ struct Args {
     crate_name: Option<String>,
     map_refs: RemoteRefMap,
     merchant_tags: Vec<String>,
+    conventions: Option<PathBuf>,
 }
 
 fn parse(args: &[String]) -> anyhow::Result<Args> {
@@ -28,7 +29,8 @@ fn parse(args: &[String]) -> anyhow::Result<Args> {
             "--check" => parsed.check = true,
             "--spec" => parsed.spec = Some(PathBuf::from(value("--spec")?)),
             "--out" => parsed.out = Some(PathBuf::from(value("--out")?)),
-            "--crate-name" => parsed.crate_name = Some(value("--crate-name")?),
+            "--crate-name" | "--name" => parsed.crate_name = Some(value(arg)?),
+            "--settings" => parsed.conventions = Some(PathBuf::from(value("--settings")?)),
             "--merchant-tag" => parsed.merchant_tags.push(value("--merchant-tag")?),
             "--map-ref" => parsed.map_refs.insert_cli(&value("--map-ref")?).map_err(anyhow::Error::msg)?,
             other => bail!("unknown argument '{other}'\n{}", crate::USAGE),
@@ -51,10 +53,15 @@ pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
     let args = parse(args)?;
     let mode = if args.check { OutputMode::Check } else { OutputMode::Write };
     if let (Some(spec), Some(out)) = (&args.spec, &args.out) {
-        let crate_name = args.crate_name.clone().unwrap_or_else(|| "generated-api".to_string());
-        let generation = generate_standalone(spec, &crate_name, &args.map_refs, &args.merchant_tags)?;
+        let options = StandaloneOptions {
+            crate_name: args.crate_name.clone(),
+            remote_refs: args.map_refs.clone(),
+            merchant_served_tags: args.merchant_tags.clone(),
+            conventions: args.conventions.clone(),
+        };
+        let generation = generate_standalone(spec, &options)?;
         print_warnings(&generation.warnings);
-        let report = write_or_check(out, &generation.files, &["src"], mode)
+        let report = write_or_check(out, &generation.files, &["src", "spec"], mode)
             .with_context(|| format!("writing {}", out.display()))?;
         return Ok(finish(&report, mode, &format!("cargo xtask codegen --spec {} --out {}", spec.display(), out.display())));
     }

@@ -11,8 +11,11 @@ use std::path::PathBuf;
 /// Usage text.
 pub const USAGE: &str = "usage:
   cargo xtask codegen [--check]                 regenerate generated/ from spec/ (--check: compare only)
-  cargo xtask codegen --spec PATH --out DIR [--crate-name NAME] [--map-ref URL=FILE]...
-                                                generate a standalone crate from any document
+  cargo xtask codegen --spec PATH --out DIR [--name CRATE] [--map-ref URL=FILE]...
+                      [--settings FILE] [--merchant-tag TAG]...
+                                                generate a standalone crate (models, client,
+                                                glue, strategies) from any document; --settings
+                                                takes the conventions of a settings file
   cargo xtask spec diff OLD NEW [--format text|markdown|json] [--fail-on breaking|major]
                         [--map-ref URL=FILE]... [--settings FILE] [--semver-check [--module NAME]]
                                                 classify every change between two spec documents

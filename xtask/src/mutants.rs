@@ -42,12 +42,12 @@ pub const SETS: &[MutantSet] = &[
     MutantSet {
         name: "runtime",
         files: &[
-            "generated/src/runtime/retry.rs",
-            "generated/src/runtime/idempotency.rs",
-            "generated/src/runtime/bounded.rs",
-            "generated/src/runtime/token.rs",
+            "codegen/runtime/src/retry.rs",
+            "codegen/runtime/src/idempotency.rs",
+            "codegen/runtime/src/bounded.rs",
+            "codegen/runtime/src/token.rs",
         ],
-        test_packages: &["vipps-epayment", "vipps-contract-tests"],
+        test_packages: &["vipps-runtime", "vipps-epayment", "vipps-contract-tests"],
     },
 ];
 

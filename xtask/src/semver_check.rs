@@ -118,6 +118,7 @@ pub fn write_sdk(root: &Path, dir: &Path, documents: &SdkDocuments) -> anyhow::R
         .map(|line| match line.trim_start() {
             l if l.starts_with("members") => format!("members = [\"{PROJECT_CRATE_DIR}\"]"),
             l if l.starts_with("vipps-codegen ") => format!("vipps-codegen = {{ path = {:?} }}", codegen_path.display().to_string()),
+            l if l.starts_with("vipps-runtime ") => format!("vipps-runtime = {{ path = {:?} }}", codegen_path.join("runtime").display().to_string()),
             _ => line.to_string(),
         })
         .collect::<Vec<_>>()
@@ -143,7 +144,6 @@ pub fn write_sdk(root: &Path, dir: &Path, documents: &SdkDocuments) -> anyhow::R
             .with_context(|| format!("spec/codegen.yaml has no module '{module}'"))?;
         std::fs::copy(file, spec_dir.join(&entry.file)).with_context(|| format!("copying {}", file.display()))?;
     }
-    let mut lib = std::fs::read_to_string(root.join(PROJECT_CRATE_DIR).join("src/lib.rs"))?;
     if !documents.added.is_empty() {
         let text = std::fs::read_to_string(&settings_path)?;
         let mut value: yaml_serde::Value = yaml_serde::from_str(&text)?;
@@ -155,12 +155,9 @@ pub fn write_sdk(root: &Path, dir: &Path, documents: &SdkDocuments) -> anyhow::R
             entry.insert("file".into(), name.into());
             entry.insert("module".into(), module.clone().into());
             specs.push(entry.into());
-            // lib.rs names the modules it exports; an added document is exported the same way.
-            lib.push_str(&format!("\npub use generated::{{{module}, {module}_client}};\n"));
         }
         std::fs::write(&settings_path, yaml_serde::to_string(&value)?)?;
     }
-    std::fs::write(crate_dir.join("src/lib.rs"), lib)?;
     for file in ["Cargo.toml", "README.md"] {
         std::fs::copy(root.join(PROJECT_CRATE_DIR).join(file), crate_dir.join(file))?;
     }
@@ -172,7 +169,7 @@ pub fn write_sdk(root: &Path, dir: &Path, documents: &SdkDocuments) -> anyhow::R
         let target = crate_dir.join("src").join(name);
         if path.is_dir() && name != "generated" {
             copy_tree(&path, &target)?;
-        } else if path.is_file() && name != "lib.rs" {
+        } else if path.is_file() {
             std::fs::copy(&path, &target)?;
         }
     }

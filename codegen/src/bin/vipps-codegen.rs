@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use vipps_codegen::output::{OutputMode, write_or_check};
 use vipps_codegen::project::run_project;
-use vipps_codegen::{RemoteRefMap, generate_standalone};
+use vipps_codegen::{StandaloneOptions, generate_standalone};
 
 const USAGE: &str = "usage: vipps-codegen [--check] [--root DIR] | vipps-codegen --spec PATH --out DIR | vipps-codegen --version";
 
@@ -35,9 +35,9 @@ fn main() -> ExitCode {
         }
     }
     if let (Some(spec), Some(out)) = (&spec, &out) {
-        let result = generate_standalone(spec, "generated-api", &RemoteRefMap::default(), &[])
+        let result = generate_standalone(spec, &StandaloneOptions::default())
             .map_err(|err| err.to_string())
-            .and_then(|generation| write_or_check(out, &generation.files, &["src"], mode).map_err(|err| err.to_string()));
+            .and_then(|generation| write_or_check(out, &generation.files, &["src", "spec"], mode).map_err(|err| err.to_string()));
         return match result {
             Ok(report) if mode == OutputMode::Check && !report.is_clean() => ExitCode::FAILURE,
             Ok(_) => ExitCode::SUCCESS,

@@ -1,6 +1,7 @@
 //! Emit stage: IR -> token streams, one file's worth at a time.
 
 mod client;
+mod glue;
 mod strategies;
 mod types;
 
@@ -31,28 +32,22 @@ pub fn emit_api_module(api: &Api, spec_display: &str) -> TokenStream {
     }
 }
 
-/// `mod.rs` of the generated tree: the support module, the models modules, then the client
-/// modules (none for a crate without a runtime).
-///
-/// It also lists every client module's `API` in `APIS`, the one list the runtime reads (its
-/// environments, system-header limits), so a document added to the settings needs no
-/// hand-written change.
-pub fn emit_mod_file(modules: &[String], client_modules: &[String], settings: &crate::settings::ClientSettings) -> TokenStream {
+/// `mod.rs` of the generated tree: the support module, the models modules, the client modules,
+/// and the glue (`emit/glue.rs`): the crate's `Client`, `APIS` (every client module's `API`, the one
+/// list the runtime reads for environments and system-header limits) and `GLUE`. A document
+/// added to the settings needs no hand-written change.
+pub fn emit_mod_file(modules: &[String], client_modules: &[String], plan: &crate::ir::GluePlan, settings: &crate::settings::ClientSettings) -> TokenStream {
     let declared = modules.iter().chain(client_modules).map(|m| {
         let ident = quote::format_ident!("{}", m);
         quote! { pub mod #ident; }
     });
     let rt = client::runtime_path(settings);
-    let apis = client_modules.iter().map(|m| {
-        let ident = quote::format_ident!("{}", m);
-        quote! { &#ident::API }
-    });
+    let glue = glue::emit_glue(plan, client_modules, &rt);
     quote! {
         //! Code generated from the spec documents in `spec/`.
         pub mod support;
         #(#declared)*
-        /// Every API the client calls, in settings order.
-        pub(crate) static APIS: &[&#rt::ApiInfo] = &[#(#apis),*];
+        #glue
     }
 }
 

@@ -34,20 +34,38 @@ pub fn strategy_support_tokens() -> Result<TokenStream, Error> {
     })
 }
 
-/// `mod.rs` entries of the strategy modules: the support module, then one per API, all behind
-/// the `proptest` feature. Empty when there are none.
-pub fn emit_strategies_mod_entries(strategy_modules: &[String]) -> TokenStream {
-    if strategy_modules.is_empty() {
+/// The `mod.rs` entries of the strategies, behind the crate's `proptest` feature: the support
+/// and one module per API (hidden at the crate root), and `strategies`, which names them by
+/// their API's module (`strategies::<module>`) next to the shared support items.
+pub fn emit_strategies_mod_entries(modules: &[String]) -> TokenStream {
+    if modules.is_empty() {
         return TokenStream::new();
     }
-    let modules = strategy_modules.iter().map(|m| {
-        let ident = format_ident!("{}", m);
-        quote! { #[cfg(feature = "proptest")] pub mod #ident; }
+    let declared = modules.iter().map(|m| {
+        let ident = format_ident!("{}_strategies", m);
+        quote! { #[cfg(feature = "proptest")] #[doc(hidden)] pub mod #ident; }
+    });
+    let named = modules.iter().map(|m| {
+        let ident = format_ident!("{}_strategies", m);
+        let alias = format_ident!("{}", m);
+        quote! { pub use super::#ident as #alias; }
     });
     quote! {
         #[cfg(feature = "proptest")]
+        #[doc(hidden)]
         pub mod strategy_support;
-        #(#modules)*
+        #(#declared)*
+
+        /// Proptest strategies of the request models, generated from the documents (feature
+        /// `proptest`): valid values of every type a client-side operation sends, and per
+        /// request body one strategy per constraint that breaks exactly that constraint.
+        /// [`strategies::Broken`](Broken) and the tables ([`RequestBody`], [`TypeStrategy`])
+        /// are shared by the modules.
+        #[cfg(feature = "proptest")]
+        pub mod strategies {
+            #(#named)*
+            pub use super::strategy_support::*;
+        }
     }
 }
 

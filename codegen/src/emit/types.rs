@@ -11,16 +11,49 @@ use crate::ir::{
 /// `#[doc]` attributes for a description, one per line, safe for rustdoc (no accidental doctests).
 pub fn doc_attrs(doc: Option<&str>) -> TokenStream {
     let Some(doc) = doc else { return TokenStream::new() };
-    let lines = doc.lines().map(|line| {
-        let line = line.trim();
-        let line = match line.strip_prefix("```") {
-            Some(rest) => format!("```text{}", rest.trim_start_matches("text")),
-            None => line.to_string(),
-        };
+    let lines = doc_lines(doc).into_iter().map(|line| {
         let text = format!(" {line}");
         quote! { #[doc = #text] }
     });
     quote! { #(#lines)* }
+}
+
+/// A document's description as rustdoc lines, rendering as the document's Markdown does.
+/// Lines are trimmed (YAML block indentation is not Markdown indentation), code fences become
+/// `text` blocks (a document's code is not Rust), and a line that continues a list item
+/// lazily (unindented, as real documents write them) is indented under the item, which
+/// Markdown renders the same and rustdoc's lints accept.
+fn doc_lines(doc: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut in_fence = false;
+    let mut item_indent: Option<usize> = None;
+    for raw in doc.lines() {
+        let line = raw.trim();
+        if line.starts_with("```") {
+            in_fence = !in_fence;
+            item_indent = None;
+            lines.push(if in_fence { "```text".to_string() } else { "```".to_string() });
+        } else if in_fence || line.is_empty() {
+            item_indent = item_indent.filter(|_| in_fence);
+            lines.push(line.to_string());
+        } else if let Some(width) = list_marker_width(line) {
+            item_indent = Some(width);
+            lines.push(line.to_string());
+        } else {
+            lines.push(format!("{}{line}", " ".repeat(item_indent.unwrap_or(0))));
+        }
+    }
+    lines
+}
+
+/// The width of a Markdown list marker that starts `line` (`- `, `* `, `+ `, `1. `, `1) `).
+fn list_marker_width(line: &str) -> Option<usize> {
+    if ["- ", "* ", "+ "].iter().any(|marker| line.starts_with(marker)) {
+        return Some(2);
+    }
+    let digits = line.bytes().take_while(u8::is_ascii_digit).count();
+    let rest = &line[digits..];
+    (digits > 0 && digits < 10 && (rest.starts_with(". ") || rest.starts_with(") "))).then_some(digits + 2)
 }
 
 /// A type use as tokens.
@@ -811,5 +844,19 @@ fn emit_newtype(def: &TypeDef, ident: &proc_macro2::Ident, newtype: &NewtypeDef)
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod doc_tests {
+    use super::*;
+
+    #[test]
+    fn lazy_list_continuations_are_indented_under_their_item() {
+        let doc = "One of:\n- `A`: first.\nExample: more about A.\n12. twelve\nstill twelve\n\nAfter the list.\n```json\n{ }\n```";
+        assert_eq!(
+            doc_lines(doc),
+            ["One of:", "- `A`: first.", "  Example: more about A.", "12. twelve", "    still twelve", "", "After the list.", "```text", "{ }", "```"]
+        );
     }
 }

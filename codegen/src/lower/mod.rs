@@ -1,6 +1,7 @@
 //! Lower stage: resolved OpenAPI -> IR. Every naming and shape decision is made here.
 
 mod cycles;
+pub mod glue;
 mod operation;
 mod pattern;
 mod schema;

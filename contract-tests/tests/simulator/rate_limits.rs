@@ -138,7 +138,7 @@ async fn s15_client_polls_until_the_user_acts() {
     api.create_payment("order-s15-wait-n", 1000).await;
     let short = PollPolicy { timeout: Duration::from_millis(100), ..fast_poll() };
     match api.client.wait_while_created_with(&reference("order-s15-wait-n"), &short).await {
-        Err(Error::PollTimedOut { state, .. }) => assert_eq!(state, State::Created),
+        Err(Error::PollTimedOut { state, .. }) => assert_eq!(state, State::Created.to_string()),
         other => panic!("expected the poll to time out: {other:?}"),
     }
 }

@@ -96,7 +96,7 @@ pub static FETCH_AUTHORIZATION_TOKEN_USING_POST: crate::runtime::OperationInfo =
         },
     ],
 };
-impl crate::runtime::Client {
+impl super::Client {
     /// Trades the client id, client secret and subscription key for a JWT that lasts 1 hour in test and 24 hours in production.
     ///
     /// `POST /accesstoken/get` (`fetchAuthorizationTokenUsingPost`).

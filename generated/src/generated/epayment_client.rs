@@ -324,7 +324,7 @@ pub static FORCE_APPROVE: crate::runtime::OperationInfo = crate::runtime::Operat
         },
     ],
 };
-impl crate::runtime::Client {
+impl super::Client {
     /// Initiates a payment and tells you where to send the user next.
     ///
     /// `POST /v1/payments` (`createPayment`).

@@ -17,11 +17,87 @@ pub(crate) static APIS: &[&crate::runtime::ApiInfo] = &[
     &access_token_client::API,
     &webhooks_client::API,
 ];
+/// What the runtime needs to know about this crate's documents.
+pub static GLUE: crate::runtime::Glue = crate::runtime::Glue {
+    user_agent: concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")),
+    apis: APIS,
+    check_merchant_serial_number: Some(check_merchant_serial_number),
+    fetch_token: Some(fetch_token),
+};
+/// The merchant serial number's rules: those of `epayment::Msn`.
+fn check_merchant_serial_number(value: &str) -> Result<(), String> {
+    epayment::Msn::new(value).map(drop).map_err(|error| error.to_string())
+}
+/// Fetches an access token with `fetch_authorization_token_using_post` (the settings' token operation).
+fn fetch_token(
+    client: &crate::runtime::Client,
+    options: crate::runtime::CallOptions,
+) -> crate::runtime::TokenFuture<'_> {
+    Box::pin(async move {
+        let answer = Client(client.clone())
+            .fetch_authorization_token_using_post(options)
+            .await?;
+        Ok(crate::runtime::TokenGrant {
+            operation: access_token_client::FETCH_AUTHORIZATION_TOKEN_USING_POST.id,
+            access_token: answer.access_token.to_string(),
+            expires_in: Some(answer.expires_in.to_string()),
+            expires_on: Some(answer.expires_on.to_string()),
+        })
+    })
+}
+/// The client of this crate's APIs: one method per operation (the `*_client` modules) on
+/// the runtime's client engine, which it derefs to. Cheap to clone (clones share the
+/// connection pool, the token cache and the idempotency record); `Debug` shows no secret.
+#[derive(Debug, Clone)]
+pub struct Client(crate::runtime::Client);
+/// Configures a [`Client`]: `Client::builder()`.
+pub type ClientBuilder = crate::runtime::ClientBuilder<Client>;
+impl Client {
+    /// Starts configuring a client.
+    pub fn builder() -> ClientBuilder {
+        crate::runtime::ClientBuilder::new(&GLUE, Client)
+    }
+    /// A handle whose calls are made for the merchant `msn` (a partner serving many
+    /// merchants with one set of keys), sharing everything else with `self`; see
+    /// the runtime's `Client::for_merchant`.
+    pub fn for_merchant(
+        &self,
+        msn: impl Into<String>,
+    ) -> Result<Client, crate::runtime::Error> {
+        self.0.for_merchant(msn).map(Client)
+    }
+    /// The runtime's client under this one.
+    pub fn runtime(&self) -> &crate::runtime::Client {
+        &self.0
+    }
+}
+impl std::ops::Deref for Client {
+    type Target = crate::runtime::Client;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
 #[cfg(feature = "proptest")]
+#[doc(hidden)]
 pub mod strategy_support;
 #[cfg(feature = "proptest")]
+#[doc(hidden)]
 pub mod epayment_strategies;
 #[cfg(feature = "proptest")]
+#[doc(hidden)]
 pub mod access_token_strategies;
 #[cfg(feature = "proptest")]
+#[doc(hidden)]
 pub mod webhooks_strategies;
+/// Proptest strategies of the request models, generated from the documents (feature
+/// `proptest`): valid values of every type a client-side operation sends, and per
+/// request body one strategy per constraint that breaks exactly that constraint.
+/// [`strategies::Broken`](Broken) and the tables ([`RequestBody`], [`TypeStrategy`])
+/// are shared by the modules.
+#[cfg(feature = "proptest")]
+pub mod strategies {
+    pub use super::epayment_strategies as epayment;
+    pub use super::access_token_strategies as access_token;
+    pub use super::webhooks_strategies as webhooks;
+    pub use super::strategy_support::*;
+}

@@ -182,7 +182,7 @@ pub static DELETE_V1_WEBHOOKS_BY_ID: crate::runtime::OperationInfo = crate::runt
         },
     ],
 };
-impl crate::runtime::Client {
+impl super::Client {
     /// List webhooks
     ///
     /// `GET /v1/webhooks` (`getV1Webhooks`).

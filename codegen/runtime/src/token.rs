@@ -1,4 +1,4 @@
-//! The access token (rules T1, T2): fetched with the generated access-token operation (retried
+//! The access token (rules T1, T2): fetched with the crate's access-token operation (retried
 //! like any repeatable request), cached per merchant until shortly before it expires, fetched
 //! once when many calls need it at the same moment (the others wait for that one request and
 //! share its outcome, failure included), and dropped after a 401 so the next attempt fetches
@@ -153,25 +153,24 @@ impl TokenCache {
     }
 }
 
-type TokenFuture<'a> = Pin<Box<dyn Future<Output = Result<AccessToken, Error>> + Send + 'a>>;
+type FetchFuture<'a> = Pin<Box<dyn Future<Output = Result<AccessToken, Error>> + Send + 'a>>;
 
-/// Calls the generated access-token operation. Boxed: the operation goes through the same
-/// pipeline that asks this cache for tokens, and an async call cycle needs one indirection.
-fn fetch<'a>(client: &'a Client, merchant: Option<&'a str>, margin: Duration, clock: &'a dyn Clock) -> TokenFuture<'a> {
+/// Calls the crate's token operation (through its [`Glue`](super::Glue)) and reads the expiry.
+fn fetch<'a>(client: &'a Client, merchant: Option<&'a str>, margin: Duration, clock: &'a dyn Clock) -> FetchFuture<'a> {
     Box::pin(async move {
         let options = match merchant {
             Some(msn) => CallOptions::default().merchant_serial_number(msn),
             None => CallOptions::default(),
         };
-        let response = client.fetch_authorization_token_using_post(options).await?;
+        let Some(fetch_token) = client.config().glue.fetch_token else {
+            return Err(Error::Config {
+                message: "this client has no access-token operation (settings `client.token_operation`), so it cannot call an authenticated operation".into(),
+            });
+        };
+        let grant = fetch_token(client, options).await?;
         let now = clock.now();
-        let expires_at = expiry(now, &response.expires_in, &response.expires_on).ok_or_else(|| Error::Decode {
-            context: Box::new(CallContext {
-                operation: crate::access_token_client::FETCH_AUTHORIZATION_TOKEN_USING_POST.id,
-                reference: None,
-                idempotency_key: None,
-                attempts: 1,
-            }),
+        let expires_at = expiry(now, grant.expires_in.as_deref().unwrap_or(""), grant.expires_on.as_deref().unwrap_or("")).ok_or_else(|| Error::Decode {
+            context: Box::new(CallContext { operation: grant.operation, reference: None, idempotency_key: None, attempts: 1 }),
             status: 200,
             field: "expires_in".to_string(),
             message: "neither expires_in nor expires_on is a number of seconds in the future".to_string(),
@@ -180,7 +179,7 @@ fn fetch<'a>(client: &'a Client, merchant: Option<&'a str>, margin: Duration, cl
         })?;
         let lifetime = expires_at.duration_since(now).unwrap_or(Duration::ZERO);
         let refresh_at = expires_at - margin.min(lifetime / 2);
-        Ok(AccessToken::new(Secret::new(response.access_token), expires_at, refresh_at))
+        Ok(AccessToken::new(Secret::new(grant.access_token), expires_at, refresh_at))
     })
 }
 

@@ -8,15 +8,11 @@ use std::time::Duration;
 
 use super::clock::{Clock, SystemClock};
 use super::error::Error;
+use super::glue::Glue;
 use super::operation::ApiInfo;
 use super::polling::PollPolicy;
 use super::retry::RetryPolicy;
 use super::secrets::Secret;
-
-/// Every generated API the client calls (the list the generator emits with the modules).
-pub(crate) fn apis() -> &'static [&'static ApiInfo] {
-    crate::generated::APIS
-}
 
 /// Environment names as the codegen settings (`client.environments`) spell them.
 const PRODUCTION: &str = "production";
@@ -31,25 +27,37 @@ pub enum Environment {
     /// refused.
     Production,
     /// Any base URL, such as a simulator's. Its origin (scheme, host, port) stands in for the
-    /// origin of each API's production server, whose path is kept: ePayment calls go to
-    /// `<base>/epayment/v1/...`, the token call to `<base>/accesstoken/get`.
+    /// origin of each API's production server, whose path is kept: with ePayment's documents,
+    /// ePayment calls go to `<base>/epayment/v1/...`, the token call to `<base>/accesstoken/get`.
     Custom {
         /// `scheme://host[:port]`, optionally with a path prefix.
         base_url: String,
-        /// Whether it reaches production (test-only operations are then refused).
+        /// Whether it reaches production (test-only operations are then refused). A client
+        /// built on a production server's origin counts as production whatever this says.
         production: bool,
     },
 }
 
 impl Environment {
-    /// A custom base URL; it counts as production when its origin is a production server's.
+    /// A custom base URL. It counts as production when it is marked so, or when the client is
+    /// built on the origin of one of its APIs' production servers.
     pub fn custom(base_url: impl Into<String>) -> Self {
-        let base_url = base_url.into();
-        let production = apis()
-            .iter()
-            .filter_map(|api| api.server(PRODUCTION))
-            .any(|server| origin(server).eq_ignore_ascii_case(origin(&base_url)));
-        Environment::Custom { base_url, production }
+        Environment::Custom { base_url: base_url.into(), production: false }
+    }
+
+    /// This environment with a custom URL marked production when its origin is the origin of
+    /// one of `apis`' production servers.
+    fn resolve(self, apis: &[&ApiInfo]) -> Self {
+        match self {
+            Environment::Custom { base_url, production } => {
+                let on_production = apis
+                    .iter()
+                    .filter_map(|api| api.server(PRODUCTION))
+                    .any(|server| origin(server).eq_ignore_ascii_case(origin(&base_url)));
+                Environment::Custom { base_url, production: production || on_production }
+            }
+            other => other,
+        }
     }
 
     /// Whether test-only operations are refused.
@@ -95,6 +103,7 @@ fn origin(url: &str) -> &str {
 /// The configuration a client was built with. `Debug` shows no secret.
 #[derive(Debug, Clone)]
 pub struct Config {
+    pub(crate) glue: &'static Glue,
     pub(crate) environment: Environment,
     pub(crate) base_urls: BTreeMap<&'static str, String>,
     pub(crate) client_id: String,
@@ -159,9 +168,13 @@ impl Config {
     }
 }
 
-/// Builds a [`Client`](super::Client): `Client::builder()`.
+/// Builds a client: a generated crate's `Client::builder()` starts one with the crate's
+/// [`Glue`], and [`build`](Self::build) hands the runtime's [`Client`](super::Client) to `wrap`
+/// (the generated client around it).
 #[derive(Debug, Clone)]
-pub struct ClientBuilder {
+pub struct ClientBuilder<C = super::Client> {
+    glue: &'static Glue,
+    wrap: fn(super::Client) -> C,
     environment: Environment,
     client_id: Option<String>,
     client_secret: Option<Secret>,
@@ -177,9 +190,13 @@ pub struct ClientBuilder {
     idempotency_record: usize,
 }
 
-impl Default for ClientBuilder {
-    fn default() -> Self {
+impl<C> ClientBuilder<C> {
+    /// A builder of the client of `glue`'s APIs, with the defaults; `wrap` makes the finished
+    /// client (a generated crate passes its `Client` constructor).
+    pub fn new(glue: &'static Glue, wrap: fn(super::Client) -> C) -> Self {
         Self {
+            glue,
+            wrap,
             environment: Environment::Test,
             client_id: None,
             client_secret: None,
@@ -195,9 +212,7 @@ impl Default for ClientBuilder {
             idempotency_record: 10_000,
         }
     }
-}
 
-impl ClientBuilder {
     /// The environment (default: [`Environment::Test`]).
     pub fn environment(mut self, environment: Environment) -> Self {
         self.environment = environment;
@@ -291,8 +306,7 @@ impl ClientBuilder {
         self
     }
 
-    /// The polling cadence of [`Client::wait_while_created`](super::Client::wait_while_created)
-    /// (default: the documented one).
+    /// The polling cadence of the SDK's waits (default: the documented one).
     pub fn poll_policy(mut self, poll: PollPolicy) -> Self {
         self.poll = poll;
         self
@@ -312,27 +326,30 @@ impl ClientBuilder {
     }
 
     /// Checks the configuration and builds the client.
-    pub fn build(self) -> Result<super::Client, Error> {
+    pub fn build(self) -> Result<C, Error> {
+        let glue = self.glue;
         let missing = |what: &str| Error::Config { message: format!("{what} is required") };
         let client_id = self.client_id.filter(|v| !v.is_empty()).ok_or_else(|| missing("client id"))?;
         let client_secret = self.client_secret.filter(|v| !v.is_empty()).ok_or_else(|| missing("client secret"))?;
         let subscription_key = self.subscription_key.filter(|v| !v.is_empty()).ok_or_else(|| missing("subscription key"))?;
         let merchant_serial_number = self.merchant_serial_number;
         if let Some(msn) = &merchant_serial_number {
-            check_merchant_serial_number(msn).map_err(|message| Error::Config { message })?;
+            check_merchant_serial_number(glue, msn).map_err(|message| Error::Config { message })?;
         }
         for (name, value) in &self.system_headers {
-            check_system_header(name, value).map_err(|message| Error::Config { message })?;
+            check_system_header(glue, name, value).map_err(|message| Error::Config { message })?;
         }
         if self.retry.max_attempts == 0 {
             return Err(Error::Config { message: "retry policy: max_attempts must be at least 1".into() });
         }
+        let environment = self.environment.resolve(glue.apis);
         let mut base_urls = BTreeMap::new();
-        for api in apis() {
-            base_urls.insert(api.module, self.environment.base_url(api)?);
+        for api in glue.apis {
+            base_urls.insert(api.module, environment.base_url(api)?);
         }
         let config = Config {
-            environment: self.environment,
+            glue,
+            environment,
             base_urls,
             client_id,
             client_secret,
@@ -347,18 +364,25 @@ impl ClientBuilder {
             clock: self.clock,
             idempotency_record: self.idempotency_record,
         };
-        super::Client::from_config(config)
+        super::Client::from_config(config).map(self.wrap)
     }
 }
 
-/// Checks a merchant serial number against the spec's rules for it.
-pub(crate) fn check_merchant_serial_number(msn: &str) -> Result<(), String> {
-    crate::epayment::Msn::new(msn).map(drop).map_err(|error| format!("merchant serial number: {error}"))
+/// Checks a merchant serial number against the documents' rules for it; a header value it must
+/// be in any case.
+pub(crate) fn check_merchant_serial_number(glue: &Glue, msn: &str) -> Result<(), String> {
+    if let Some(check) = glue.check_merchant_serial_number {
+        check(msn).map_err(|error| format!("merchant serial number: {error}"))?;
+    }
+    if msn.is_empty() || reqwest::header::HeaderValue::from_str(msn).is_err() {
+        return Err(format!("merchant serial number {msn:?} is not a valid header value"));
+    }
+    Ok(())
 }
 
-/// Checks a system header against every limit the specs declare for it.
-pub(crate) fn check_system_header(name: &str, value: &str) -> Result<(), String> {
-    let limits: Vec<_> = apis().iter().flat_map(|api| api.system_headers).filter(|h| h.name.eq_ignore_ascii_case(name)).collect();
+/// Checks a system header against every limit the documents declare for it.
+pub(crate) fn check_system_header(glue: &Glue, name: &str, value: &str) -> Result<(), String> {
+    let limits: Vec<_> = glue.apis.iter().flat_map(|api| api.system_headers).filter(|h| h.name.eq_ignore_ascii_case(name)).collect();
     if limits.is_empty() {
         return Err(format!("{name} is not a system header of any spec"));
     }
@@ -377,36 +401,75 @@ pub(crate) fn check_system_header(name: &str, value: &str) -> Result<(), String>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::operation::HeaderLimit;
+
+    static PAYMENTS: ApiInfo = ApiInfo {
+        module: "payments",
+        title: "Payments",
+        version: "1",
+        servers: &["https://api.example.com/payments", "https://test.example.com/payments"],
+        environments: &[("production", "https://api.example.com/payments"), ("test", "https://test.example.com/payments")],
+        system_headers: &[HeaderLimit { name: "Vipps-System-Name", max_length: Some(30) }],
+    };
+    static TOKEN: ApiInfo = ApiInfo {
+        module: "token",
+        title: "Token",
+        version: "1",
+        servers: &["https://api.example.com", "https://test.example.com"],
+        environments: &[("production", "https://api.example.com"), ("test", "https://test.example.com")],
+        system_headers: &[],
+    };
+    static GLUE: Glue = Glue { user_agent: "test/1", apis: &[&PAYMENTS, &TOKEN], check_merchant_serial_number: Some(four_digits), fetch_token: None };
+
+    fn four_digits(value: &str) -> Result<(), String> {
+        if value.len() == 4 && value.bytes().all(|b| b.is_ascii_digit()) { Ok(()) } else { Err("not 4 digits".into()) }
+    }
+
+    fn builder() -> ClientBuilder {
+        ClientBuilder::new(&GLUE, |client| client).client_id("id").client_secret("secret").subscription_key("key")
+    }
 
     #[test]
     fn environments_come_from_the_specs_servers() {
-        let epayment = &crate::epayment_client::API;
-        let token = &crate::access_token_client::API;
-        assert_eq!(Environment::Test.base_url(epayment).ok().as_deref(), Some("https://apitest.vipps.no/epayment"));
-        assert_eq!(Environment::Production.base_url(token).ok().as_deref(), Some("https://api.vipps.no"));
+        assert_eq!(Environment::Test.base_url(&PAYMENTS).ok().as_deref(), Some("https://test.example.com/payments"));
+        assert_eq!(Environment::Production.base_url(&TOKEN).ok().as_deref(), Some("https://api.example.com"));
+        let client = builder().environment(Environment::Production).build().expect("valid configuration");
+        assert_eq!(client.config().base_urls().get("payments").map(String::as_str), Some("https://api.example.com/payments"));
     }
 
     #[test]
     fn a_custom_base_url_keeps_each_servers_path() {
         let custom = Environment::custom("http://127.0.0.1:8080/");
         assert!(!custom.is_production());
-        assert_eq!(custom.base_url(&crate::epayment_client::API).ok().as_deref(), Some("http://127.0.0.1:8080/epayment"));
-        assert_eq!(custom.base_url(&crate::access_token_client::API).ok().as_deref(), Some("http://127.0.0.1:8080"));
+        assert_eq!(custom.base_url(&PAYMENTS).ok().as_deref(), Some("http://127.0.0.1:8080/payments"));
+        assert_eq!(custom.base_url(&TOKEN).ok().as_deref(), Some("http://127.0.0.1:8080"));
     }
 
     #[test]
     fn a_custom_url_on_a_production_origin_counts_as_production() {
-        assert!(Environment::custom("https://api.vipps.no").is_production());
-        assert!(Environment::custom("https://API.vipps.no/").is_production());
-        assert!(!Environment::custom("https://apitest.vipps.no").is_production());
+        let on = |url: &str| builder().base_url(url).build().expect("valid configuration").config().environment().is_production();
+        assert!(on("https://api.example.com"));
+        assert!(on("https://API.example.com/"));
+        assert!(!on("https://test.example.com"));
+        assert!(!on("http://127.0.0.1:8080"));
     }
 
     #[test]
     fn system_headers_are_checked_against_the_spec_limits() {
-        assert!(check_system_header("Vipps-System-Name", "shopwave").is_ok());
+        assert!(check_system_header(&GLUE, "Vipps-System-Name", "shopwave").is_ok());
         let long = "x".repeat(31);
-        let error = check_system_header("vipps-system-name", &long).expect_err("31 > 30");
+        let error = check_system_header(&GLUE, "vipps-system-name", &long).expect_err("31 > 30");
         assert!(error.contains("maxLength 30"), "{error}");
-        assert!(check_system_header("Vipps-System-Colour", "red").is_err());
+        assert!(check_system_header(&GLUE, "Vipps-System-Colour", "red").is_err());
+    }
+
+    #[test]
+    fn a_merchant_serial_number_is_checked_by_the_glue_and_as_a_header_value() {
+        assert_eq!(check_merchant_serial_number(&GLUE, "1234"), Ok(()));
+        assert_eq!(check_merchant_serial_number(&GLUE, "12a4"), Err("merchant serial number: not 4 digits".to_string()));
+        let unchecked = Glue { user_agent: "test/1", apis: &[], check_merchant_serial_number: None, fetch_token: None };
+        assert_eq!(check_merchant_serial_number(&unchecked, "any"), Ok(()));
+        assert!(check_merchant_serial_number(&unchecked, "").is_err());
+        assert!(check_merchant_serial_number(&unchecked, "a\nb").is_err());
     }
 }

@@ -1,31 +1,13 @@
-//! Polling (rule S15): wait for a payment to leave CREATED by calling get payment, first after
-//! about 5 s and then every 2 s (the documented cadence), or at a cadence set for tests.
+//! Waiting for a payment to leave CREATED (rule S15): get payment, first after the policy's
+//! initial delay and then at its interval, until the state changes or the time runs out.
+//! Hand-written over the generated `get_payment`, so it lives in the SDK, not the runtime.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use super::Client;
-use super::error::Error;
-use super::operation::CallOptions;
 use crate::epayment::{GetPaymentResponse, Reference, State};
+use crate::runtime::{CallOptions, Error, PollPolicy};
 
-/// When get payment is called while waiting.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PollPolicy {
-    /// Wait before the first call (documented: about 5 s).
-    pub initial_delay: Duration,
-    /// Wait between calls (documented: 2 s).
-    pub interval: Duration,
-    /// Give up after this long (default 11 minutes: the user has 10, rule S11).
-    pub timeout: Duration,
-}
-
-impl Default for PollPolicy {
-    fn default() -> Self {
-        Self { initial_delay: Duration::from_secs(5), interval: Duration::from_secs(2), timeout: Duration::from_secs(11 * 60) }
-    }
-}
-
-impl Client {
+impl crate::Client {
     /// Polls get payment until the payment is no longer CREATED (authorized, aborted, expired
     /// or terminated) and returns it, with the client's poll policy.
     pub async fn wait_while_created(&self, reference: &Reference) -> Result<GetPaymentResponse, Error> {
@@ -46,7 +28,7 @@ impl Client {
             }
             let waited = started.elapsed();
             if waited + policy.interval > policy.timeout {
-                return Err(Error::PollTimedOut { reference: reference.to_string(), state: payment.state, waited });
+                return Err(Error::PollTimedOut { reference: reference.to_string(), state: payment.state.to_string(), waited });
             }
             tokio::time::sleep(policy.interval).await;
         }

@@ -1,6 +1,6 @@
 //! RFC 7807 problem bodies, as the runtime reads them from any document's error responses: the
 //! standard members, every other member kept as JSON, and [`Problem::decode`] to read the body as
-//! the document's own generated problem type (for ePayment `epayment::Problem`, whose
+//! the document's own generated problem type (for ePayment's documents `Problem`, whose
 //! `extraDetails` are typed). The runtime names no generated type, so one `Error::Problem`
 //! serves every API of the client.
 

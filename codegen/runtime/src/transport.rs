@@ -25,7 +25,8 @@ enum Attempt {
 impl Client {
     /// Sends a request built by a generated method and returns the complete response (any
     /// status); the generated method matches it against the documented statuses.
-    pub(crate) async fn execute(&self, request: Request, options: &CallOptions) -> Result<Response, Error> {
+    #[doc(hidden)]
+    pub async fn execute(&self, request: Request, options: &CallOptions) -> Result<Response, Error> {
         let span = tracing::info_span!(
             "vipps_call",
             operation = request.operation.id,
@@ -163,7 +164,7 @@ impl Client {
             if !declares(HeaderRole::System, Some(name)) {
                 return Err(Error::invalid_input(operation, format!("{name} is not a header of {}; it would not be sent", operation.id)));
             }
-            check_system_header(name, value).map_err(|message| Error::invalid_input(operation, message))?;
+            check_system_header(config.glue, name, value).map_err(|message| Error::invalid_input(operation, message))?;
         }
         if let Some(msn) = &options.merchant_serial_number {
             // The token is per merchant, so an authenticated call uses it even without the header.
@@ -173,7 +174,7 @@ impl Client {
                     format!("{} takes no merchant serial number; it would not be sent", operation.id),
                 ));
             }
-            check_merchant_serial_number(msn).map_err(|message| Error::invalid_input(operation, message))?;
+            check_merchant_serial_number(config.glue, msn).map_err(|message| Error::invalid_input(operation, message))?;
         }
         let merchant = self.merchant_for(options);
         for header in operation.headers {

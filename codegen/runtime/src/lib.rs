@@ -1,7 +1,9 @@
-//! The hand-written runtime of the generated client: what no spec describes.
+//! The hand-written runtime of every client vipps-codegen generates: what no document describes.
 //!
-//! The operation methods of [`Client`] are generated (`epayment_client`, `access_token_client`);
-//! this module carries credentials and configuration ([`ClientBuilder`]), the access-token cache,
+//! A generated crate holds the models, one method per operation on its own `Client` (a thin
+//! wrapper around this crate's [`Client`]) and its [`Glue`]: the document-specific facts (the
+//! APIs and their servers, the token operation, the merchant serial number's rules). This crate
+//! names no generated item; it carries credentials and configuration ([`ClientBuilder`]), the access-token cache,
 //! retries ([`RetryPolicy`]), the idempotency record, polling ([`PollPolicy`]) and the one public
 //! error type ([`Error`]), and the receiving end of webhooks ([`WebhookVerifier`],
 //! [`Redeliveries`]). Secrets ([`Secret`]) are redacted in `Debug`, in tracing output and in
@@ -11,6 +13,7 @@ mod bounded;
 mod clock;
 mod config;
 mod error;
+mod glue;
 mod idempotency;
 mod operation;
 mod polling;
@@ -26,6 +29,7 @@ use std::sync::Arc;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{ClientBuilder, Config, Environment};
 pub use error::{CallContext, Error, RawBody, TransportKind};
+pub use glue::{CheckMerchantSerialNumber, FetchToken, Glue, TokenFuture, TokenGrant};
 pub use idempotency::{Idempotent, IdempotentOptions};
 pub use operation::{ApiInfo, CallOptions, HeaderInfo, HeaderLimit, HeaderRole, OperationInfo};
 pub use polling::PollPolicy;
@@ -35,10 +39,12 @@ pub use secrets::Secret;
 pub use token::AccessToken;
 pub use webhook::{DEFAULT_WEBHOOK_WINDOW, Redeliveries, WebhookError, WebhookRequest, WebhookVerifier};
 
-pub(crate) use idempotency::new_idempotency_key;
-pub(crate) use operation::{Request, encode_path_segment};
+#[doc(hidden)]
+pub use idempotency::new_idempotency_key;
+#[doc(hidden)]
+pub use operation::{Request, Response, encode_path_segment};
 
-/// The ePayment client. Cheap to clone (clones share the connection pool, the token cache and
+/// The client engine under a generated crate's `Client`. Cheap to clone (clones share the connection pool, the token cache and
 /// the idempotency record); `Debug` shows no secret.
 ///
 /// One client serves many merchants: [`Client::for_merchant`] gives a handle whose calls name
@@ -59,17 +65,12 @@ struct Inner {
 }
 
 impl Client {
-    /// Starts configuring a client.
-    pub fn builder() -> ClientBuilder {
-        ClientBuilder::default()
-    }
-
     fn from_config(config: Config) -> Result<Self, Error> {
         let http = reqwest::Client::builder()
             .use_rustls_tls()
             .connect_timeout(config.connect_timeout)
             .timeout(config.timeout)
-            .user_agent(concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")))
+            .user_agent(config.glue.user_agent)
             .build()
             .map_err(|error| Error::Config { message: format!("HTTP client: {error}") })?;
         let tokens = token::TokenCache::new(config.token_refresh_margin, config.clock.clone());
@@ -88,7 +89,7 @@ impl Client {
     /// [`CallOptions::merchant_serial_number`] still wins.
     pub fn for_merchant(&self, msn: impl Into<String>) -> Result<Client, Error> {
         let msn = msn.into();
-        config::check_merchant_serial_number(&msn).map_err(|message| Error::Config { message })?;
+        config::check_merchant_serial_number(self.inner.config.glue, &msn).map_err(|message| Error::Config { message })?;
         Ok(Self { inner: self.inner.clone(), merchant: Some(msn.into()) })
     }
 

@@ -138,7 +138,8 @@ impl CallOptions {
 const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
 /// Percent-encodes a path parameter's value.
-pub(crate) fn encode_path_segment(value: &(impl Display + ?Sized)) -> String {
+#[doc(hidden)]
+pub fn encode_path_segment(value: &(impl Display + ?Sized)) -> String {
     utf8_percent_encode(&value.to_string(), PATH_SEGMENT).to_string()
 }
 
@@ -151,7 +152,8 @@ pub(crate) struct Body {
 
 /// A request built by a generated method.
 #[derive(Debug)]
-pub(crate) struct Request {
+#[doc(hidden)]
+pub struct Request {
     pub(crate) operation: &'static OperationInfo,
     pub(crate) path: String,
     pub(crate) query: Vec<(&'static str, String)>,
@@ -163,7 +165,8 @@ pub(crate) struct Request {
 }
 
 impl Request {
-    pub(crate) fn new(operation: &'static OperationInfo, path: String) -> Self {
+    #[doc(hidden)]
+    pub fn new(operation: &'static OperationInfo, path: String) -> Self {
         Self {
             operation,
             path,
@@ -177,37 +180,43 @@ impl Request {
     }
 
     /// The value traced as the call's `reference`.
-    pub(crate) fn reference(&mut self, reference: String) {
+    #[doc(hidden)]
+    pub fn reference(&mut self, reference: String) {
         self.reference = Some(reference);
     }
 
     /// The idempotency key of this logical call.
-    pub(crate) fn idempotency_key(&mut self, key: String) {
+    #[doc(hidden)]
+    pub fn idempotency_key(&mut self, key: String) {
         self.idempotency_key = Some(key);
     }
 
     /// A query parameter (generated for specs with query parameters).
     #[allow(dead_code)]
-    pub(crate) fn query(&mut self, name: &'static str, value: String) {
+    #[doc(hidden)]
+    pub fn query(&mut self, name: &'static str, value: String) {
         self.query.push((name, value));
     }
 
     /// A header parameter without a role (generated for specs with such headers).
     #[allow(dead_code)]
-    pub(crate) fn header(&mut self, name: &'static str, value: String) {
+    #[doc(hidden)]
+    pub fn header(&mut self, name: &'static str, value: String) {
         self.headers.push((name, value));
     }
 
     /// A cookie parameter (generated for specs with cookie parameters).
     #[allow(dead_code)]
-    pub(crate) fn cookie(&mut self, name: &'static str, value: String) {
+    #[doc(hidden)]
+    pub fn cookie(&mut self, name: &'static str, value: String) {
         self.cookies.push((name, value));
     }
 
     /// Serializes the body as form fields (`application/x-www-form-urlencoded`); a value with
     /// nested objects has no form encoding and is refused before sending.
     #[allow(dead_code)]
-    pub(crate) fn form_body<T: Serialize>(&mut self, body: &T, media_type: &'static str) -> Result<(), Error> {
+    #[doc(hidden)]
+    pub fn form_body<T: Serialize>(&mut self, body: &T, media_type: &'static str) -> Result<(), Error> {
         let text = serde_urlencoded::to_string(body)
             .map_err(|error| Error::invalid_input(self.operation, format!("the body has no form encoding: {error}")))?;
         self.body = Some(Body { bytes: text.into_bytes(), media_type });
@@ -216,12 +225,14 @@ impl Request {
 
     /// Bytes the caller encoded, sent with the documented media type.
     #[allow(dead_code)]
-    pub(crate) fn raw_body(&mut self, bytes: &[u8], media_type: &'static str) {
+    #[doc(hidden)]
+    pub fn raw_body(&mut self, bytes: &[u8], media_type: &'static str) {
         self.body = Some(Body { bytes: bytes.to_vec(), media_type });
     }
 
     /// Serializes the body as JSON.
-    pub(crate) fn json_body<T: Serialize>(&mut self, body: &T, media_type: &'static str) -> Result<(), Error> {
+    #[doc(hidden)]
+    pub fn json_body<T: Serialize>(&mut self, body: &T, media_type: &'static str) -> Result<(), Error> {
         let bytes = serde_json::to_vec(body)
             .map_err(|error| Error::invalid_input(self.operation, format!("the body does not serialize: {error}")))?;
         self.body = Some(Body { bytes, media_type });
@@ -249,7 +260,8 @@ pub(crate) fn media_matches(documented: &str, content_type: Option<&str>) -> boo
 
 /// A complete response, read by a generated method.
 #[derive(Debug)]
-pub(crate) struct Response {
+#[doc(hidden)]
+pub struct Response {
     pub(crate) context: Box<CallContext>,
     pub(crate) status: u16,
     pub(crate) headers: HeaderMap,
@@ -257,7 +269,8 @@ pub(crate) struct Response {
 }
 
 impl Response {
-    pub(crate) fn status(&self) -> u16 {
+    #[doc(hidden)]
+    pub fn status(&self) -> u16 {
         self.status
     }
 
@@ -280,7 +293,8 @@ impl Response {
     }
 
     /// Parses a documented body; a mismatch names the field.
-    pub(crate) fn decode<T: DeserializeOwned>(&self, documented: &'static str) -> Result<T, Error> {
+    #[doc(hidden)]
+    pub fn decode<T: DeserializeOwned>(&self, documented: &'static str) -> Result<T, Error> {
         self.check_media(documented)?;
         // Path tracking doubles the cost of decoding; pay it only to explain a failure.
         if let Ok(value) = serde_json::from_slice(&self.body) {
@@ -304,7 +318,8 @@ impl Response {
     /// The error of a documented error status with a body: checked against the documented
     /// schema `T` (a mismatch is a decode error naming the field), then kept as a [`Problem`]
     /// when it is one, else as the status error with its body.
-    pub(crate) fn error_body<T: DeserializeOwned>(self, documented: &'static str) -> Error {
+    #[doc(hidden)]
+    pub fn error_body<T: DeserializeOwned>(self, documented: &'static str) -> Error {
         if let Err(error) = self.decode::<T>(documented) {
             return error;
         }
@@ -314,7 +329,8 @@ impl Response {
     /// The error of a status without a typed body: a [`Problem`] when the body is
     /// `application/problem+json` (an undocumented 404 of get payment is still a Problem), else
     /// the status error with the raw body.
-    pub(crate) fn error_status(self, documented: bool) -> Error {
+    #[doc(hidden)]
+    pub fn error_status(self, documented: bool) -> Error {
         let is_problem = self.content_type().is_some_and(|c| media_essence(c) == "application/problem+json");
         if is_problem && let Some(problem) = Problem::from_json(&self.body) {
             return Error::Problem {

@@ -147,8 +147,7 @@ impl WebhookVerifier {
         self
     }
 
-    /// Verifies the request and decodes its body as `T` (for ePayment,
-    /// `epayment::WebhookEvent`).
+    /// Verifies the request and decodes its body as `T` (for ePayment, its `WebhookEvent`).
     pub fn verify<T: DeserializeOwned>(&self, request: &WebhookRequest<'_>) -> Result<T, WebhookError> {
         self.authenticate(request)?;
         let mut deserializer = serde_json::Deserializer::from_slice(request.body);
@@ -236,7 +235,7 @@ impl Redeliveries {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runtime::ManualClock;
+    use crate::ManualClock;
 
     const DATE: &str = "Wed, 01 Jan 2025 12:00:00 GMT";
     const HOST: &str = "shop.example:8443";

@@ -8,7 +8,6 @@ use std::time::Duration;
 use reqwest::header::HeaderMap;
 
 use super::problem::Problem;
-use crate::epayment::State;
 
 /// What a failed call was about; in every error that comes from a call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -225,8 +224,8 @@ pub enum Error {
     PollTimedOut {
         /// The payment reference.
         reference: String,
-        /// The last state seen.
-        state: State,
+        /// The last state seen, as the server spells it.
+        state: String,
         /// How long polling went on.
         waited: Duration,
     },
@@ -234,7 +233,8 @@ pub enum Error {
 
 impl Error {
     /// A value refused before sending.
-    pub(crate) fn invalid_input(operation: &super::OperationInfo, message: impl Into<String>) -> Self {
+    #[doc(hidden)]
+    pub fn invalid_input(operation: &super::OperationInfo, message: impl Into<String>) -> Self {
         Error::InvalidInput { operation: operation.id, message: message.into() }
     }
 

@@ -11,7 +11,7 @@ use super::operation::CallOptions;
 
 /// Per-call settings of an operation that declares an idempotency key.
 ///
-/// `K` is the key header's generated type (for ePayment `epayment::IdempotencyKey`, which checks
+/// `K` is the key header's generated type (for ePayment's documents `IdempotencyKey`, which checks
 /// the spec's 50-character limit when it is made).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdempotentOptions<K> {
@@ -68,7 +68,7 @@ impl<T, K> Idempotent<T, K> {
 }
 
 /// A fresh key: a UUID v4 (36 characters, within the 50 allowed by rule I2).
-pub(crate) fn new_idempotency_key() -> String {
+pub fn new_idempotency_key() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 

@@ -1,0 +1,54 @@
+//! The crate's glue: which generated items the runtime is handed (`ir::GluePlan`), decided once
+//! over every lowered API of the crate.
+
+use heck::ToShoutySnakeCase;
+
+use crate::ir::{Api, FieldRead, GluePlan, HeaderRole, Presence, StatusMatch, TokenPlan, TypeKind, TypeRef};
+use crate::settings::ClientSettings;
+
+/// Plans the glue of a crate made of `apis`.
+///
+/// The merchant serial number is checked by the first validated string type a
+/// merchant-serial-number header has (every document of a crate describes the same merchant). The token operation is
+/// the settings' `client.token_operation`; the token's fields are read by their wire names in
+/// `client.token_fields`, from the operation's first 2xx answer that is a struct. A token
+/// operation whose answer has no token field gives no plan: authenticated calls then fail with
+/// a configuration error naming the setting.
+pub fn plan(apis: &[Api], settings: &ClientSettings) -> GluePlan {
+    let merchant_check = apis.iter().find_map(|api| {
+        api.operations.iter().flat_map(|op| &op.params).find_map(|param| match &param.ty {
+            TypeRef::Named(name)
+                if param.role == HeaderRole::MerchantSerialNumber
+                    && matches!(api.types.get(name).map(|t| &t.kind), Some(TypeKind::Newtype(def)) if def.inner == TypeRef::String) =>
+            {
+                Some((api.module.clone(), name.clone()))
+            }
+            _ => None,
+        })
+    });
+    GluePlan { merchant_check, token: token_plan(apis, settings) }
+}
+
+fn token_plan(apis: &[Api], settings: &ClientSettings) -> Option<TokenPlan> {
+    let id = settings.token_operation.as_deref()?;
+    let (api, op) = apis.iter().find_map(|api| api.operations.iter().find(|op| op.id == id && !op.merchant_served).map(|op| (api, op)))?;
+    let fields = op.responses.iter().filter(|r| matches!(r.status, StatusMatch::Code(200..=299))).find_map(|response| match &response.ty {
+        Some(TypeRef::Named(name)) => match api.types.get(name).map(|t| &t.kind) {
+            Some(TypeKind::Struct(def)) => Some(&def.fields),
+            _ => None,
+        },
+        _ => None,
+    })?;
+    let read = |wire: &str| {
+        fields.iter().find(|f| f.wire_name == wire).map(|f| FieldRead { name: f.name.clone(), optional: f.presence != Presence::Required })
+    };
+    let names = &settings.token_fields;
+    Some(TokenPlan {
+        client_module: format!("{}_client", api.module),
+        fn_name: op.fn_name.clone(),
+        static_name: op.fn_name.to_shouty_snake_case(),
+        access_token: read(&names.access_token)?,
+        expires_in: read(&names.expires_in),
+        expires_on: read(&names.expires_on),
+    })
+}
