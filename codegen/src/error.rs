@@ -152,6 +152,9 @@ pub enum Lint {
     /// A settings override that no longer applies: its place is gone, or the document now says
     /// the same itself (review and remove it).
     StaleOverride,
+    /// A security scheme the runtime cannot fill (or one not defined): the methods that need
+    /// it take the credential as a parameter.
+    UnsupportedSecurity,
 }
 
 impl Lint {
@@ -171,6 +174,7 @@ impl Lint {
             Lint::MissingOperationId => "missing-operation-id",
             Lint::SettingsOverride => "settings-override",
             Lint::StaleOverride => "stale-override",
+            Lint::UnsupportedSecurity => "unsupported-security",
         }
     }
 }

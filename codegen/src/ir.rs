@@ -433,6 +433,8 @@ pub struct GluePlan {
     pub merchant_check: Option<(String, String)>,
     /// The access-token operation and where its answer holds the token.
     pub token: Option<TokenPlan>,
+    /// Whether an operation the client calls sends the subscription key.
+    pub uses_subscription_key: bool,
 }
 
 /// The settings' token operation, found in one API.

@@ -108,6 +108,7 @@ pub struct Config {
     pub(crate) base_urls: BTreeMap<&'static str, String>,
     pub(crate) client_id: String,
     pub(crate) client_secret: Secret,
+    pub(crate) access_token: Option<Secret>,
     pub(crate) subscription_key: Secret,
     pub(crate) merchant_serial_number: Option<String>,
     pub(crate) system_headers: Vec<(String, String)>,
@@ -178,6 +179,7 @@ pub struct ClientBuilder<C = super::Client> {
     environment: Environment,
     client_id: Option<String>,
     client_secret: Option<Secret>,
+    access_token: Option<Secret>,
     subscription_key: Option<Secret>,
     merchant_serial_number: Option<String>,
     system_headers: Vec<(String, String)>,
@@ -200,6 +202,7 @@ impl<C> ClientBuilder<C> {
             environment: Environment::Test,
             client_id: None,
             client_secret: None,
+            access_token: None,
             subscription_key: None,
             merchant_serial_number: None,
             system_headers: Vec::new(),
@@ -227,6 +230,14 @@ impl<C> ClientBuilder<C> {
     /// The client id (required).
     pub fn client_id(mut self, client_id: impl Into<String>) -> Self {
         self.client_id = Some(client_id.into());
+        self
+    }
+
+    /// An access token obtained elsewhere, sent as `Bearer <token>` by every authenticated call
+    /// instead of one fetched with the crate's token operation (for documents whose token comes
+    /// from another API). The caller renews it: a 401 is then the call's error.
+    pub fn access_token(mut self, token: impl Into<Secret>) -> Self {
+        self.access_token = Some(token.into());
         self
     }
 
@@ -329,9 +340,26 @@ impl<C> ClientBuilder<C> {
     pub fn build(self) -> Result<C, Error> {
         let glue = self.glue;
         let missing = |what: &str| Error::Config { message: format!("{what} is required") };
-        let client_id = self.client_id.filter(|v| !v.is_empty()).ok_or_else(|| missing("client id"))?;
-        let client_secret = self.client_secret.filter(|v| !v.is_empty()).ok_or_else(|| missing("client secret"))?;
-        let subscription_key = self.subscription_key.filter(|v| !v.is_empty()).ok_or_else(|| missing("subscription key"))?;
+        // Credentials are required where the crate's documents use them: client id and secret
+        // for the token operation (unless a token is given), the subscription key where an
+        // operation sends it.
+        let access_token = self.access_token.filter(|v| !v.is_empty());
+        let fetches_tokens = glue.fetch_token.is_some() && access_token.is_none();
+        let client_id = match self.client_id.filter(|v| !v.is_empty()) {
+            Some(id) => id,
+            None if fetches_tokens => return Err(missing("client id")),
+            None => String::new(),
+        };
+        let client_secret = match self.client_secret.filter(|v| !v.is_empty()) {
+            Some(secret) => secret,
+            None if fetches_tokens => return Err(missing("client secret")),
+            None => Secret::new(""),
+        };
+        let subscription_key = match self.subscription_key.filter(|v| !v.is_empty()) {
+            Some(key) => key,
+            None if glue.uses_subscription_key => return Err(missing("subscription key")),
+            None => Secret::new(""),
+        };
         let merchant_serial_number = self.merchant_serial_number;
         if let Some(msn) = &merchant_serial_number {
             check_merchant_serial_number(glue, msn).map_err(|message| Error::Config { message })?;
@@ -353,6 +381,7 @@ impl<C> ClientBuilder<C> {
             base_urls,
             client_id,
             client_secret,
+            access_token,
             subscription_key,
             merchant_serial_number,
             system_headers: self.system_headers,
@@ -419,7 +448,13 @@ mod tests {
         environments: &[("production", "https://api.example.com"), ("test", "https://test.example.com")],
         system_headers: &[],
     };
-    static GLUE: Glue = Glue { user_agent: "test/1", apis: &[&PAYMENTS, &TOKEN], check_merchant_serial_number: Some(four_digits), fetch_token: None };
+    static GLUE: Glue = Glue {
+        user_agent: "test/1",
+        apis: &[&PAYMENTS, &TOKEN],
+        check_merchant_serial_number: Some(four_digits),
+        fetch_token: None,
+        uses_subscription_key: true,
+    };
 
     fn four_digits(value: &str) -> Result<(), String> {
         if value.len() == 4 && value.bytes().all(|b| b.is_ascii_digit()) { Ok(()) } else { Err("not 4 digits".into()) }
@@ -467,7 +502,7 @@ mod tests {
     fn a_merchant_serial_number_is_checked_by_the_glue_and_as_a_header_value() {
         assert_eq!(check_merchant_serial_number(&GLUE, "1234"), Ok(()));
         assert_eq!(check_merchant_serial_number(&GLUE, "12a4"), Err("merchant serial number: not 4 digits".to_string()));
-        let unchecked = Glue { user_agent: "test/1", apis: &[], check_merchant_serial_number: None, fetch_token: None };
+        let unchecked = Glue { user_agent: "test/1", apis: &[], check_merchant_serial_number: None, fetch_token: None, uses_subscription_key: false };
         assert_eq!(check_merchant_serial_number(&unchecked, "any"), Ok(()));
         assert!(check_merchant_serial_number(&unchecked, "").is_err());
         assert!(check_merchant_serial_number(&unchecked, "a\nb").is_err());

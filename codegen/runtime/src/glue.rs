@@ -23,6 +23,8 @@ pub struct Glue {
     /// Calls the documents' access-token operation (settings `client.token_operation`); None
     /// when the crate has none, and then an authenticated call is a configuration error.
     pub fetch_token: Option<FetchToken>,
+    /// Whether an operation sends the subscription key (then the builder requires one).
+    pub uses_subscription_key: bool,
 }
 
 /// Checks a merchant serial number; the message says which rule it breaks.

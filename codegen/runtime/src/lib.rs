@@ -73,7 +73,7 @@ impl Client {
             .user_agent(config.glue.user_agent)
             .build()
             .map_err(|error| Error::Config { message: format!("HTTP client: {error}") })?;
-        let tokens = token::TokenCache::new(config.token_refresh_margin, config.clock.clone());
+        let tokens = token::TokenCache::new(config.token_refresh_margin, config.clock.clone(), config.access_token.clone());
         let idempotency = idempotency::IdempotencyRecord::new(config.idempotency_record);
         Ok(Self { inner: Arc::new(Inner { config, http, tokens, idempotency }), merchant: None })
     }

@@ -66,7 +66,7 @@ pub const RULES: &[Rule] = &[
     rule(Kind::SecuritySchemeChanged, c(Major, B), c(Major, B), "credentials go elsewhere", "none"),
     rule(Kind::SecurityRequirementAdded, c(Minor, B), c(Minor, B), "the old client sends no credentials", "none"),
     rule(Kind::SecurityRequirementRemoved, c(Patch, C), c(Patch, C), "extra credentials are ignored", "none"),
-    rule(Kind::SecurityRequirementChanged, c(Major, B), c(Major, B), "the old credentials are not accepted", "none"),
+    rule(Kind::SecurityRequirementChanged, c(Major, B), c(Major, B), "the old credentials are not accepted; one the runtime cannot fill becomes an argument", "major: method_parameter_count_changed"),
     rule(Kind::OperationAdded, c(Minor, C), c(Minor, C), "a new method", "none"),
     rule(Kind::OperationRemoved, c(Major, B), c(Major, B), "the method goes; the server no longer answers", "major: inherent_method_missing"),
     rule(Kind::OperationRenamed, c(Major, C), c(Major, C), "the Rust method is renamed; the wire is the same", "major: inherent_method_missing"),

@@ -59,6 +59,7 @@ pub fn emit_glue(plan: &GluePlan, client_modules: &[String], rt: &TokenStream) -
         }
         None => (quote! { None }, TokenStream::new()),
     };
+    let uses_subscription_key = plan.uses_subscription_key;
     quote! {
         /// Every API the client calls, in settings order.
         pub(crate) static APIS: &[&#rt::ApiInfo] = &[#(#apis),*];
@@ -69,6 +70,7 @@ pub fn emit_glue(plan: &GluePlan, client_modules: &[String], rt: &TokenStream) -
             apis: APIS,
             check_merchant_serial_number: #check,
             fetch_token: #fetch,
+            uses_subscription_key: #uses_subscription_key,
         };
 
         #check_fn

@@ -26,7 +26,12 @@ pub fn plan(apis: &[Api], settings: &ClientSettings) -> GluePlan {
             _ => None,
         })
     });
-    GluePlan { merchant_check, token: token_plan(apis, settings) }
+    let uses_subscription_key = apis
+        .iter()
+        .flat_map(|api| &api.operations)
+        .filter(|op| !op.merchant_served)
+        .any(|op| op.params.iter().any(|p| p.role == HeaderRole::SubscriptionKey));
+    GluePlan { merchant_check, token: token_plan(apis, settings), uses_subscription_key }
 }
 
 fn token_plan(apis: &[Api], settings: &ClientSettings) -> Option<TokenPlan> {

@@ -5,6 +5,7 @@ pub mod glue;
 mod operation;
 mod pattern;
 mod schema;
+mod security;
 mod unions;
 
 use std::collections::{BTreeMap, BTreeSet};

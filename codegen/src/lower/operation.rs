@@ -131,16 +131,13 @@ pub(super) fn lower_operations(lowerer: &mut Lowerer<'_>) -> Result<Vec<Operatio
             };
             let fn_name = fn_names.claim(&field_name(&id));
             let prefix = type_name(&id);
-            let params = lower_params(lowerer, &item, operation, &pointer, &operation_pointer)?;
+            let mut params = lower_params(lowerer, &item, operation, &pointer, &operation_pointer)?;
+            let authenticated = super::security::apply(lowerer, operation, &mut params);
             let body = match &operation.request_body {
                 Some(body) => lower_body(lowerer, body, &format!("{operation_pointer}/requestBody"), &prefix)?,
                 None => None,
             };
             let responses = lower_responses(lowerer, operation, &operation_pointer, &prefix)?;
-            let authenticated = match &operation.security {
-                Some(requirements) => !requirements.is_empty(),
-                None => lowerer.resolved.openapi.security.as_ref().is_some_and(|r| !r.is_empty()),
-            };
             let doc = operation
                 .description
                 .as_ref()

@@ -23,6 +23,7 @@ pub static GLUE: crate::runtime::Glue = crate::runtime::Glue {
     apis: APIS,
     check_merchant_serial_number: Some(check_merchant_serial_number),
     fetch_token: Some(fetch_token),
+    uses_subscription_key: true,
 };
 /// The merchant serial number's rules: those of `epayment::Msn`.
 fn check_merchant_serial_number(value: &str) -> Result<(), String> {

@@ -230,3 +230,35 @@ async fn a_429_or_423_from_the_token_call_is_retried_after_its_retry_after() {
     assert_eq!(server.tokens_issued(), 1);
     assert_eq!(server.api_requests().len(), 1);
 }
+
+#[tokio::test]
+async fn a_token_given_on_the_builder_is_sent_and_none_is_fetched() {
+    let server = TestServer::start().await;
+    let client = vipps_epayment::Client::builder()
+        .base_url(server.url())
+        .subscription_key(SUBSCRIPTION_KEY)
+        .merchant_serial_number(MSN)
+        .access_token("given-elsewhere")
+        .build()
+        .expect("no client id or secret is needed when the token is given");
+    client.get_payment(&support::reference("order-token-0100"), CallOptions::new()).await.expect("get payment");
+    assert_eq!(server.tokens_issued(), 0);
+    let api = server.api_requests();
+    assert_eq!(api.len(), 1);
+    assert_eq!(api[0].header("authorization"), Some("Bearer given-elsewhere"));
+    assert!(!format!("{client:?}").contains("given-elsewhere"), "Debug hides the given token");
+}
+
+#[tokio::test]
+async fn without_a_given_token_the_client_credentials_are_required() {
+    let server = TestServer::start().await;
+    let error = vipps_epayment::Client::builder()
+        .base_url(server.url())
+        .subscription_key(SUBSCRIPTION_KEY)
+        .client_secret(CLIENT_SECRET)
+        .build()
+        .expect_err("the token operation needs a client id");
+    assert!(matches!(&error, vipps_epayment::Error::Config { message } if message == "client id is required"), "{error:?}");
+    let error = vipps_epayment::Client::builder().base_url(server.url()).access_token("t").build().expect_err("ePayment sends the subscription key");
+    assert!(matches!(&error, vipps_epayment::Error::Config { message } if message == "subscription key is required"), "{error:?}");
+}
