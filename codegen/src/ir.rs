@@ -341,6 +341,21 @@ pub struct Param {
     pub role: HeaderRole,
     /// `maxLength` of a string header (system headers are validated against it).
     pub max_length: Option<usize>,
+    /// How the value is written.
+    pub encoding: ParamEncoding,
+}
+
+/// How a parameter's value becomes text on the wire (its `style`/`explode`, or `content`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamEncoding {
+    /// The value's `Display` (scalars, string enums, validated newtypes).
+    Text,
+    /// An array as one entry per item (`form` style, exploded: `?k=a&k=b`).
+    Exploded,
+    /// An array as one comma-separated value (`simple`, or `form` not exploded).
+    Joined,
+    /// The value as JSON text (`content: application/json`, or a shape no style fits).
+    Json,
 }
 
 /// A request body.

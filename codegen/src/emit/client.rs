@@ -34,7 +34,7 @@ use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
 
 use super::types::doc_attrs;
-use crate::ir::{Api, BodyEncoding, HeaderRole, Operation, Param, ParamLocation, Presence, Response, StatusMatch, TypeKind, TypeRef};
+use crate::ir::{Api, BodyEncoding, HeaderRole, Operation, Param, ParamEncoding, ParamLocation, Presence, Response, StatusMatch, TypeKind, TypeRef};
 use crate::names::type_name;
 use crate::settings::ClientSettings;
 
@@ -476,7 +476,12 @@ fn emit_path(op: &Operation, rt: &TokenStream) -> TokenStream {
                 }
                 literal.clear();
                 let ident = format_ident!("{}", param.name);
-                pieces.push(quote! { #rt::encode_path_segment(#ident).as_str() });
+                if param.encoding == ParamEncoding::Text {
+                    pieces.push(quote! { #rt::encode_path_segment(#ident).as_str() });
+                } else {
+                    let text = param_text(param, &quote! { #ident }, rt, &static_ident(op));
+                    pieces.push(quote! { #rt::encode_path_segment(&#text).as_str() });
+                }
             }
             None => literal.push_str(&rest[..=close]),
         }
@@ -490,6 +495,18 @@ fn emit_path(op: &Operation, rt: &TokenStream) -> TokenStream {
         pieces.push(quote! { #literal });
     }
     quote! { [#(#pieces),*].concat() }
+}
+
+/// The text of one parameter value as its encoding writes it (`Exploded` arrays are written per
+/// item by the caller of this).
+fn param_text(param: &Param, value: &TokenStream, rt: &TokenStream, info: &Ident) -> TokenStream {
+    match param.encoding {
+        ParamEncoding::Text | ParamEncoding::Exploded => quote! { #value.to_string() },
+        ParamEncoding::Joined => quote! { #value.iter().map(ToString::to_string).collect::<Vec<_>>().join(",") },
+        ParamEncoding::Json => quote! {
+            serde_json::to_string(#value).map_err(|error| #rt::Error::invalid_input(&#info, error.to_string()))?
+        },
+    }
 }
 
 /// `clippy::too_many_arguments`' default threshold (`self` counts).
@@ -514,7 +531,14 @@ fn emit_method(api: &Api, op: &Operation, settings: &ClientSettings, rt: &TokenS
 
     let params = arguments.iter().map(|p| {
         let name = format_ident!("{}", p.name);
-        let ty = model_type(&p.ty);
+        // An array argument is borrowed as a slice.
+        let ty = match &p.ty {
+            TypeRef::Vec(inner) => {
+                let inner = model_type(inner);
+                quote! { [#inner] }
+            }
+            other => model_type(other),
+        };
         if p.required {
             quote! { #name: &#ty }
         } else {
@@ -568,11 +592,19 @@ fn emit_method(api: &Api, op: &Operation, settings: &ClientSettings, rt: &TokenS
     let plain: Vec<TokenStream> = arguments.iter().filter(|p| p.location != ParamLocation::Path).map(|p| {
         let name = format_ident!("{}", p.name);
         let wire = &p.wire_name;
-        let add = |value: TokenStream| match p.location {
-            ParamLocation::Query => quote! { #request.query(#wire, #value.to_string()); },
-            ParamLocation::Header => quote! { #request.header(#wire, #value.to_string()); },
-            ParamLocation::Cookie => quote! { #request.cookie(#wire, #value.to_string()); },
-            ParamLocation::Path => TokenStream::new(),
+        let add = |value: TokenStream| {
+            let setter = match p.location {
+                ParamLocation::Query => quote! { query },
+                ParamLocation::Header => quote! { header },
+                ParamLocation::Cookie => quote! { cookie },
+                ParamLocation::Path => return TokenStream::new(),
+            };
+            if p.encoding == ParamEncoding::Exploded {
+                quote! { for item in #value { #request.#setter(#wire, item.to_string()); } }
+            } else {
+                let text = param_text(p, &value, rt, &info);
+                quote! { #request.#setter(#wire, #text); }
+            }
         };
         if p.required {
             add(quote! { #name })

@@ -7,7 +7,7 @@ use openapiv3::{MediaType, Parameter, ParameterSchemaOrContent, PathItem, Refere
 use super::Lowerer;
 use super::schema::NameHint;
 use crate::error::{Error, ErrorKind, Lint};
-use crate::ir::{BodyEncoding, HeaderRole, Operation, Param, ParamLocation, RequestBody as IrBody, Response, StatusMatch, TypeRef};
+use crate::ir::{BodyEncoding, HeaderRole, Operation, Param, ParamEncoding, ParamLocation, RequestBody as IrBody, Response, StatusMatch, TypeKind, TypeRef};
 use crate::load::pointer_join;
 use crate::names::{Namespace, field_name, operation_id_from_route, type_name};
 
@@ -242,10 +242,16 @@ fn lower_params(
             Parameter::Header { .. } => ParamLocation::Header,
             Parameter::Cookie { .. } => ParamLocation::Cookie,
         };
-        let ParameterSchemaOrContent::Schema(schema) = &data.format else {
-            return Err(lowerer.error(&pointer, ErrorKind::Unsupported("parameters with 'content' instead of 'schema'".into())));
+        // `content` (one media type with a schema) instead of `schema`: the value is sent as
+        // that media type's text, JSON.
+        let (schema, schema_pointer, in_content) = match &data.format {
+            ParameterSchemaOrContent::Schema(schema) => (schema.clone(), format!("{pointer}/schema"), false),
+            ParameterSchemaOrContent::Content(content) => match content.iter().find_map(|(media, m)| m.schema.clone().map(|s| (media.clone(), s))) {
+                Some((media, schema)) => (schema, format!("{}/schema", pointer_join(&format!("{pointer}/content"), &media)), true),
+                None => return Err(lowerer.error(&pointer, ErrorKind::Unsupported("a parameter whose `content` has no schema: give it a `schema`".into()))),
+            },
         };
-        let schema_pointer = format!("{pointer}/schema");
+        let schema = &schema;
         let hint = NameHint::derived(type_name(&data.name));
         let ty = lowerer.lower_ref_or(schema, &schema_pointer, &hint)?;
         let role = if location == ParamLocation::Header { header_role(lowerer, &data.name) } else { HeaderRole::Plain };
@@ -254,6 +260,12 @@ fn lower_params(
             SchemaKind::Type(Type::String(string)) => string.max_length,
             _ => None,
         };
+        if let Parameter::Query { style, .. } = &parameter
+            && !matches!(style, openapiv3::QueryStyle::Form)
+        {
+            lowerer.warn(&pointer, Lint::Ignored, format!("query style `{style:?}` is not implemented: an array is sent comma-joined, an object as JSON text"));
+        }
+        let encoding = if in_content { ParamEncoding::Json } else { param_encoding(lowerer, parameter_explode(&parameter), location, &ty, &pointer) };
         params.push(Param {
             wire_name: data.name.clone(),
             name: names.claim(&field_name(&data.name)),
@@ -262,9 +274,52 @@ fn lower_params(
             ty,
             role,
             max_length,
+            encoding,
         });
     }
     Ok(params)
+}
+
+/// `explode` as written; None when the document leaves it to the style's default.
+fn parameter_explode(parameter: &Parameter) -> Option<bool> {
+    match parameter {
+        Parameter::Query { style, .. } => match style {
+            openapiv3::QueryStyle::Form => None,
+            _ => Some(false),
+        },
+        _ => None,
+    }
+    .or(match parameter {
+        Parameter::Query { parameter_data, .. }
+        | Parameter::Header { parameter_data, .. }
+        | Parameter::Path { parameter_data, .. }
+        | Parameter::Cookie { parameter_data, .. } => parameter_data.explode,
+    })
+}
+
+/// How a parameter of type `ty` is written. Scalars are text; an array of scalars is one entry
+/// per item (`form`, exploded: the default of query and cookie parameters) or comma-joined
+/// (`simple`: the default of path and header parameters, or `explode: false`); anything else
+/// (objects, maps, nested arrays) is sent as JSON text, with a warning, since no style of the
+/// document is implemented for it.
+fn param_encoding(lowerer: &mut Lowerer<'_>, explode: Option<bool>, location: ParamLocation, ty: &TypeRef, pointer: &str) -> ParamEncoding {
+    let scalar = |ty: &TypeRef| match ty {
+        TypeRef::Named(name) => !matches!(lowerer.types.get(name).map(|t| &t.kind), Some(TypeKind::Struct(_) | TypeKind::Map(_) | TypeKind::Union(_))),
+        TypeRef::Vec(_) | TypeRef::Map(_) | TypeRef::Json => false,
+        _ => true,
+    };
+    let form = matches!(location, ParamLocation::Query | ParamLocation::Cookie);
+    let encoding = match ty {
+        TypeRef::Vec(inner) if scalar(inner) => {
+            if explode.unwrap_or(form) && form { ParamEncoding::Exploded } else { ParamEncoding::Joined }
+        }
+        other if scalar(other) => return ParamEncoding::Text,
+        _ => ParamEncoding::Json,
+    };
+    if encoding == ParamEncoding::Json {
+        lowerer.warn(pointer, Lint::Ignored, "a parameter that is an object or a nested array: its style is not implemented, the value is sent as JSON text".to_string());
+    }
+    encoding
 }
 
 fn lower_body(

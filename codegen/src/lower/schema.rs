@@ -489,25 +489,37 @@ impl Lowerer<'_> {
             let hint = NameHint::derived(name.to_string());
             return Ok(Shape::Plain(self.lower_ref_or(part, &format!("{pointer}/allOf/0"), &hint)?));
         }
+        // Object parts merge into one object. A part that is not an object (a string, a union)
+        // cannot also hold for an object, so it is read through: ignored, with a warning. With no
+        // object part at all, the first part is the type and the others are ignored.
         let mut merged = ObjectType::default();
+        let mut objects = 0;
+        let mut others = Vec::new();
         for (index, part) in parts.iter().enumerate() {
             let part_pointer = format!("{pointer}/allOf/{index}");
             let (schema, _) = self.deref(part, &part_pointer)?;
             match schema.schema_kind {
                 SchemaKind::Type(Type::Object(object)) => {
+                    objects += 1;
                     merged.properties.extend(object.properties);
                     merged.required.extend(object.required);
                     if object.additional_properties.is_some() {
                         merged.additional_properties = object.additional_properties;
                     }
                 }
-                _ => {
-                    return Err(self.error(
-                        &part_pointer,
-                        ErrorKind::Unsupported("allOf is supported only when every part is an object".into()),
-                    ));
-                }
+                _ => others.push((index, part_pointer)),
             }
+        }
+        if objects == 0 {
+            let (first, first_pointer) = others.remove(0);
+            for (_, part_pointer) in &others {
+                self.warn(part_pointer, Lint::Ignored, format!("allOf part is not an object; the type is that of {first_pointer}, this part's constraints are not checked"));
+            }
+            let hint = NameHint::derived(name.to_string());
+            return Ok(Shape::Plain(self.lower_ref_or(&parts[first], &first_pointer, &hint)?));
+        }
+        for (_, part_pointer) in &others {
+            self.warn(part_pointer, Lint::Ignored, "allOf part is not an object, so no object can also satisfy it; ignored, the object parts are merged".to_string());
         }
         self.object_shape(&merged, pointer, name)
     }

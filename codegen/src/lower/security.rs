@@ -15,7 +15,7 @@ use openapiv3::{APIKeyLocation, ReferenceOr, SecurityScheme};
 
 use super::Lowerer;
 use crate::error::Lint;
-use crate::ir::{HeaderRole, Param, ParamLocation, TypeRef};
+use crate::ir::{HeaderRole, Param, ParamEncoding, ParamLocation, TypeRef};
 use crate::load::pointer_join;
 use crate::names::field_name;
 
@@ -70,6 +70,7 @@ pub(super) fn apply(lowerer: &mut Lowerer<'_>, operation: &openapiv3::Operation,
                             ty: TypeRef::String,
                             role: HeaderRole::Plain,
                             max_length: None,
+                            encoding: ParamEncoding::Text,
                         });
                     }
                 }
