@@ -6,19 +6,30 @@ use crate::error::{Error, ErrorKind, Location};
 
 /// Formats tokens as a Rust file and prepends the header lines (each becomes a `//` comment).
 pub fn format_file(tokens: TokenStream, header: &[String]) -> Result<String, Error> {
-    let file: syn::File = syn::parse2(tokens).map_err(|err| {
-        Error::new(
-            Location { file: "<generated>".into(), line: None, column: None, pointer: String::new() },
-            ErrorKind::Internal(format!("emitted tokens do not parse as Rust: {err}")),
-        )
-    })?;
+    format_chunks(std::iter::once(tokens), header)
+}
+
+/// Formats a file given as chunks of whole items (the first may open with the file's inner
+/// attributes), one chunk at a time, so only one chunk's tokens and syntax tree are alive at
+/// once: a file's forms (tokens, tree, text) are never all held for the whole file. The text is
+/// the same as formatting the whole file at once, since prettyplease prints items one after
+/// another.
+pub fn format_chunks(chunks: impl IntoIterator<Item = TokenStream>, header: &[String]) -> Result<String, Error> {
     let mut out = String::new();
     for line in header {
         out.push_str("// ");
         out.push_str(line);
         out.push('\n');
     }
-    out.push_str(&prettyplease::unparse(&file));
+    for chunk in chunks {
+        let file: syn::File = syn::parse2(chunk).map_err(|err| {
+            Error::new(
+                Location { file: "<generated>".into(), line: None, column: None, pointer: String::new() },
+                ErrorKind::Internal(format!("emitted tokens do not parse as Rust: {err}")),
+            )
+        })?;
+        out.push_str(&prettyplease::unparse(&file));
+    }
     Ok(out)
 }
 

@@ -174,7 +174,7 @@ fn generate_crate(
         let module = &entry.module;
         let dir = PathBuf::from(PROJECT_GENERATED_DIR);
         jobs.push(Box::new(move || {
-            Ok(GeneratedFile { path: dir.join(format!("{module}.rs")), contents: format::format_file(emit::emit_api_module(api, spec_display), header)? })
+            Ok(GeneratedFile { path: dir.join(format!("{module}.rs")), contents: format::format_chunks(emit::emit_api_module_chunks(api, spec_display), header)? })
         }));
         let client_settings = &settings.client;
         let dir = PathBuf::from(PROJECT_GENERATED_DIR);
@@ -185,8 +185,8 @@ fn generate_crate(
         // Proptest strategies of the request models, behind the crate's `proptest` feature.
         let dir = PathBuf::from(PROJECT_GENERATED_DIR);
         jobs.push(Box::new(move || {
-            let tokens = emit::emit_strategies_module(api, spec_display);
-            Ok(GeneratedFile { path: dir.join(format!("{module}_strategies.rs")), contents: format::format_file(tokens, header)? })
+            let chunks = emit::emit_strategies_module_chunks(api, spec_display);
+            Ok(GeneratedFile { path: dir.join(format!("{module}_strategies.rs")), contents: format::format_chunks(chunks, header)? })
         }));
     }
     for file in run_jobs(jobs) {

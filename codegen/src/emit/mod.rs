@@ -12,7 +12,7 @@ use crate::ir::Api;
 
 pub use client::emit_client_module;
 pub use strategies::{
-    STRATEGY_SUPPORT_SOURCE, emit_strategies_mod_entries, emit_strategies_module, strategy_support_tokens,
+    STRATEGY_SUPPORT_SOURCE, emit_strategies_mod_entries, emit_strategies_module, emit_strategies_module_chunks, strategy_support_tokens,
 };
 pub use types::{doc_attrs, type_tokens};
 
@@ -21,15 +21,20 @@ pub const SUPPORT_SOURCE: &str = include_str!("support.rs.in");
 
 /// The module of one API: its types.
 pub fn emit_api_module(api: &Api, spec_display: &str) -> TokenStream {
+    emit_api_module_chunks(api, spec_display).collect()
+}
+
+/// [`emit_api_module`] as chunks made on demand (the inner attributes, then one per type), for
+/// `format::format_chunks`.
+pub fn emit_api_module_chunks<'a>(api: &'a Api, spec_display: &str) -> impl Iterator<Item = TokenStream> + 'a {
     let doc = format!(" {} {} (from `{spec_display}`): models.", api.title, api.version);
-    let types = types::emit_types(api);
-    quote! {
+    let head = quote! {
         #![doc = #doc]
         // Deprecated schemas still have to be generated and used by the types that contain them;
         // callers still see the deprecation.
         #![allow(deprecated)]
-        #types
-    }
+    };
+    std::iter::once(head).chain(types::emit_type_chunks(api))
 }
 
 /// `mod.rs` of the generated tree: the support module, the models modules, the client modules,

@@ -72,7 +72,13 @@ pub fn emit_strategies_mod_entries(modules: &[String]) -> TokenStream {
 /// The strategies module of one API. It refers to the models as `super::<module>` and to the
 /// support as `super::strategy_support`.
 pub fn emit_strategies_module(api: &Api, spec_display: &str) -> TokenStream {
-    let plan = Plan::new(api);
+    emit_strategies_module_chunks(api, spec_display).collect()
+}
+
+/// [`emit_strategies_module`] as chunks made on demand (the head with the tables, then one per
+/// type strategy and one per request body), for `format::format_chunks`.
+pub fn emit_strategies_module_chunks<'a>(api: &'a Api, spec_display: &str) -> impl Iterator<Item = TokenStream> + 'a {
+    let plan = std::rc::Rc::new(Plan::new(api));
     let doc = format!(
         " {} {} (from `{spec_display}`): proptest strategies of the request models (feature `proptest`).",
         api.title, api.version
@@ -93,8 +99,6 @@ pub fn emit_strategies_module(api: &Api, spec_display: &str) -> TokenStream {
             use super::#models as model;
         }
     });
-    let types = plan.types.iter().map(|name| plan.emit_valid(&api.types[name]));
-    let bodies: Vec<TokenStream> = plan.bodies.iter().map(|body| plan.emit_broken(body)).collect();
     let body_rows = plan.bodies.iter().map(|body| plan.emit_body_row(body));
     let type_rows = plan.types.iter().map(|name| {
         let def = &api.types[name];
@@ -110,7 +114,7 @@ pub fn emit_strategies_module(api: &Api, spec_display: &str) -> TokenStream {
             },
         }
     });
-    quote! {
+    let head = quote! {
         #![doc = #doc]
         #![doc = ""]
         #![doc = " Valid values keep every rule of the spec; `broken_*` bodies break exactly one."]
@@ -128,10 +132,13 @@ pub fn emit_strategies_module(api: &Api, spec_display: &str) -> TokenStream {
         pub fn all_types() -> Vec<support::TypeStrategy> {
             Vec::from([#(#type_rows)*])
         }
-
-        #(#types)*
-        #(#bodies)*
-    }
+    };
+    let types = {
+        let plan = plan.clone();
+        (0..plan.types.len()).map(move |index| plan.emit_valid(&api.types[&plan.types[index]]))
+    };
+    let bodies = (0..plan.bodies.len()).map(move |index| plan.emit_broken(&plan.bodies[index]));
+    std::iter::once(head).chain(types).chain(bodies)
 }
 
 /// A request body type and the operations that send it.

@@ -95,10 +95,9 @@ fn origin_field(origin: &str) -> String {
         .unwrap_or_default()
 }
 
-/// All named types of an API.
-pub fn emit_types(api: &Api) -> TokenStream {
-    let types = api.types.values().map(|def| emit_type(api, def));
-    quote! { #(#types)* }
+/// Every named type's items, one chunk per type, made on demand.
+pub fn emit_type_chunks(api: &Api) -> impl Iterator<Item = TokenStream> + '_ {
+    api.types.values().map(|def| emit_type(api, def))
 }
 
 fn emit_type(api: &Api, def: &TypeDef) -> TokenStream {
