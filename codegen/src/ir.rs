@@ -343,6 +343,13 @@ pub struct Param {
     pub max_length: Option<usize>,
     /// How the value is written.
     pub encoding: ParamEncoding,
+    /// An array held in a validated newtype: its items are read with `as_slice()`.
+    pub via_slice: bool,
+    /// The value (or each item) is a date-time, written as RFC 3339 (not chrono's `Display`).
+    pub rfc3339: bool,
+    /// A credential the caller fills (a security scheme the runtime cannot): sent as a
+    /// sensitive header, and kept out of error messages.
+    pub credential: bool,
 }
 
 /// How a parameter's value becomes text on the wire (its `style`/`explode`, or `content`).

@@ -40,7 +40,8 @@ fn default_crate_lib() -> String {
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct ClientSettings {
-    /// Rust path of the hand-written runtime module the generated client code calls.
+    /// Rust path at which the generated crate re-exports the runtime (`vipps-runtime`) its
+    /// generated code calls.
     #[serde(default = "default_runtime_path")]
     pub runtime: String,
     /// Runtime environment name -> index into each document's `servers`.

@@ -30,6 +30,9 @@ fn each_scheme_is_served_by_the_runtime_or_becomes_a_parameter() {
     assert_eq!(auth(&ops, "byEither"), (true, vec![]), "of two alternatives, the one the runtime serves wins");
     assert_eq!(auth(&ops, "open"), (false, vec![]), "`security: []` needs nothing");
     assert_eq!(auth(&ops, "byUndefined"), (false, vec![]));
+    assert_eq!(auth(&ops, "bySubscriptionKey"), (false, vec!["Header Ocp-Apim-Subscription-Key".to_string()]), "no subscription-key role in the default settings");
+    let credentials: Vec<&str> = ops.iter().flat_map(|op| &op.params).filter(|p| p.credential).map(|p| p.wire_name.as_str()).collect();
+    assert_eq!(credentials, ["X-Api-Key", "Authorization", "key", "Ocp-Apim-Subscription-Key"], "caller-filled credentials are marked, to be kept out of logs");
     let declared = ops.iter().find(|op| op.id == "byDeclaredHeader").expect("lowered");
     assert!(declared.authenticated, "a declared authorization header is the token's");
     assert_eq!(declared.params.iter().map(|p| p.role).collect::<Vec<_>>(), [HeaderRole::Authorization]);
@@ -43,11 +46,25 @@ fn each_scheme_is_served_by_the_runtime_or_becomes_a_parameter() {
     assert_eq!(
         unsupported,
         [
-            "/components/securitySchemes/missing line 79",
-            "/components/securitySchemes/apiKey line 83",
-            "/components/securitySchemes/basic line 87",
-            "/components/securitySchemes/queryKey line 90",
+            "/components/securitySchemes/missing line 87",
+            "/components/securitySchemes/apiKey line 91",
+            "/components/securitySchemes/basic line 95",
+            "/components/securitySchemes/queryKey line 98",
+            "/components/securitySchemes/subscription line 102",
         ],
         "one located warning per scheme; the undefined one at the nearest place that exists"
     );
+}
+
+#[test]
+fn a_subscription_key_scheme_is_the_runtime_s_subscription_key() {
+    let roles = HeaderRoles { subscription_key: "Ocp-Apim-Subscription-Key".into(), ..HeaderRoles::default() };
+    let settings = Settings::defaults_for(roles);
+    let path = std::path::Path::new("tests/fixtures/constructs/security_schemes.yaml");
+    let (_, api) = lower_file(path, &settings, "api", &RemoteRefMap::default()).expect("the fixture lowers");
+    let op = api.operations.iter().find(|op| op.id == "bySubscriptionKey").expect("lowered");
+    assert!(!op.authenticated);
+    let roles: Vec<(&str, HeaderRole, bool)> = op.params.iter().map(|p| (p.wire_name.as_str(), p.role, p.credential)).collect();
+    assert_eq!(roles, [("Ocp-Apim-Subscription-Key", HeaderRole::SubscriptionKey, false)], "declared for the runtime to fill");
+    assert!(api.warnings.iter().all(|w| !w.location.pointer.ends_with("/subscription")));
 }

@@ -227,7 +227,7 @@ impl<C> ClientBuilder<C> {
         self.environment(Environment::custom(base_url))
     }
 
-    /// The client id (required).
+    /// The client id (required when the crate has a token operation and no token is given).
     pub fn client_id(mut self, client_id: impl Into<String>) -> Self {
         self.client_id = Some(client_id.into());
         self
@@ -241,13 +241,13 @@ impl<C> ClientBuilder<C> {
         self
     }
 
-    /// The client secret (required).
+    /// The client secret (required when the crate has a token operation and no token is given).
     pub fn client_secret(mut self, client_secret: impl Into<Secret>) -> Self {
         self.client_secret = Some(client_secret.into());
         self
     }
 
-    /// The subscription key (required).
+    /// The subscription key (required when an operation of the crate sends it).
     pub fn subscription_key(mut self, subscription_key: impl Into<Secret>) -> Self {
         self.subscription_key = Some(subscription_key.into());
         self
@@ -344,6 +344,11 @@ impl<C> ClientBuilder<C> {
         // for the token operation (unless a token is given), the subscription key where an
         // operation sends it.
         let access_token = self.access_token.filter(|v| !v.is_empty());
+        if let Some(token) = &access_token
+            && reqwest::header::HeaderValue::from_str(&format!("Bearer {}", token.expose())).is_err()
+        {
+            return Err(Error::Config { message: "access token: not a valid header value (control characters or non-ASCII)".into() });
+        }
         let fetches_tokens = glue.fetch_token.is_some() && access_token.is_none();
         let client_id = match self.client_id.filter(|v| !v.is_empty()) {
             Some(id) => id,

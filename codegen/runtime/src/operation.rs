@@ -162,6 +162,9 @@ pub struct Request {
     pub(crate) body: Option<Body>,
     pub(crate) idempotency_key: Option<String>,
     pub(crate) reference: Option<String>,
+    /// Parameters that carry a credential the caller fills (a security scheme the runtime
+    /// cannot): their headers are sensitive, and errors never show a URL holding them.
+    pub(crate) credentials: Vec<&'static str>,
 }
 
 impl Request {
@@ -176,7 +179,20 @@ impl Request {
             body: None,
             idempotency_key: None,
             reference: None,
+            credentials: Vec::new(),
         }
+    }
+
+    /// Marks the parameter `name` as a credential (see [`Request::credentials`]).
+    #[allow(dead_code)]
+    #[doc(hidden)]
+    pub fn credential(&mut self, name: &'static str) {
+        self.credentials.push(name);
+    }
+
+    /// Whether the query holds a credential.
+    pub(crate) fn credential_in_query(&self) -> bool {
+        self.query.iter().any(|(name, _)| self.credentials.contains(name))
     }
 
     /// The value traced as the call's `reference`.

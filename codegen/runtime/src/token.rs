@@ -149,6 +149,12 @@ impl TokenCache {
         }
     }
 
+    /// Whether the token was given on the builder (then a 401 is the call's error: there is
+    /// nothing to renew).
+    pub(crate) fn is_fixed(&self) -> bool {
+        self.fixed.is_some()
+    }
+
     /// Drops `used` after the server rejected it (401); a token fetched meanwhile by another
     /// call is kept, so many rejected calls still cause one fetch.
     pub(crate) fn invalidate(&self, merchant: Option<&str>, used: &AccessToken) {

@@ -58,6 +58,8 @@ impl Client {
             }
         }
         let url = self.url(&request)?;
+        // A credential in the query is in the URL, which reqwest's errors show.
+        let hide_url = request.credential_in_query();
         let method = Method::from_bytes(operation.method.as_bytes())
             .map_err(|_| Error::invalid_input(operation, format!("{} is not an HTTP method", operation.method)))?;
         // Only requests that cannot repeat an effect are retried (rule I8): repeatable ones (the
@@ -103,15 +105,15 @@ impl Client {
                     let headers = std::mem::take(response.headers_mut());
                     match response.bytes().await {
                         Ok(bytes) => Attempt::Response { status, headers, body: Vec::from(bytes) },
-                        Err(error) => failed(&error),
+                        Err(error) => failed(error, hide_url),
                     }
                 }
-                Err(error) => failed(&error),
+                Err(error) => failed(error, hide_url),
             };
             match attempt {
                 Attempt::Response { status, headers, body } => {
                     tracing::Span::current().record("status", status);
-                    if status == 401 && !token_renewed && let Some(token) = &token {
+                    if status == 401 && !token_renewed && !self.inner.tokens.is_fixed() && let Some(token) = &token {
                         // Refreshed once after a 401: the token may have been revoked early.
                         tracing::info!("401: renewing the access token");
                         token_renewed = true;
@@ -210,11 +212,12 @@ impl Client {
             }
         }
         for (name, value) in &request.headers {
-            insert(&mut headers, operation, name, value, false)?;
+            insert(&mut headers, operation, name, value, request.credentials.contains(name))?;
         }
         if !request.cookies.is_empty() {
             let cookie = request.cookies.iter().map(|(name, value)| format!("{name}={value}")).collect::<Vec<_>>().join("; ");
-            insert(&mut headers, operation, COOKIE.as_str(), &cookie, false)?;
+            let sensitive = request.cookies.iter().any(|(name, _)| request.credentials.contains(name));
+            insert(&mut headers, operation, COOKIE.as_str(), &cookie, sensitive)?;
         }
         Ok(headers)
     }
@@ -247,7 +250,9 @@ fn insert(headers: &mut HeaderMap, operation: &OperationInfo, name: &str, value:
 }
 
 /// Classifies a transport error; the message is reqwest's, which names the URL, never a header.
-fn failed(error: &reqwest::Error) -> Attempt {
+fn failed(error: reqwest::Error, hide_url: bool) -> Attempt {
+    let error = if hide_url { error.without_url() } else { error };
+    let error = &error;
     let kind = if error.is_timeout() {
         TransportKind::Timeout
     } else if error.is_connect() {
@@ -263,4 +268,24 @@ fn failed(error: &reqwest::Error) -> Attempt {
         source = cause.source();
     }
     Attempt::Failed { kind, message }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn refused(url: &str) -> reqwest::Error {
+        // Loopback, port 9 (discard): nothing listens, so the connection is refused at once.
+        reqwest::Client::new().get(url).send().await.expect_err("nothing listens on 127.0.0.1:9")
+    }
+
+    #[tokio::test]
+    async fn a_credential_in_the_query_stays_out_of_transport_errors() {
+        let url = "http://127.0.0.1:9/things?key=hunter2";
+        let Attempt::Failed { message, kind } = failed(refused(url).await, true) else { panic!("a failure") };
+        assert_eq!(kind, TransportKind::Connect);
+        assert!(!message.contains("hunter2"), "{message}");
+        let Attempt::Failed { message, .. } = failed(refused(url).await, false) else { panic!("a failure") };
+        assert!(message.contains("hunter2"), "without a credential the URL helps: {message}");
+    }
 }

@@ -2,8 +2,9 @@
 //! static descriptions (`ApiInfo`, `OperationInfo`) the hand-written runtime reads.
 //!
 //! Everything here comes from the IR and the settings' `client:` section; no API names are known.
-//! The runtime (credentials, token cache, retries, idempotency record) lives in the generated
-//! crate, outside the `@generated` files, at the path `ClientSettings::runtime`.
+//! The runtime (credentials, token cache, retries, idempotency record) is the `vipps-runtime`
+//! crate (`codegen/runtime`), which every generated crate re-exports at the path
+//! `ClientSettings::runtime`; the methods extend the crate's own `Client` (see `emit/glue.rs`).
 //!
 //! # Shape of an operation method
 //!
@@ -44,7 +45,7 @@ pub fn emit_client_module(api: &Api, spec_display: &str, settings: &ClientSettin
     let rt = runtime_path(settings);
     let models = format_ident!("{}", api.module);
     let doc = format!(
-        " {} {} (from `{spec_display}`): client operations, one method of the runtime's `Client` per operation.",
+        " {} {} (from `{spec_display}`): client operations, one method of the crate's `Client` per operation.",
         api.title, api.version
     );
     let operations: Vec<&Operation> = api.operations.iter().filter(|op| !op.merchant_served).collect();
@@ -476,11 +477,18 @@ fn emit_path(op: &Operation, rt: &TokenStream) -> TokenStream {
                 }
                 literal.clear();
                 let ident = format_ident!("{}", param.name);
-                if param.encoding == ParamEncoding::Text {
-                    pieces.push(quote! { #rt::encode_path_segment(#ident).as_str() });
-                } else {
-                    let text = param_text(param, &quote! { #ident }, rt, &static_ident(op));
-                    pieces.push(quote! { #rt::encode_path_segment(&#text).as_str() });
+                match param.encoding {
+                    ParamEncoding::Text if !param.rfc3339 => pieces.push(quote! { #rt::encode_path_segment(#ident).as_str() }),
+                    ParamEncoding::Exploded | ParamEncoding::Joined => {
+                        // `simple`: each item encoded, joined by a literal comma (RFC 6570).
+                        let items = param_items(param, &quote! { #ident });
+                        let item = scalar_text(param, &quote! { item });
+                        pieces.push(quote! { #items.map(|item| #rt::encode_path_segment(&#item)).collect::<Vec<_>>().join(",").as_str() });
+                    }
+                    _ => {
+                        let text = param_text(param, &quote! { #ident }, rt, &static_ident(op));
+                        pieces.push(quote! { #rt::encode_path_segment(&#text).as_str() });
+                    }
                 }
             }
             None => literal.push_str(&rest[..=close]),
@@ -501,12 +509,30 @@ fn emit_path(op: &Operation, rt: &TokenStream) -> TokenStream {
 /// item by the caller of this).
 fn param_text(param: &Param, value: &TokenStream, rt: &TokenStream, info: &Ident) -> TokenStream {
     match param.encoding {
-        ParamEncoding::Text | ParamEncoding::Exploded => quote! { #value.to_string() },
-        ParamEncoding::Joined => quote! { #value.iter().map(ToString::to_string).collect::<Vec<_>>().join(",") },
+        ParamEncoding::Text => scalar_text(param, value),
+        ParamEncoding::Exploded | ParamEncoding::Joined => {
+            let items = param_items(param, value);
+            let item = scalar_text(param, &quote! { item });
+            quote! { #items.map(|item| #item).collect::<Vec<_>>().join(",") }
+        }
         ParamEncoding::Json => quote! {
             serde_json::to_string(#value).map_err(|error| #rt::Error::invalid_input(&#info, error.to_string()))?
         },
     }
+}
+
+/// One scalar value as text: `Display`, or RFC 3339 for a date-time.
+fn scalar_text(param: &Param, value: &TokenStream) -> TokenStream {
+    if param.rfc3339 {
+        quote! { #value.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true) }
+    } else {
+        quote! { #value.to_string() }
+    }
+}
+
+/// The items of an array parameter.
+fn param_items(param: &Param, value: &TokenStream) -> TokenStream {
+    if param.via_slice { quote! { #value.as_slice().iter() } } else { quote! { #value.iter() } }
 }
 
 /// `clippy::too_many_arguments`' default threshold (`self` counts).
@@ -599,11 +625,14 @@ fn emit_method(api: &Api, op: &Operation, settings: &ClientSettings, rt: &TokenS
                 ParamLocation::Cookie => quote! { cookie },
                 ParamLocation::Path => return TokenStream::new(),
             };
+            let mark = if p.credential { quote! { #request.credential(#wire); } } else { TokenStream::new() };
             if p.encoding == ParamEncoding::Exploded {
-                quote! { for item in #value { #request.#setter(#wire, item.to_string()); } }
+                let items = param_items(p, &value);
+                let item = scalar_text(p, &quote! { item });
+                quote! { #mark for item in #items { #request.#setter(#wire, #item); } }
             } else {
                 let text = param_text(p, &value, rt, &info);
-                quote! { #request.#setter(#wire, #text); }
+                quote! { #mark #request.#setter(#wire, #text); }
             }
         };
         if p.required {
@@ -682,7 +711,7 @@ fn emit_method(api: &Api, op: &Operation, settings: &ClientSettings, rt: &TokenS
     // many header parameters gives a long list, which is its shape, not a defect to warn about.
     let argument_count = 2 + arguments.len() + usize::from(op.body.is_some());
     let many = if argument_count > CLIPPY_MAX_ARGUMENTS { quote! { #[allow(clippy::too_many_arguments)] } } else { TokenStream::new() };
-    let visibility = if settings.token_operation.as_deref() == Some(op.id.as_str()) {
+    let visibility = if crate::lower::glue::is_token_operation(op, settings) {
         quote! { pub(crate) }
     } else {
         quote! { pub }

@@ -43,6 +43,7 @@ pub fn emit_glue(plan: &GluePlan, client_modules: &[String], rt: &TokenStream) -
                 quote! { Some(fetch_token) },
                 quote! {
                     #[doc = #doc]
+                    #[allow(deprecated)]
                     fn fetch_token(client: &#rt::Client, options: #rt::CallOptions) -> #rt::TokenFuture<'_> {
                         Box::pin(async move {
                             let answer = Client(client.clone()).#method(options).await?;

@@ -34,9 +34,20 @@ pub fn plan(apis: &[Api], settings: &ClientSettings) -> GluePlan {
     GluePlan { merchant_check, token: token_plan(apis, settings), uses_subscription_key }
 }
 
+/// Whether `op` can be the token operation the glue calls: the settings name it, and its
+/// method takes nothing but the call options (every parameter filled by the runtime, no body)
+/// and answers one success type. The client emits it crate-private only then; otherwise it is
+/// an ordinary public method and the crate has no token operation.
+pub fn is_token_operation(op: &crate::ir::Operation, settings: &ClientSettings) -> bool {
+    settings.token_operation.as_deref() == Some(op.id.as_str())
+        && !op.merchant_served
+        && op.body.is_none()
+        && op.params.iter().all(|p| p.location == crate::ir::ParamLocation::Header && !matches!(p.role, HeaderRole::Plain | HeaderRole::IdempotencyKey))
+        && op.responses.iter().filter(|r| matches!(r.status, StatusMatch::Code(200..=299) | StatusMatch::Range(2))).count() == 1
+}
+
 fn token_plan(apis: &[Api], settings: &ClientSettings) -> Option<TokenPlan> {
-    let id = settings.token_operation.as_deref()?;
-    let (api, op) = apis.iter().find_map(|api| api.operations.iter().find(|op| op.id == id && !op.merchant_served).map(|op| (api, op)))?;
+    let (api, op) = apis.iter().find_map(|api| api.operations.iter().find(|op| is_token_operation(op, settings)).map(|op| (api, op)))?;
     let fields = op.responses.iter().filter(|r| matches!(r.status, StatusMatch::Code(200..=299))).find_map(|response| match &response.ty {
         Some(TypeRef::Named(name)) => match api.types.get(name).map(|t| &t.kind) {
             Some(TypeKind::Struct(def)) => Some(&def.fields),

@@ -23,7 +23,7 @@ use crate::settings::Settings;
 pub use pattern::ecma_to_rust_regex;
 
 /// Names the generated code itself uses at module level; spec types never take them.
-const RESERVED_TYPE_NAMES: &[&str] = &["ValidationError", "Client", "Error", "Result", "Option", "Vec", "String", "Box"];
+const RESERVED_TYPE_NAMES: &[&str] = &["ValidationError", "Client", "ClientBuilder", "Error", "Result", "Option", "Some", "None", "Ok", "Err", "Vec", "String", "Box"];
 
 /// Lowers a resolved document into the IR of `module`.
 ///

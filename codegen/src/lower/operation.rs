@@ -132,7 +132,12 @@ pub(super) fn lower_operations(lowerer: &mut Lowerer<'_>) -> Result<Vec<Operatio
             let fn_name = fn_names.claim(&field_name(&id));
             let prefix = type_name(&id);
             let mut params = lower_params(lowerer, &item, operation, &pointer, &operation_pointer)?;
-            let authenticated = super::security::apply(lowerer, operation, &mut params);
+            let mut authenticated = super::security::apply(lowerer, operation, &mut params);
+            if lowerer.settings.client.token_operation.as_deref() == Some(id.as_str()) {
+                // The token operation fetches the token: asking the cache for one would wait on
+                // its own fetch.
+                authenticated = false;
+            }
             let body = match &operation.request_body {
                 Some(body) => lower_body(lowerer, body, &format!("{operation_pointer}/requestBody"), &prefix)?,
                 None => None,
@@ -265,7 +270,16 @@ fn lower_params(
         {
             lowerer.warn(&pointer, Lint::Ignored, format!("query style `{style:?}` is not implemented: an array is sent comma-joined, an object as JSON text"));
         }
-        let encoding = if in_content { ParamEncoding::Json } else { param_encoding(lowerer, parameter_explode(&parameter), location, &ty, &pointer) };
+        if let Parameter::Path { style, .. } = &parameter
+            && !matches!(style, openapiv3::PathStyle::Simple)
+        {
+            lowerer.warn(&pointer, Lint::Ignored, format!("path style `{style:?}` is not implemented: the value is sent as `simple` (no `.` or `;name=` prefix)"));
+        }
+        let shape = if in_content {
+            ParamShape { encoding: ParamEncoding::Json, via_slice: false, rfc3339: false }
+        } else {
+            param_encoding(lowerer, parameter_explode(&parameter), location, &ty, &pointer)
+        };
         params.push(Param {
             wire_name: data.name.clone(),
             name: names.claim(&field_name(&data.name)),
@@ -274,7 +288,10 @@ fn lower_params(
             ty,
             role,
             max_length,
-            encoding,
+            encoding: shape.encoding,
+            via_slice: shape.via_slice,
+            rfc3339: shape.rfc3339,
+            credential: false,
         });
     }
     Ok(params)
@@ -302,24 +319,63 @@ fn parameter_explode(parameter: &Parameter) -> Option<bool> {
 /// (`simple`: the default of path and header parameters, or `explode: false`); anything else
 /// (objects, maps, nested arrays) is sent as JSON text, with a warning, since no style of the
 /// document is implemented for it.
-fn param_encoding(lowerer: &mut Lowerer<'_>, explode: Option<bool>, location: ParamLocation, ty: &TypeRef, pointer: &str) -> ParamEncoding {
-    let scalar = |ty: &TypeRef| match ty {
-        TypeRef::Named(name) => !matches!(lowerer.types.get(name).map(|t| &t.kind), Some(TypeKind::Struct(_) | TypeKind::Map(_) | TypeKind::Union(_))),
-        TypeRef::Vec(_) | TypeRef::Map(_) | TypeRef::Json => false,
-        _ => true,
-    };
+fn param_encoding(lowerer: &mut Lowerer<'_>, explode: Option<bool>, location: ParamLocation, ty: &TypeRef, pointer: &str) -> ParamShape {
     let form = matches!(location, ParamLocation::Query | ParamLocation::Cookie);
-    let encoding = match ty {
-        TypeRef::Vec(inner) if scalar(inner) => {
-            if explode.unwrap_or(form) && form { ParamEncoding::Exploded } else { ParamEncoding::Joined }
-        }
-        other if scalar(other) => return ParamEncoding::Text,
-        _ => ParamEncoding::Json,
+    let shape = match value_shape(&lowerer.types, ty) {
+        ValueShape::Scalar { date_time } => ParamShape { encoding: ParamEncoding::Text, via_slice: false, rfc3339: date_time },
+        ValueShape::Array { item, via_slice } => match value_shape(&lowerer.types, &item) {
+            ValueShape::Scalar { date_time } => {
+                let encoding = if explode.unwrap_or(form) && form { ParamEncoding::Exploded } else { ParamEncoding::Joined };
+                ParamShape { encoding, via_slice, rfc3339: date_time }
+            }
+            _ => ParamShape { encoding: ParamEncoding::Json, via_slice: false, rfc3339: false },
+        },
+        ValueShape::Other => ParamShape { encoding: ParamEncoding::Json, via_slice: false, rfc3339: false },
     };
-    if encoding == ParamEncoding::Json {
+    if shape.encoding == ParamEncoding::Json {
         lowerer.warn(pointer, Lint::Ignored, "a parameter that is an object or a nested array: its style is not implemented, the value is sent as JSON text".to_string());
     }
-    encoding
+    shape
+}
+
+/// How a parameter is written: decided once, emitted as is.
+pub(super) struct ParamShape {
+    pub(super) encoding: ParamEncoding,
+    pub(super) via_slice: bool,
+    pub(super) rfc3339: bool,
+}
+
+/// What a value is, for writing it as parameter text (aliases followed).
+enum ValueShape {
+    /// Written by `Display` (or RFC 3339 for a date-time).
+    Scalar { date_time: bool },
+    /// An array of `item`, held directly or in a validated newtype.
+    Array { item: TypeRef, via_slice: bool },
+    /// An object, a map, a union or any JSON.
+    Other,
+}
+
+fn value_shape(types: &std::collections::BTreeMap<String, crate::ir::TypeDef>, ty: &TypeRef) -> ValueShape {
+    let mut ty = ty.clone();
+    for _ in 0..16 {
+        match &ty {
+            TypeRef::Vec(item) => return ValueShape::Array { item: (**item).clone(), via_slice: false },
+            TypeRef::Map(_) | TypeRef::Json => return ValueShape::Other,
+            TypeRef::DateTime => return ValueShape::Scalar { date_time: true },
+            TypeRef::Named(name) => match types.get(name).map(|t| &t.kind) {
+                Some(TypeKind::Alias(target)) => ty = target.clone(),
+                Some(TypeKind::Newtype(def)) => match &def.inner {
+                    TypeRef::Vec(item) => return ValueShape::Array { item: (**item).clone(), via_slice: true },
+                    // A validated scalar writes itself with its own `Display`.
+                    _ => return ValueShape::Scalar { date_time: false },
+                },
+                Some(TypeKind::Enum(_)) => return ValueShape::Scalar { date_time: false },
+                _ => return ValueShape::Other,
+            },
+            _ => return ValueShape::Scalar { date_time: false },
+        }
+    }
+    ValueShape::Other
 }
 
 fn lower_body(

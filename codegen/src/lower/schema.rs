@@ -495,10 +495,27 @@ impl Lowerer<'_> {
         let mut merged = ObjectType::default();
         let mut objects = 0;
         let mut others = Vec::new();
-        for (index, part) in parts.iter().enumerate() {
-            let part_pointer = format!("{pointer}/allOf/{index}");
-            let (schema, _) = self.deref(part, &part_pointer)?;
-            match schema.schema_kind {
+        let mut pending: Vec<(ReferenceOr<Schema>, String)> =
+            parts.iter().enumerate().map(|(index, part)| (part.clone(), format!("{pointer}/allOf/{index}"))).collect();
+        pending.reverse();
+        let mut seen = 0;
+        while let Some((part, part_pointer)) = pending.pop() {
+            seen += 1;
+            if seen > 256 {
+                break; // a self-including allOf chain; what was merged stands
+            }
+            let (schema, at) = self.deref(&part, &part_pointer)?;
+            let kind = match schema.schema_kind {
+                // `properties` without `type`, or only `required`: an object part.
+                SchemaKind::Any(any) if !any.properties.is_empty() || (!any.required.is_empty() && any.typ.is_none()) => {
+                    match self.retyped(&any, &at).map(|s| s.schema_kind) {
+                        Some(kind) => kind,
+                        None => SchemaKind::Type(Type::Object(ObjectType { properties: any.properties, required: any.required, ..ObjectType::default() })),
+                    }
+                }
+                kind => kind,
+            };
+            match kind {
                 SchemaKind::Type(Type::Object(object)) => {
                     objects += 1;
                     merged.properties.extend(object.properties);
@@ -507,8 +524,18 @@ impl Lowerer<'_> {
                         merged.additional_properties = object.additional_properties;
                     }
                 }
-                _ => others.push((index, part_pointer)),
+                // A nested allOf: its parts are parts of this one.
+                SchemaKind::AllOf { all_of } => {
+                    for (index, inner) in all_of.into_iter().enumerate().rev() {
+                        pending.push((inner, format!("{at}/allOf/{index}")));
+                    }
+                }
+                _ => others.push((part, part_pointer)),
             }
+        }
+        if objects == 0 && others.is_empty() {
+            self.warn(pointer, Lint::Ignored, "an allOf with no parts says nothing; read as any JSON".to_string());
+            return Ok(Shape::Plain(TypeRef::Json));
         }
         if objects == 0 {
             let (first, first_pointer) = others.remove(0);
@@ -516,7 +543,7 @@ impl Lowerer<'_> {
                 self.warn(part_pointer, Lint::Ignored, format!("allOf part is not an object; the type is that of {first_pointer}, this part's constraints are not checked"));
             }
             let hint = NameHint::derived(name.to_string());
-            return Ok(Shape::Plain(self.lower_ref_or(&parts[first], &first_pointer, &hint)?));
+            return Ok(Shape::Plain(self.lower_ref_or(&first, &first_pointer, &hint)?));
         }
         for (_, part_pointer) in &others {
             self.warn(part_pointer, Lint::Ignored, "allOf part is not an object, so no object can also satisfy it; ignored, the object parts are merged".to_string());

@@ -47,7 +47,25 @@ pub(super) fn apply(lowerer: &mut Lowerer<'_>, operation: &openapiv3::Operation,
     for (scheme, served) in &judged[chosen] {
         match served {
             Served::Token => authenticated = true,
-            Served::Role => {}
+            Served::Role => {
+                // The runtime fills a header only where the operation declares it.
+                let name = lowerer.settings.headers.subscription_key.clone();
+                if !params.iter().any(|p| p.role == HeaderRole::SubscriptionKey) {
+                    params.push(Param {
+                        wire_name: name.clone(),
+                        name: field_name(&name),
+                        location: ParamLocation::Header,
+                        required: true,
+                        ty: TypeRef::String,
+                        role: HeaderRole::SubscriptionKey,
+                        max_length: None,
+                        encoding: ParamEncoding::Text,
+                        via_slice: false,
+                        rfc3339: false,
+                        credential: false,
+                    });
+                }
+            }
             Served::Caller { location, name } => {
                 let pointer = pointer_join("/components/securitySchemes", scheme);
                 lowerer.warn(
@@ -56,10 +74,14 @@ pub(super) fn apply(lowerer: &mut Lowerer<'_>, operation: &openapiv3::Operation,
                     format!("security scheme `{scheme}` is not one the runtime fills (bearer token, subscription key); the methods that need it take `{name}` as a parameter"),
                 );
                 match params.iter_mut().find(|p| p.location == *location && p.wire_name.eq_ignore_ascii_case(name)) {
-                    Some(declared) => declared.role = HeaderRole::Plain,
+                    Some(declared) => {
+                        declared.role = HeaderRole::Plain;
+                        declared.credential = true;
+                    }
                     None => {
+                        // Not a name the method already uses for an argument or a local.
                         let mut rust_name = field_name(name);
-                        while params.iter().any(|p| p.name == rust_name) {
+                        while params.iter().any(|p| p.name == rust_name) || ["options", "body", "self", "request", "response", "value"].contains(&rust_name.as_str()) {
                             rust_name.push_str("_credential");
                         }
                         params.push(Param {
@@ -71,6 +93,9 @@ pub(super) fn apply(lowerer: &mut Lowerer<'_>, operation: &openapiv3::Operation,
                             role: HeaderRole::Plain,
                             max_length: None,
                             encoding: ParamEncoding::Text,
+                            via_slice: false,
+                            rfc3339: false,
+                            credential: true,
                         });
                     }
                 }

@@ -262,3 +262,23 @@ async fn without_a_given_token_the_client_credentials_are_required() {
     let error = vipps_epayment::Client::builder().base_url(server.url()).access_token("t").build().expect_err("ePayment sends the subscription key");
     assert!(matches!(&error, vipps_epayment::Error::Config { message } if message == "subscription key is required"), "{error:?}");
 }
+
+#[tokio::test]
+async fn a_given_token_is_not_renewed_after_a_401_and_a_bad_one_is_refused() {
+    let server = TestServer::start().await;
+    server.reply([Reply::problem(401, "Unauthorized")]);
+    let client = vipps_epayment::Client::builder()
+        .base_url(server.url())
+        .subscription_key(SUBSCRIPTION_KEY)
+        .merchant_serial_number(MSN)
+        .access_token("revoked")
+        .build()
+        .expect("valid configuration");
+    let error = client.get_payment(&support::reference("order-token-0101"), CallOptions::new()).await.expect_err("401");
+    assert_eq!(error.status(), Some(401), "{error:?}");
+    assert_eq!(server.api_requests().len(), 1, "sent once: a given token has nothing to renew");
+    assert_eq!(server.tokens_issued(), 0);
+    let error = vipps_epayment::Client::builder().base_url(server.url()).subscription_key(SUBSCRIPTION_KEY).access_token("line\nbreak").build().expect_err("refused");
+    assert!(matches!(&error, vipps_epayment::Error::Config { message } if message.starts_with("access token: not a valid header value")), "{error:?}");
+    assert!(!format!("{error:?}").contains("line"), "the token is not shown");
+}
