@@ -84,6 +84,10 @@ fn collect(root: &Value, node: &Value, pointer: &str, out: &mut Vec<ExampleSite>
     }
 }
 
+/// Examples checked per compiled validator (see `lint_examples`): enough that subschemas shared
+/// by a document's examples compile a few times, not once per example.
+const EXAMPLES_PER_VALIDATOR: usize = 64;
+
 /// Warns about every example that does not validate against its schema.
 pub fn lint_examples(resolved: &Resolved) -> Vec<Warning> {
     let sites = example_sites(&resolved.bundled);
@@ -102,16 +106,21 @@ pub fn lint_examples(resolved: &Resolved) -> Vec<Warning> {
     };
     let sites: Vec<ExampleSite> = sites.into_iter().filter(|site| resolved.bundled.pointer(&site.schema_pointer).is_some()).collect();
     let pairs: Vec<(&str, &Value)> = sites.iter().map(|site| (site.schema_pointer.as_str(), &site.value)).collect();
-    let results = match schemas.validate_many(&pairs) {
-        Ok(results) => results,
-        Err(err) => {
-            return vec![Warning {
-                location: resolved.location(""),
-                lint: Lint::ExampleBreaksSchema,
-                message: format!("examples were not checked: a schema does not compile: {err}"),
-            }];
+    // One compiled validator per batch: a validator holds every subschema its examples reach,
+    // so one for all examples of a large document holds most of it at once.
+    let mut results = Vec::with_capacity(pairs.len());
+    for batch in pairs.chunks(EXAMPLES_PER_VALIDATOR) {
+        match schemas.validate_many(batch) {
+            Ok(batch_results) => results.extend(batch_results),
+            Err(err) => {
+                return vec![Warning {
+                    location: resolved.location(""),
+                    lint: Lint::ExampleBreaksSchema,
+                    message: format!("examples were not checked: a schema does not compile: {err}"),
+                }];
+            }
         }
-    };
+    }
     sites
         .iter()
         .zip(results)

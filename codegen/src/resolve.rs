@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -18,7 +19,8 @@ use crate::settings::RemoteRefMap;
 /// A bundled document, ready to lower.
 #[derive(Debug, Clone)]
 pub struct Resolved {
-    /// The root document as loaded.
+    /// The root document as loaded: path, text and locations. Its tree was moved into
+    /// `bundled` (its `value` is `Null`): read `bundled`.
     pub root: Document,
     /// The root with every external ref imported.
     pub bundled: Value,
@@ -27,7 +29,7 @@ pub struct Resolved {
     /// Imported components: bundled pointer -> (source document, pointer in it).
     imported: BTreeMap<String, (usize, String)>,
     /// External documents that were read (indexed by `imported`).
-    externals: Vec<Document>,
+    externals: Vec<Arc<Document>>,
 }
 
 impl Resolved {
@@ -64,7 +66,7 @@ pub fn resolve_file(path: &Path, remote_refs: &RemoteRefMap) -> Result<Resolved,
 }
 
 /// Resolves an already loaded document.
-pub fn resolve(root: Document, remote_refs: &RemoteRefMap) -> Result<Resolved, Error> {
+pub fn resolve(mut root: Document, remote_refs: &RemoteRefMap) -> Result<Resolved, Error> {
     let taken = component_pointers(&root.value);
     let mut bundler = Bundler {
         remote_refs,
@@ -74,13 +76,17 @@ pub fn resolve(root: Document, remote_refs: &RemoteRefMap) -> Result<Resolved, E
         imported: BTreeMap::new(),
         taken,
     };
-    let mut bundled = root.value.clone();
+    // The root's tree becomes the bundle (refs into the root stay as they are, so nothing reads
+    // the root's own tree again): moved, not copied, so a document's tree is held once.
+    let mut bundled = std::mem::take(&mut root.value);
     let mut pending: Vec<(Value, Option<usize>, String)> = Vec::new();
     bundler.rewrite(&mut bundled, None, &root, "", &mut pending)?;
     // Imported nodes may themselves hold refs into their own document: drain until fixpoint.
     while let Some((mut node, source, target_pointer)) = pending.pop() {
-        let source_doc = source.map(|i| bundler.externals[i].clone()).unwrap_or_else(|| root.clone());
-        bundler.rewrite(&mut node, source, &source_doc, &target_pointer, &mut pending)?;
+        // Shared, not copied: a document with many imports would otherwise be cloned per import.
+        let external = source.map(|i| Arc::clone(&bundler.externals[i]));
+        let source_doc: &Document = external.as_deref().unwrap_or(&root);
+        bundler.rewrite(&mut node, source, source_doc, &target_pointer, &mut pending)?;
         insert_at(&mut bundled, &target_pointer, node);
     }
     let Bundler { externals, imported, .. } = bundler;
@@ -97,7 +103,7 @@ pub fn resolve(root: Document, remote_refs: &RemoteRefMap) -> Result<Resolved, E
 
 struct Bundler<'a> {
     remote_refs: &'a RemoteRefMap,
-    externals: Vec<Document>,
+    externals: Vec<Arc<Document>>,
     by_path: BTreeMap<PathBuf, usize>,
     /// (document index, pointer) -> local pointer it was imported as.
     imports: BTreeMap<(usize, String), String>,
@@ -230,7 +236,7 @@ impl Bundler<'_> {
             ErrorKind::Io(message) => Error::new(site(), ErrorKind::Io(format!("{}: {message}", path.display()))),
             _ => err,
         })?;
-        self.externals.push(document);
+        self.externals.push(Arc::new(document));
         self.by_path.insert(key, self.externals.len() - 1);
         Ok(self.externals.len() - 1)
     }

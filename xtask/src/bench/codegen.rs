@@ -22,7 +22,9 @@ pub fn run(effort: Effort, report: &mut Report) -> anyhow::Result<()> {
     let binary = build_release_binary()?;
     whole_process(effort, report, &binary)?;
     let specs = scaling(effort, report, &binary)?;
-    if effort.peers {
+    // The peer comparison runs whenever cargo-progenitor is installed (`--peers` asks for it
+    // even when it is not, so the report says it was skipped).
+    if effort.peers || find_progenitor().is_some() {
         peers(effort, report, &specs)?;
     }
     Ok(())
@@ -208,17 +210,21 @@ fn scaling(effort: Effort, report: &mut Report, binary: &Path) -> anyhow::Result
     Ok(specs)
 }
 
-/// The same specs through progenitor, installed into target/ when missing.
+/// cargo-progenitor from PATH (or `target/bench/tools/bin`, where the README's install line
+/// puts it); None when it is in neither.
+fn find_progenitor() -> Option<PathBuf> {
+    let on_path = std::env::var_os("PATH").into_iter().flat_map(|paths| std::env::split_paths(&paths).collect::<Vec<_>>());
+    on_path.chain([bench_dir().join("tools/bin")]).map(|dir| dir.join("cargo-progenitor")).find(|path| path.is_file())
+}
+
+/// The same specs through progenitor (models and client), in the same run: generation time
+/// and peak memory per size, and at 1x the clean build of each generated crate (its own code
+/// only, dependencies built) against progenitor's crate for the same document.
 fn peers(effort: Effort, report: &mut Report, specs: &[(usize, PathBuf)]) -> anyhow::Result<()> {
-    let root = bench_dir().join("tools");
-    let progenitor = root.join("bin/cargo-progenitor");
-    if !progenitor.exists() {
-        let status = cargo().args(["install", "--quiet", "--root"]).arg(&root).arg("cargo-progenitor").status();
-        if !status.is_ok_and(|s| s.success()) {
-            report.notes.push("peers skipped: cargo-progenitor could not be installed".into());
-            return Ok(());
-        }
-    }
+    let Some(progenitor) = find_progenitor() else {
+        report.notes.push("peers skipped: cargo-progenitor is not on PATH (`cargo install --locked --root target/bench/tools cargo-progenitor`)".into());
+        return Ok(());
+    };
     let runs = if effort.quick { 3 } else { 7 };
     let binary = crate::target_dir().join("release/vipps-codegen");
     for (copies, spec) in specs {
@@ -232,10 +238,46 @@ fn peers(effort: Effort, report: &mut Report, specs: &[(usize, PathBuf)]) -> any
             Ok(theirs) => {
                 let ours_out = dir.join(format!("ours-{copies}x"));
                 let ours = run_many(&binary, &["--spec", spec_arg, "--out", ours_out.to_str().context("utf-8 path")?], &dir, runs)?;
-                report.figures.push(Figure::from_samples(GROUP_PEERS, &format!("{copies}x spec: vipps-codegen"), "ms", &millis(&ours), "progenitor", &millis(&theirs)));
+                let time = Figure::from_samples(GROUP_PEERS, &format!("{copies}x spec: vipps-codegen"), "ms", &millis(&ours), "progenitor", &millis(&theirs));
+                let within = time.ratio <= 0.25;
+                report.figures.push(time.with_target("at most 0.25 of progenitor", within));
+                let memory = Figure::from_samples(GROUP_PEERS, &format!("{copies}x spec: peak memory"), "MiB", &peaks(&ours), "progenitor", &peaks(&theirs));
+                let within = memory.ratio <= 0.5;
+                report.figures.push(memory.with_target("at most 0.5 of progenitor", within));
+                if *copies == 1 {
+                    match (crate_build(&ours_out, "generated-api"), crate_build(&out, "peer")) {
+                        (Ok(ours), Ok(theirs)) => {
+                            let build = Figure::from_samples(GROUP_PEERS, "1x spec: generated crate's clean build", "ms", &[ours], "progenitor's crate", &[theirs]);
+                            let within = build.ratio <= 1.0;
+                            report.figures.push(build.with_target("no slower than progenitor's", within));
+                        }
+                        (ours, theirs) => report.notes.push(format!("crate build comparison skipped: ours {:?}, progenitor's {:?}", ours.err(), theirs.err())),
+                    }
+                }
             }
             Err(err) => report.notes.push(format!("progenitor could not generate the {copies}x spec: {err:#}")),
         }
     }
     Ok(())
+}
+
+/// A generated crate's own clean debug build in milliseconds: built once (dependencies
+/// included), then `cargo clean -p` of the crate alone and built again, timed.
+fn crate_build(dir: &Path, package: &str) -> anyhow::Result<f64> {
+    // Both crates sit under this workspace's target/: an empty `[workspace]` keeps each its own.
+    let manifest_path = dir.join("Cargo.toml");
+    let manifest = std::fs::read_to_string(&manifest_path)?;
+    if !manifest.lines().any(|line| line.trim() == "[workspace]") {
+        std::fs::write(&manifest_path, format!("{manifest}\n[workspace]\n"))?;
+    }
+    let target = dir.join("target");
+    let build = || {
+        cargo().args(["build", "--quiet"]).current_dir(dir).env("CARGO_TARGET_DIR", &target).env_remove("RUSTFLAGS").status()
+    };
+    anyhow::ensure!(build()?.success(), "cargo build failed in {}", dir.display());
+    let clean = cargo().args(["clean", "--quiet", "-p", package]).current_dir(dir).env("CARGO_TARGET_DIR", &target).status()?;
+    anyhow::ensure!(clean.success(), "cargo clean -p {package} failed");
+    let started = std::time::Instant::now();
+    anyhow::ensure!(build()?.success(), "cargo build failed in {}", dir.display());
+    Ok(started.elapsed().as_secs_f64() * 1000.0)
 }
