@@ -62,9 +62,12 @@ fn mutation() -> impl Strategy<Value = Mutation> {
     ]
 }
 
+/// A pointer's parent and last segment; the root ("") has no parent but itself.
 fn split(pointer: &str) -> (&str, String) {
-    let at = pointer.rfind('/').unwrap_or(0);
-    (&pointer[..at], vipps_codegen::load::unescape_pointer_segment(&pointer[at + 1..]))
+    match pointer.rfind('/') {
+        Some(at) => (&pointer[..at], vipps_codegen::load::unescape_pointer_segment(&pointer[at + 1..])),
+        None => ("", String::new()),
+    }
 }
 
 fn apply(tree: &mut Value, pointers: &[String], mutation: &Mutation) {
