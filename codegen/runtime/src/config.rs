@@ -339,7 +339,6 @@ impl<C> ClientBuilder<C> {
     /// Checks the configuration and builds the client.
     pub fn build(self) -> Result<C, Error> {
         let glue = self.glue;
-        let missing = |what: &str| Error::Config { message: format!("{what} is required") };
         // Credentials are required where the crate's documents use them: client id and secret
         // for the token operation (unless a token is given), the subscription key where an
         // operation sends it.
@@ -350,21 +349,10 @@ impl<C> ClientBuilder<C> {
             return Err(Error::Config { message: "access token: not a valid header value (control characters or non-ASCII)".into() });
         }
         let fetches_tokens = glue.fetch_token.is_some() && access_token.is_none();
-        let client_id = match self.client_id.filter(|v| !v.is_empty()) {
-            Some(id) => id,
-            None if fetches_tokens => return Err(missing("client id")),
-            None => String::new(),
-        };
-        let client_secret = match self.client_secret.filter(|v| !v.is_empty()) {
-            Some(secret) => secret,
-            None if fetches_tokens => return Err(missing("client secret")),
-            None => Secret::new(""),
-        };
-        let subscription_key = match self.subscription_key.filter(|v| !v.is_empty()) {
-            Some(key) => key,
-            None if glue.uses_subscription_key => return Err(missing("subscription key")),
-            None => Secret::new(""),
-        };
+        let client_id = credential(self.client_id.filter(|v| !v.is_empty()), fetches_tokens, "client id")?.unwrap_or_default();
+        let client_secret = credential(self.client_secret.filter(|v| !v.is_empty()), fetches_tokens, "client secret")?.unwrap_or_else(|| Secret::new(""));
+        let subscription_key =
+            credential(self.subscription_key.filter(|v| !v.is_empty()), glue.uses_subscription_key, "subscription key")?.unwrap_or_else(|| Secret::new(""));
         let merchant_serial_number = self.merchant_serial_number;
         if let Some(msn) = &merchant_serial_number {
             check_merchant_serial_number(glue, msn).map_err(|message| Error::Config { message })?;
@@ -399,6 +387,14 @@ impl<C> ClientBuilder<C> {
             idempotency_record: self.idempotency_record,
         };
         super::Client::from_config(config).map(self.wrap)
+    }
+}
+
+/// A credential from the builder (empty ones already dropped): refused when `needed` and unset.
+fn credential<T>(value: Option<T>, needed: bool, what: &str) -> Result<Option<T>, Error> {
+    match value {
+        None if needed => Err(Error::Config { message: format!("{what} is required") }),
+        value => Ok(value),
     }
 }
 

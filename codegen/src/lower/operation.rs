@@ -299,19 +299,9 @@ fn lower_params(
 
 /// `explode` as written; None when the document leaves it to the style's default.
 fn parameter_explode(parameter: &Parameter) -> Option<bool> {
-    match parameter {
-        Parameter::Query { style, .. } => match style {
-            openapiv3::QueryStyle::Form => None,
-            _ => Some(false),
-        },
-        _ => None,
-    }
-    .or(match parameter {
-        Parameter::Query { parameter_data, .. }
-        | Parameter::Header { parameter_data, .. }
-        | Parameter::Path { parameter_data, .. }
-        | Parameter::Cookie { parameter_data, .. } => parameter_data.explode,
-    })
+    // A query style other than `form` has no exploded form here: it is joined (and warned about).
+    let non_form_query = matches!(parameter, Parameter::Query { style, .. } if !matches!(style, openapiv3::QueryStyle::Form));
+    if non_form_query { Some(false) } else { parameter.parameter_data_ref().explode }
 }
 
 /// How a parameter of type `ty` is written. Scalars are text; an array of scalars is one entry

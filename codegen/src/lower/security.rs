@@ -51,19 +51,7 @@ pub(super) fn apply(lowerer: &mut Lowerer<'_>, operation: &openapiv3::Operation,
                 // The runtime fills a header only where the operation declares it.
                 let name = lowerer.settings.headers.subscription_key.clone();
                 if !params.iter().any(|p| p.role == HeaderRole::SubscriptionKey) {
-                    params.push(Param {
-                        wire_name: name.clone(),
-                        name: field_name(&name),
-                        location: ParamLocation::Header,
-                        required: true,
-                        ty: TypeRef::String,
-                        role: HeaderRole::SubscriptionKey,
-                        max_length: None,
-                        encoding: ParamEncoding::Text,
-                        via_slice: false,
-                        rfc3339: false,
-                        credential: false,
-                    });
+                    params.push(credential_param(name.clone(), field_name(&name), ParamLocation::Header, HeaderRole::SubscriptionKey, false));
                 }
             }
             Served::Caller { location, name } => {
@@ -84,19 +72,7 @@ pub(super) fn apply(lowerer: &mut Lowerer<'_>, operation: &openapiv3::Operation,
                         while params.iter().any(|p| p.name == rust_name) || ["options", "body", "self", "request", "response", "value"].contains(&rust_name.as_str()) {
                             rust_name.push_str("_credential");
                         }
-                        params.push(Param {
-                            wire_name: name.clone(),
-                            name: rust_name,
-                            location: *location,
-                            required: true,
-                            ty: TypeRef::String,
-                            role: HeaderRole::Plain,
-                            max_length: None,
-                            encoding: ParamEncoding::Text,
-                            via_slice: false,
-                            rfc3339: false,
-                            credential: true,
-                        });
+                        params.push(credential_param(name.clone(), rust_name, *location, HeaderRole::Plain, true));
                     }
                 }
                 if *location == ParamLocation::Header && name.eq_ignore_ascii_case(&lowerer.settings.headers.authorization) {
@@ -107,6 +83,11 @@ pub(super) fn apply(lowerer: &mut Lowerer<'_>, operation: &openapiv3::Operation,
         }
     }
     authenticated
+}
+
+/// A required string parameter the security requirement adds.
+fn credential_param(wire_name: String, name: String, location: ParamLocation, role: HeaderRole, credential: bool) -> Param {
+    Param { wire_name, name, location, required: true, ty: TypeRef::String, role, max_length: None, encoding: ParamEncoding::Text, via_slice: false, rfc3339: false, credential }
 }
 
 /// How the scheme `name` is served; None (with a warning) when the document does not define it.
