@@ -95,24 +95,24 @@ pub fn emit_strategies_module_chunks<'a>(api: &'a Api, spec_display: &str) -> im
     // An API whose client sends nothing named has no strategies, and no use for these imports.
     let uses = (!plan.types.is_empty()).then(|| {
         quote! {
-            use proptest::strategy::{BoxedStrategy, Strategy as _};
+            use proptest::strategy::BoxedStrategy;
+            // For `prop_map` and `boxed`, which not every module's strategies call.
+            #[allow(unused_imports)]
+            use proptest::strategy::Strategy as _;
             use super::#models as model;
+        }
+    });
+    let body_uses = (!plan.bodies.is_empty()).then(|| {
+        quote! {
+            use support::{Bad, Step};
         }
     });
     let body_rows = plan.bodies.iter().map(|body| plan.emit_body_row(body));
     let type_rows = plan.types.iter().map(|name| {
-        let def = &api.types[name];
         let function = plan.fn_ident(name);
         let ident = format_ident!("{}", name);
-        let origin = &def.origin;
-        quote! {
-            support::TypeStrategy {
-                type_name: #name,
-                schema_pointer: #origin,
-                valid: || support::json_of(#function()),
-                roundtrip: support::roundtrip::<model::#ident>,
-            },
-        }
+        let origin = &api.types[name].origin;
+        quote! { #ident => #function, #origin }
     });
     let head = quote! {
         #![doc = #doc]
@@ -122,6 +122,7 @@ pub fn emit_strategies_module_chunks<'a>(api: &'a Api, spec_display: &str) -> im
         #![allow(deprecated)]
         #uses
         use super::strategy_support as support;
+        #body_uses
 
         /// Every request body sent by a client-side operation, with its strategies.
         pub fn request_bodies() -> Vec<support::RequestBody> {
@@ -130,7 +131,7 @@ pub fn emit_strategies_module_chunks<'a>(api: &'a Api, spec_display: &str) -> im
 
         /// Every type with a strategy, with its schema.
         pub fn all_types() -> Vec<support::TypeStrategy> {
-            Vec::from([#(#type_rows)*])
+            support::type_strategies![#(#type_rows);*]
         }
     };
     let types = {
@@ -147,14 +148,71 @@ struct Body {
     operations: Vec<String>,
 }
 
+/// A valid JSON value a broken body is built on: a type's own strategy, or a union branch's
+/// (union name, variant index), whose strategy fixes the fields that select the branch.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Base {
+    Type(TypeRef),
+    Branch(String, usize),
+}
+
+/// One step from a valid value down to the member a site sits in; the base is the valid value
+/// the step edits.
+#[derive(Debug, Clone, PartialEq)]
+enum Step {
+    /// The member of that name.
+    Member(Base, String),
+    /// The first item of a list.
+    FirstItem(Base),
+    /// The entry `BROKEN_KEY` of a map, whose size is capped at the given `maxProperties`.
+    Entry(Base, Option<usize>),
+}
+
+/// What breaks the rule at the end of the steps.
+#[derive(Debug, Clone, PartialEq)]
+enum Leaf {
+    /// The member removed from a valid value of the base.
+    Missing(Base, String),
+    WrongType(&'static str),
+    NotListed(Vec<String>),
+    NotMatching { pattern: String, min: usize, max: Option<usize> },
+    ShorterThan(usize),
+    LongerThan(usize),
+    IntBelow { limit: i64, exclusive: bool, floor: i64 },
+    IntAbove { limit: i64, exclusive: bool, ceiling: i64 },
+    FloatBelow { limit: f64, exclusive: bool },
+    FloatAbove { limit: f64, exclusive: bool },
+    NotADateTime,
+    /// A list of items of the base, with a length outside the rule.
+    ArrayOf(Base, usize, usize),
+    /// A map of values of the base, with a size outside the rule.
+    ObjectOf(Base, usize, usize),
+    /// A value with the properties of two branches.
+    NotOneBranch(Base, Base),
+}
+
 /// A constraint site found by walking a body type: the pointer below the walked value, the rule,
-/// whether the generated types refuse it, and a strategy expression of the walked value's JSON
-/// with the rule broken.
+/// whether the generated types refuse it, and how a body breaking it is built (steps outermost
+/// first, then the leaf). Plain data: emit writes it as one table row.
 struct SiteGen {
     pointer: String,
     rule: &'static str,
     typed_rejects: bool,
-    json: TokenStream,
+    steps: Vec<Step>,
+    leaf: Leaf,
+}
+
+impl SiteGen {
+    fn leaf(rule: &'static str, leaf: Leaf) -> Self {
+        SiteGen { pointer: String::new(), rule, typed_rejects: true, steps: Vec::new(), leaf }
+    }
+
+    /// This site, reached from an outer value through `step` whose pointer segment is `segment`.
+    fn under(mut self, segment: &str, step: Step) -> Self {
+        self.pointer = format!("{segment}{}", self.pointer);
+        self.steps.insert(0, step);
+        self
+    }
 }
 
 /// How a struct field's value is fixed when the struct is a union branch.
@@ -461,7 +519,7 @@ impl<'a> Plan<'a> {
                 let min = count(min);
                 (
                     format!(" Valid `{name}` values: between minProperties and maxProperties entries."),
-                    quote! { support::map(#value, #min, #max).prop_map(|entries| model::#ident::new(entries).expect("generated values keep the spec's rules")).boxed() },
+                    quote! { support::checked(support::map(#value, #min, #max)) },
                     TokenStream::new(),
                 )
             }
@@ -548,7 +606,6 @@ impl<'a> Plan<'a> {
 
     fn newtype_strategy(&self, ident: &Ident, newtype: &NewtypeDef) -> TokenStream {
         let rules = &newtype.rules;
-        let construct = quote! { .prop_map(|value| model::#ident::new(value).expect("generated values keep the spec's rules")).boxed() };
         match &newtype.inner {
             TypeRef::String => {
                 let min = count(rules.min_length.unwrap_or(0));
@@ -556,9 +613,9 @@ impl<'a> Plan<'a> {
                 match &rules.pattern {
                     Some(pattern) => {
                         let generator = generator_pattern(pattern);
-                        quote! { support::text_matching(#generator, #min, #max) #construct }
+                        quote! { support::checked(support::text_matching(#generator, #min, #max)) }
                     }
-                    None => quote! { support::text(#min, #max) #construct },
+                    None => quote! { support::checked(support::text(#min, #max)) },
                 }
             }
             TypeRef::Vec(item) => {
@@ -572,7 +629,7 @@ impl<'a> Plan<'a> {
                     None => small_above(min),
                 };
                 let min = count(min);
-                quote! { support::list(#item, #min, #max) #construct }
+                quote! { support::checked(support::list(#item, #min, #max)) }
             }
             TypeRef::I32 | TypeRef::I64 => {
                 let bits = if newtype.inner == TypeRef::I32 { "i32" } else { "i64" };
@@ -586,7 +643,7 @@ impl<'a> Plan<'a> {
                 };
                 let lo = int_tokens(bound(rules.minimum, 1, i64::MIN), bits);
                 let hi = int_tokens(bound(rules.maximum, -1, i64::MAX), bits);
-                quote! { (#lo..=#hi) #construct }
+                quote! { support::checked((#lo..=#hi).boxed()) }
             }
             TypeRef::F32 | TypeRef::F64 => {
                 let value = |bound: Option<(Number, bool)>| {
@@ -612,48 +669,36 @@ impl<'a> Plan<'a> {
             }
             other => {
                 let strategy = self.strategy_of(other);
-                quote! { #strategy #construct }
+                quote! { support::checked(#strategy) }
             }
         }
     }
 
     /// The sites below a value of `ty`, whose valid JSON is `base`.
-    fn value_sites(&self, ty: &TypeRef, base: &TokenStream, tag_property: Option<&str>) -> Vec<SiteGen> {
-        let leaf = |rule: &'static str, json: TokenStream| SiteGen { pointer: String::new(), rule, typed_rejects: true, json };
-        let wrong = |expected: &str| leaf("type", quote! { support::wrong_type(#expected) });
+    fn value_sites(&self, ty: &TypeRef, base: &Base, tag_property: Option<&str>) -> Vec<SiteGen> {
+        let wrong = |expected: &'static str| SiteGen::leaf("type", Leaf::WrongType(expected));
         match ty {
             TypeRef::Named(name) => {
                 let def = &self.api.types[name];
                 match &def.kind {
                     TypeKind::Struct(s) => self.struct_sites(s, base, tag_property),
                     TypeKind::Enum(e) => {
-                        let known = e.variants.iter().map(|v| &v.wire);
-                        vec![
-                            SiteGen { typed_rejects: false, ..leaf("enum", quote! { support::not_listed(&[#(#known),*]) }) },
-                            wrong("string"),
-                        ]
+                        let known = e.variants.iter().map(|v| v.wire.clone()).collect();
+                        vec![SiteGen { typed_rejects: false, ..SiteGen::leaf("enum", Leaf::NotListed(known)) }, wrong("string")]
                     }
                     TypeKind::Union(union) => self.union_sites(name, union),
                     TypeKind::Map(map) => {
-                        let value = self.json_of(&map.value);
+                        let value = Base::Type(map.value.clone());
                         let mut sites = Vec::new();
                         if let Some(min) = map.min_properties.filter(|min| *min > 0) {
-                            let below = count(min - 1);
-                            sites.push(leaf("minProperties", quote! { support::object_of(#value, 0, #below) }));
+                            sites.push(SiteGen::leaf("minProperties", Leaf::ObjectOf(value.clone(), 0, min - 1)));
                         }
                         if let Some(max) = map.max_properties {
-                            let (over, most) = (count(max + 1), count(max + 1 + 2));
-                            sites.push(leaf("maxProperties", quote! { support::object_of(#value, #over, #most) }));
+                            sites.push(SiteGen::leaf("maxProperties", Leaf::ObjectOf(value.clone(), max + 1, max + 1 + 2)));
                         }
                         if map.max_properties != Some(0) {
-                            let max = usize_option(map.max_properties);
                             for site in self.value_sites(&map.value, &value, None) {
-                                let json = site.json;
-                                sites.push(SiteGen {
-                                    pointer: format!("{}{}", segment(BROKEN_KEY), site.pointer),
-                                    json: quote! { support::with_entry(#base, #BROKEN_KEY, #max, #json) },
-                                    ..site
-                                });
+                                sites.push(site.under(&segment(BROKEN_KEY), Step::Entry(base.clone(), map.max_properties)));
                             }
                         }
                         sites
@@ -663,7 +708,7 @@ impl<'a> Plan<'a> {
                 }
             }
             TypeRef::String | TypeRef::Date | TypeRef::Uuid => vec![wrong("string")],
-            TypeRef::DateTime => vec![wrong("string"), leaf("format", quote! { support::not_a_date_time() })],
+            TypeRef::DateTime => vec![wrong("string"), SiteGen::leaf("format", Leaf::NotADateTime)],
             TypeRef::Bool => vec![wrong("boolean")],
             TypeRef::I32 | TypeRef::I64 => vec![wrong("integer")],
             TypeRef::F32 | TypeRef::F64 => vec![wrong("number")],
@@ -674,54 +719,38 @@ impl<'a> Plan<'a> {
                 sites
             }
             TypeRef::Map(value) => {
-                let value_json = self.json_of(value);
-                self.value_sites(value, &value_json, None)
+                let value_base = Base::Type((**value).clone());
+                self.value_sites(value, &value_base, None)
                     .into_iter()
-                    .map(|site| {
-                        let json = site.json;
-                        SiteGen {
-                            pointer: format!("{}{}", segment(BROKEN_KEY), site.pointer),
-                            json: quote! { support::with_entry(#base, #BROKEN_KEY, None, #json) },
-                            ..site
-                        }
-                    })
+                    .map(|site| site.under(&segment(BROKEN_KEY), Step::Entry(base.clone(), None)))
                     .collect()
             }
         }
     }
 
     /// Sites of the first item of a list whose valid JSON is `base`.
-    fn item_sites(&self, item: &TypeRef, base: &TokenStream) -> Vec<SiteGen> {
-        let item_json = self.json_of(item);
-        self.value_sites(item, &item_json, None)
-            .into_iter()
-            .map(|site| {
-                let json = site.json;
-                SiteGen { pointer: format!("/0{}", site.pointer), json: quote! { support::with_first_item(#base, #json) }, ..site }
-            })
-            .collect()
+    fn item_sites(&self, item: &TypeRef, base: &Base) -> Vec<SiteGen> {
+        let item_base = Base::Type(item.clone());
+        self.value_sites(item, &item_base, None).into_iter().map(|site| site.under("/0", Step::FirstItem(base.clone()))).collect()
     }
 
-    fn newtype_sites(&self, newtype: &NewtypeDef, base: &TokenStream) -> Vec<SiteGen> {
+    fn newtype_sites(&self, newtype: &NewtypeDef, base: &Base) -> Vec<SiteGen> {
         let rules = &newtype.rules;
-        let leaf = |rule: &'static str, json: TokenStream| SiteGen { pointer: String::new(), rule, typed_rejects: true, json };
+        let leaf = SiteGen::leaf;
         let mut sites = Vec::new();
         match &newtype.inner {
             TypeRef::String => {
                 if let Some(pattern) = &rules.pattern {
-                    let min = count(rules.min_length.unwrap_or(0));
-                    let max = usize_option(rules.max_length);
-                    sites.push(leaf("pattern", quote! { support::not_matching(#pattern, #min, #max) }));
+                    let (min, max) = (rules.min_length.unwrap_or(0), rules.max_length);
+                    sites.push(leaf("pattern", Leaf::NotMatching { pattern: pattern.clone(), min, max }));
                 }
                 if let Some(min) = rules.min_length.filter(|min| *min > 0) {
-                    let min = count(min);
-                    sites.push(leaf("minLength", quote! { support::shorter_than(#min) }));
+                    sites.push(leaf("minLength", Leaf::ShorterThan(min)));
                 }
                 if let Some(max) = rules.max_length {
-                    let max = count(max);
-                    sites.push(leaf("maxLength", quote! { support::longer_than(#max) }));
+                    sites.push(leaf("maxLength", Leaf::LongerThan(max)));
                 }
-                sites.push(leaf("type", quote! { support::wrong_type("string") }));
+                sites.push(leaf("type", Leaf::WrongType("string")));
             }
             TypeRef::I32 | TypeRef::I64 => {
                 let (lowest, highest) = match newtype.inner {
@@ -735,18 +764,16 @@ impl<'a> Plan<'a> {
                 if let Some((number, exclusive)) = rules.minimum {
                     let limit = int(number);
                     if limit > lowest || (exclusive && limit == lowest) {
-                        let (limit, lowest) = (int_tokens(limit, "i64"), int_tokens(lowest, "i64"));
-                        sites.push(leaf("minimum", quote! { support::int_below(#limit, #exclusive, #lowest) }));
+                        sites.push(leaf("minimum", Leaf::IntBelow { limit, exclusive, floor: lowest }));
                     }
                 }
                 if let Some((number, exclusive)) = rules.maximum {
                     let limit = int(number);
                     if limit < highest || (exclusive && limit == highest) {
-                        let (limit, highest) = (int_tokens(limit, "i64"), int_tokens(highest, "i64"));
-                        sites.push(leaf("maximum", quote! { support::int_above(#limit, #exclusive, #highest) }));
+                        sites.push(leaf("maximum", Leaf::IntAbove { limit, exclusive, ceiling: highest }));
                     }
                 }
-                sites.push(leaf("type", quote! { support::wrong_type("integer") }));
+                sites.push(leaf("type", Leaf::WrongType("integer")));
             }
             TypeRef::F32 | TypeRef::F64 => {
                 let float = |number: Number| match number {
@@ -754,26 +781,22 @@ impl<'a> Plan<'a> {
                     Number::Float(v) => v,
                 };
                 if let Some((number, exclusive)) = rules.minimum {
-                    let limit = float_tokens(float(number));
-                    sites.push(leaf("minimum", quote! { support::float_below(#limit, #exclusive) }));
+                    sites.push(leaf("minimum", Leaf::FloatBelow { limit: float(number), exclusive }));
                 }
                 if let Some((number, exclusive)) = rules.maximum {
-                    let limit = float_tokens(float(number));
-                    sites.push(leaf("maximum", quote! { support::float_above(#limit, #exclusive) }));
+                    sites.push(leaf("maximum", Leaf::FloatAbove { limit: float(number), exclusive }));
                 }
-                sites.push(leaf("type", quote! { support::wrong_type("number") }));
+                sites.push(leaf("type", Leaf::WrongType("number")));
             }
             TypeRef::Vec(item) => {
-                let item_json = self.json_of(item);
+                let item_base = Base::Type((**item).clone());
                 if let Some(min) = rules.min_items.filter(|min| *min > 0) {
-                    let below = count(min - 1);
-                    sites.push(leaf("minItems", quote! { support::array_of(#item_json, 0, #below) }));
+                    sites.push(leaf("minItems", Leaf::ArrayOf(item_base.clone(), 0, min - 1)));
                 }
                 if let Some(max) = rules.max_items {
-                    let (over, most) = (count(max + 1), count(max + 1 + 2));
-                    sites.push(leaf("maxItems", quote! { support::array_of(#item_json, #over, #most) }));
+                    sites.push(leaf("maxItems", Leaf::ArrayOf(item_base, max + 1, max + 1 + 2)));
                 }
-                sites.push(leaf("type", quote! { support::wrong_type("array") }));
+                sites.push(leaf("type", Leaf::WrongType("array")));
                 if rules.max_items != Some(0) {
                     sites.extend(self.item_sites(item, base));
                 }
@@ -783,59 +806,29 @@ impl<'a> Plan<'a> {
         sites
     }
 
-    fn struct_sites(&self, def: &StructDef, base: &TokenStream, tag_property: Option<&str>) -> Vec<SiteGen> {
+    fn struct_sites(&self, def: &StructDef, base: &Base, tag_property: Option<&str>) -> Vec<SiteGen> {
         let mut sites = Vec::new();
         for field in &def.fields {
             let wire = &field.wire_name;
             let pointer = segment(wire);
             if field.presence != Presence::Optional {
-                sites.push(SiteGen {
-                    pointer: pointer.clone(),
-                    rule: "required",
-                    typed_rejects: true,
-                    json: quote! { support::without_member(#base, #wire) },
-                });
+                sites.push(SiteGen { pointer: pointer.clone(), ..SiteGen::leaf("required", Leaf::Missing(base.clone(), wire.clone())) });
             }
-            let field_json = self.json_of(&field.ty);
-            for site in self.value_sites(&field.ty, &field_json, None) {
-                let json = site.json;
+            let field_base = Base::Type(field.ty.clone());
+            for site in self.value_sites(&field.ty, &field_base, None) {
                 // An unknown tag does not select a branch, so the generated union refuses it.
                 let typed_rejects = site.typed_rejects || (tag_property == Some(wire.as_str()) && site.pointer.is_empty());
-                sites.push(SiteGen {
-                    pointer: format!("{pointer}{}", site.pointer),
-                    rule: site.rule,
-                    typed_rejects,
-                    json: quote! { support::with_member(#base, #wire, #json) },
-                });
+                sites.push(SiteGen { typed_rejects, ..site }.under(&pointer, Step::Member(base.clone(), wire.clone())));
             }
         }
         sites
     }
 
     fn union_sites(&self, name: &str, union: &UnionDef) -> Vec<SiteGen> {
-        let ident = format_ident!("{}", name);
-        let branch_json = |index: usize| {
-            let variant = &union.variants[index];
-            let variant_ident = format_ident!("{}", variant.name);
-            let strategy = match self.branch_fns.get(&(name.to_string(), index)) {
-                Some(branch_fn) => {
-                    let branch_fn = format_ident!("{}", branch_fn);
-                    quote! { #branch_fn() }
-                }
-                None => self.strategy_of(&variant.ty),
-            };
-            let wrap = if variant.boxed { quote! { |value| model::#ident::#variant_ident(Box::new(value)) } } else { quote! { model::#ident::#variant_ident } };
-            quote! { support::json_of(#strategy.prop_map(#wrap).boxed()) }
-        };
+        let branch = |index: usize| Base::Branch(name.to_string(), index);
         let mut sites = Vec::new();
         if union.strategy == UnionStrategy::ByProperty && union.variants.len() >= 2 {
-            let (first, second) = (branch_json(0), branch_json(1));
-            sites.push(SiteGen {
-                pointer: String::new(),
-                rule: "oneOf",
-                typed_rejects: true,
-                json: quote! { support::not_one_branch(#first, #second) },
-            });
+            sites.push(SiteGen::leaf("oneOf", Leaf::NotOneBranch(branch(0), branch(1))));
         }
         // Inside an untagged union a broken branch may still read as another branch: no sites.
         if union.strategy == UnionStrategy::Untagged {
@@ -847,8 +840,7 @@ impl<'a> Plan<'a> {
         };
         let mut seen = BTreeSet::new();
         for (index, variant) in union.variants.iter().enumerate() {
-            let base = branch_json(index);
-            for site in self.value_sites(&variant.ty, &base, tag_property) {
+            for site in self.value_sites(&variant.ty, &branch(index), tag_property) {
                 // Branches may share members; the first branch that has one stands for it.
                 if seen.insert((site.pointer.clone(), site.rule)) {
                     sites.push(site);
@@ -858,11 +850,10 @@ impl<'a> Plan<'a> {
         sites
     }
 
-    /// The sites of a request body, with `Site` literals and strategies.
+    /// The sites of a request body.
     fn body_sites(&self, body: &Body) -> Vec<SiteGen> {
         let ty = TypeRef::Named(body.type_name.clone());
-        let base = self.json_of(&ty);
-        self.value_sites(&ty, &base, None)
+        self.value_sites(&ty, &Base::Type(ty.clone()), None)
     }
 
     fn sites_const(&self, body: &Body) -> Ident {
@@ -873,18 +864,71 @@ impl<'a> Plan<'a> {
         format_ident!("broken_{}", field_name(&body.type_name))
     }
 
+    /// A `BoxedStrategy<serde_json::Value>` expression of a base's valid values.
+    fn base_json(&self, base: &Base) -> TokenStream {
+        match base {
+            Base::Type(ty) => self.json_of(ty),
+            Base::Branch(name, index) => {
+                let TypeKind::Union(union) = &self.api.types[name].kind else { unreachable!("branch bases are union variants") };
+                let ident = format_ident!("{}", name);
+                let variant = &union.variants[*index];
+                let variant_ident = format_ident!("{}", variant.name);
+                let strategy = match self.branch_fns.get(&(name.clone(), *index)) {
+                    Some(branch_fn) => {
+                        let branch_fn = format_ident!("{}", branch_fn);
+                        quote! { #branch_fn() }
+                    }
+                    None => self.strategy_of(&variant.ty),
+                };
+                let wrap = if variant.boxed { quote! { |value| model::#ident::#variant_ident(Box::new(value)) } } else { quote! { model::#ident::#variant_ident } };
+                quote! { support::json_of(#strategy.prop_map(#wrap).boxed()) }
+            }
+        }
+    }
+
+    /// The broken strategies of a body as data: its sites, the valid bases they build on (each
+    /// written once, named by index), and one recipe row per site, which
+    /// `support::broken_sites` turns into strategies.
     fn emit_broken(&self, body: &Body) -> TokenStream {
         let sites = self.body_sites(body);
         let name = &body.type_name;
-        let literal = |site: &SiteGen| {
+        let mut bases: Vec<Base> = Vec::new();
+        let mut index_of = |base: &Base| -> Literal {
+            let index = match bases.iter().position(|b| b == base) {
+                Some(index) => index,
+                None => {
+                    bases.push(base.clone());
+                    bases.len() - 1
+                }
+            };
+            count(index)
+        };
+        let recipes: Vec<TokenStream> = sites
+            .iter()
+            .map(|site| {
+                let steps = site.steps.iter().map(|step| match step {
+                    Step::Member(base, member) => {
+                        let base = index_of(base);
+                        quote! { Step::Member(#base, #member) }
+                    }
+                    Step::FirstItem(base) => {
+                        let base = index_of(base);
+                        quote! { Step::FirstItem(#base) }
+                    }
+                    Step::Entry(base, max) => {
+                        let (base, max) = (index_of(base), usize_option(*max));
+                        quote! { Step::Entry(#base, #BROKEN_KEY, #max) }
+                    }
+                });
+                let steps: Vec<TokenStream> = steps.collect();
+                let leaf = self.leaf_tokens(&site.leaf, &mut index_of);
+                quote! { (&[#(#steps),*], #leaf) }
+            })
+            .collect();
+        let base_values: Vec<TokenStream> = bases.iter().map(|base| self.base_json(base)).collect();
+        let literals = sites.iter().map(|site| {
             let (pointer, rule, typed_rejects) = (&site.pointer, site.rule, site.typed_rejects);
             quote! { support::Site::new(#pointer, #rule, #typed_rejects) }
-        };
-        let literals = sites.iter().map(literal);
-        let strategies = sites.iter().map(|site| {
-            let literal = literal(site);
-            let json = &site.json;
-            quote! { support::broken(#literal, #json) }
         });
         let sites_const = self.sites_const(body);
         let broken_fn = self.broken_fn(body);
@@ -896,7 +940,61 @@ impl<'a> Plan<'a> {
 
             #[doc = #fn_doc]
             pub fn #broken_fn() -> Vec<(support::Site, BoxedStrategy<support::Broken>)> {
-                Vec::from([#(#strategies),*])
+                let bases = [#(#base_values),*];
+                support::broken_sites(#sites_const, &bases, &[#(#recipes),*])
+            }
+        }
+    }
+
+    /// A leaf as a `support::Bad` expression; bases are named by their index.
+    fn leaf_tokens(&self, leaf: &Leaf, index_of: &mut impl FnMut(&Base) -> Literal) -> TokenStream {
+        match leaf {
+            Leaf::Missing(base, member) => {
+                let base = index_of(base);
+                quote! { Bad::Missing(#base, #member) }
+            }
+            Leaf::WrongType(expected) => quote! { Bad::WrongType(#expected) },
+            Leaf::NotListed(known) => quote! { Bad::NotListed(&[#(#known),*]) },
+            Leaf::NotMatching { pattern, min, max } => {
+                let (min, max) = (count(*min), usize_option(*max));
+                quote! { Bad::NotMatching(#pattern, #min, #max) }
+            }
+            Leaf::ShorterThan(min) => {
+                let min = count(*min);
+                quote! { Bad::ShorterThan(#min) }
+            }
+            Leaf::LongerThan(max) => {
+                let max = count(*max);
+                quote! { Bad::LongerThan(#max) }
+            }
+            Leaf::IntBelow { limit, exclusive, floor } => {
+                let (limit, floor) = (int_tokens(*limit, "i64"), int_tokens(*floor, "i64"));
+                quote! { Bad::IntBelow(#limit, #exclusive, #floor) }
+            }
+            Leaf::IntAbove { limit, exclusive, ceiling } => {
+                let (limit, ceiling) = (int_tokens(*limit, "i64"), int_tokens(*ceiling, "i64"));
+                quote! { Bad::IntAbove(#limit, #exclusive, #ceiling) }
+            }
+            Leaf::FloatBelow { limit, exclusive } => {
+                let limit = float_tokens(*limit);
+                quote! { Bad::FloatBelow(#limit, #exclusive) }
+            }
+            Leaf::FloatAbove { limit, exclusive } => {
+                let limit = float_tokens(*limit);
+                quote! { Bad::FloatAbove(#limit, #exclusive) }
+            }
+            Leaf::NotADateTime => quote! { Bad::NotADateTime },
+            Leaf::ArrayOf(base, min, max) => {
+                let (base, min, max) = (index_of(base), count(*min), count(*max));
+                quote! { Bad::ArrayOf(#base, #min, #max) }
+            }
+            Leaf::ObjectOf(base, min, max) => {
+                let (base, min, max) = (index_of(base), count(*min), count(*max));
+                quote! { Bad::ObjectOf(#base, #min, #max) }
+            }
+            Leaf::NotOneBranch(first, second) => {
+                let (first, second) = (index_of(first), index_of(second));
+                quote! { Bad::NotOneBranch(#first, #second) }
             }
         }
     }

@@ -4,7 +4,7 @@ use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
 use crate::ir::{
-    Api, EnumDef, Field, MapDef, NewtypeDef, Number, Presence, StructDef, TypeDef, TypeKind, TypeRef, UnionDef,
+    Api, EnumDef, Field, MapDef, NewtypeDef, Number, Presence, Rules, StructDef, TypeDef, TypeKind, TypeRef, UnionDef,
     UnionStrategy,
 };
 
@@ -368,19 +368,10 @@ fn emit_enum(ident: &proc_macro2::Ident, def: &EnumDef) -> TokenStream {
         quote! { #[doc = #doc] #default #name, }
     });
     let derive_default = if def.default.is_some() { quote! { Default, } } else { TokenStream::new() };
-    let to_wire = def.variants.iter().map(|variant| {
+    let wire_pairs = def.variants.iter().map(|variant| {
         let name = format_ident!("{}", variant.name);
         let wire = &variant.wire;
-        quote! { Self::#name => #wire, }
-    });
-    let from_wire = def.variants.iter().map(|variant| {
-        let name = format_ident!("{}", variant.name);
-        let wire = &variant.wire;
-        quote! { #wire => Self::#name, }
-    });
-    let known = def.variants.iter().map(|variant| {
-        let name = format_ident!("{}", variant.name);
-        quote! { Self::#name }
+        quote! { #name = #wire }
     });
     quote! {
         #[derive(Debug, Clone, PartialEq, Eq, Hash, #derive_default)]
@@ -390,62 +381,7 @@ fn emit_enum(ident: &proc_macro2::Ident, def: &EnumDef) -> TokenStream {
             /// A value this version of the spec does not list, kept as it was received.
             #unknown(String),
         }
-        impl #ident {
-            /// Every value the spec lists.
-            pub const KNOWN: &'static [Self] = &[#(#known),*];
-            /// The value on the wire.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    #(#to_wire)*
-                    Self::#unknown(value) => value,
-                }
-            }
-            /// Reads a wire value; values the spec does not list become the unknown variant.
-            pub fn from_wire(value: &str) -> Self {
-                match value {
-                    #(#from_wire)*
-                    other => Self::#unknown(other.to_string()),
-                }
-            }
-            /// Whether the spec lists this value.
-            pub fn is_known(&self) -> bool {
-                !matches!(self, Self::#unknown(_))
-            }
-        }
-        /// Ordered by wire value (a value the spec does not list after a listed one with the same
-        /// text), not by declaration, so a value a later spec adds does not reorder the others.
-        impl Ord for #ident {
-            fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-                (self.as_str(), !self.is_known()).cmp(&(other.as_str(), !other.is_known()))
-            }
-        }
-        impl PartialOrd for #ident {
-            fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-                Some(self.cmp(other))
-            }
-        }
-        impl std::fmt::Display for #ident {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl std::str::FromStr for #ident {
-            type Err = std::convert::Infallible;
-            fn from_str(value: &str) -> Result<Self, Self::Err> {
-                Ok(Self::from_wire(value))
-            }
-        }
-        impl serde::Serialize for #ident {
-            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.as_str())
-            }
-        }
-        impl<'de> serde::Deserialize<'de> for #ident {
-            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let value = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(deserializer)?;
-                Ok(Self::from_wire(&value))
-            }
-        }
+        super::support::string_enum!(#ident, #unknown, [#(#wire_pairs),*]);
     }
 }
 
@@ -620,7 +556,10 @@ fn variant_has_property(api: &Api, ty: &TypeRef, property: &str) -> bool {
 
 fn usize_option(value: Option<usize>) -> TokenStream {
     match value {
-        Some(v) => quote! { Some(#v) },
+        Some(v) => {
+            let v = Literal::usize_unsuffixed(v);
+            quote! { Some(#v) }
+        }
         None => quote! { None },
     }
 }
@@ -681,169 +620,89 @@ fn bound_tokens(bound: Option<(Number, bool)>, inner: &TypeRef) -> TokenStream {
 }
 
 fn emit_newtype(def: &TypeDef, ident: &proc_macro2::Ident, newtype: &NewtypeDef) -> TokenStream {
-    let type_name = &def.name;
     let field = origin_field(&def.origin);
     let rules = &newtype.rules;
     let inner = type_tokens(&newtype.inner);
+    let rules_doc = format!(" Spec rules: {}.", rules_text(rules));
+    // A blank line between the description and the rules, when there is a description.
+    let rules_doc = match def.doc {
+        Some(_) => quote! { #[doc = ""] #[doc = #rules_doc] },
+        None => quote! { #[doc = #rules_doc] },
+    };
     match &newtype.inner {
         TypeRef::String => {
-            let pattern_static = rules.pattern.as_ref().map(|pattern| {
-                quote! { static PATTERN: super::support::Pattern = super::support::Pattern::new(#pattern); }
-            });
-            let pattern_check = rules.pattern.as_ref().map(|_| {
-                quote! { super::support::check_pattern(#type_name, #field, value, &PATTERN)?; }
-            });
-            let length_check = (rules.min_length.is_some() || rules.max_length.is_some()).then(|| {
-                let min = usize_option(rules.min_length);
-                let max = usize_option(rules.max_length);
-                quote! { super::support::check_length(#type_name, #field, value, #min, #max)?; }
-            });
+            let pattern = match &rules.pattern {
+                Some(pattern) => quote! { Some(#pattern) },
+                None => quote! { None },
+            };
+            let (min, max) = (usize_option(rules.min_length), usize_option(rules.max_length));
             quote! {
+                #rules_doc
                 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
                 #[serde(transparent)]
                 pub struct #ident(String);
-                impl #ident {
-                    /// Checks the spec's rules and wraps the value.
-                    pub fn new(value: impl Into<String>) -> Result<Self, super::support::ValidationError> {
-                        let value = value.into();
-                        Self::check(&value)?;
-                        Ok(Self(value))
-                    }
-                    fn check(value: &str) -> Result<(), super::support::ValidationError> {
-                        #pattern_static
-                        #length_check
-                        #pattern_check
-                        Ok(())
-                    }
-                    /// The value.
-                    pub fn as_str(&self) -> &str {
-                        &self.0
-                    }
-                    /// The value, unwrapped.
-                    pub fn into_inner(self) -> String {
-                        self.0
-                    }
-                }
-                impl AsRef<str> for #ident {
-                    fn as_ref(&self) -> &str {
-                        &self.0
-                    }
-                }
-                impl std::fmt::Display for #ident {
-                    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                        f.write_str(&self.0)
-                    }
-                }
-                impl std::str::FromStr for #ident {
-                    type Err = super::support::ValidationError;
-                    fn from_str(value: &str) -> Result<Self, Self::Err> {
-                        Self::new(value)
-                    }
-                }
-                impl TryFrom<String> for #ident {
-                    type Error = super::support::ValidationError;
-                    fn try_from(value: String) -> Result<Self, Self::Error> {
-                        Self::new(value)
-                    }
-                }
-                impl TryFrom<&str> for #ident {
-                    type Error = super::support::ValidationError;
-                    fn try_from(value: &str) -> Result<Self, Self::Error> {
-                        Self::new(value)
-                    }
-                }
-                impl<'de> serde::Deserialize<'de> for #ident {
-                    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
-                        Self::new(value).map_err(serde::de::Error::custom)
-                    }
-                }
+                super::support::string_newtype!(#ident, #field, #min, #max, #pattern);
             }
         }
-        TypeRef::Vec(_) => {
-            let min = usize_option(rules.min_items);
-            let max = usize_option(rules.max_items);
-            let item = match &newtype.inner {
-                TypeRef::Vec(item) => type_tokens(item),
-                _ => unreachable!(),
-            };
+        TypeRef::Vec(item) => {
+            let (min, max) = (usize_option(rules.min_items), usize_option(rules.max_items));
+            let item = type_tokens(item);
             quote! {
+                #rules_doc
                 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
                 #[serde(transparent)]
                 pub struct #ident(Vec<#item>);
-                impl #ident {
-                    /// Checks the item count and wraps the list.
-                    pub fn new(items: Vec<#item>) -> Result<Self, super::support::ValidationError> {
-                        super::support::check_items(#type_name, #field, items.len(), #min, #max)?;
-                        Ok(Self(items))
-                    }
-                    /// The items.
-                    pub fn as_slice(&self) -> &[#item] {
-                        &self.0
-                    }
-                    /// The items, unwrapped.
-                    pub fn into_inner(self) -> Vec<#item> {
-                        self.0
-                    }
-                }
-                impl TryFrom<Vec<#item>> for #ident {
-                    type Error = super::support::ValidationError;
-                    fn try_from(items: Vec<#item>) -> Result<Self, Self::Error> {
-                        Self::new(items)
-                    }
-                }
-                impl<'de> serde::Deserialize<'de> for #ident {
-                    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                        let items = <Vec<#item> as serde::Deserialize>::deserialize(deserializer)?;
-                        Self::new(items).map_err(serde::de::Error::custom)
-                    }
-                }
+                super::support::list_newtype!(#ident, #item, #field, #min, #max);
             }
         }
         numeric => {
             let min = bound_tokens(rules.minimum, numeric);
             let max = bound_tokens(rules.maximum, numeric);
-            let is_float = matches!(numeric, TypeRef::F32 | TypeRef::F64);
-            let derives = if is_float {
+            let derives = if matches!(numeric, TypeRef::F32 | TypeRef::F64) {
                 quote! { #[derive(Debug, Clone, Copy, PartialEq, PartialOrd, serde::Serialize)] }
             } else {
                 quote! { #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)] }
             };
             quote! {
+                #rules_doc
                 #derives
                 #[serde(transparent)]
                 pub struct #ident(#inner);
-                impl #ident {
-                    /// Checks the spec's bounds and wraps the value.
-                    pub fn new(value: #inner) -> Result<Self, super::support::ValidationError> {
-                        super::support::check_bounds(#type_name, #field, value, #min, #max)?;
-                        Ok(Self(value))
-                    }
-                    /// The value.
-                    pub fn get(self) -> #inner {
-                        self.0
-                    }
-                }
-                impl TryFrom<#inner> for #ident {
-                    type Error = super::support::ValidationError;
-                    fn try_from(value: #inner) -> Result<Self, Self::Error> {
-                        Self::new(value)
-                    }
-                }
-                impl std::fmt::Display for #ident {
-                    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                        std::fmt::Display::fmt(&self.0, f)
-                    }
-                }
-                impl<'de> serde::Deserialize<'de> for #ident {
-                    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                        let value = <#inner as serde::Deserialize>::deserialize(deserializer)?;
-                        Self::new(value).map_err(serde::de::Error::custom)
-                    }
-                }
+                super::support::number_newtype!(#ident, #inner, #field, #min, #max);
             }
         }
     }
+}
+
+/// The rules a newtype checks, as its doc comment states them (JSON Schema keywords).
+fn rules_text(rules: &Rules) -> String {
+    let number = |number: Number| match number {
+        Number::Int(v) => v.to_string(),
+        Number::Float(v) => v.to_string(),
+    };
+    let mut parts = Vec::new();
+    if let Some(min) = rules.min_length {
+        parts.push(format!("`minLength` {min}"));
+    }
+    if let Some(max) = rules.max_length {
+        parts.push(format!("`maxLength` {max}"));
+    }
+    if let Some(pattern) = &rules.pattern {
+        parts.push(format!("`pattern` `{pattern}`"));
+    }
+    if let Some((min, exclusive)) = rules.minimum {
+        parts.push(format!("`{}` {}", if exclusive { "exclusiveMinimum" } else { "minimum" }, number(min)));
+    }
+    if let Some((max, exclusive)) = rules.maximum {
+        parts.push(format!("`{}` {}", if exclusive { "exclusiveMaximum" } else { "maximum" }, number(max)));
+    }
+    if let Some(min) = rules.min_items {
+        parts.push(format!("`minItems` {min}"));
+    }
+    if let Some(max) = rules.max_items {
+        parts.push(format!("`maxItems` {max}"));
+    }
+    if parts.is_empty() { "none beyond the type".to_string() } else { parts.join(", ") }
 }
 
 #[cfg(test)]

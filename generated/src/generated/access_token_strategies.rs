@@ -4,7 +4,9 @@
 //!
 //! Valid values keep every rule of the spec; `broken_*` bodies break exactly one.
 #![allow(deprecated)]
-use proptest::strategy::{BoxedStrategy, Strategy as _};
+use proptest::strategy::BoxedStrategy;
+#[allow(unused_imports)]
+use proptest::strategy::Strategy as _;
 use super::access_token as model;
 use super::strategy_support as support;
 /// Every request body sent by a client-side operation, with its strategies.
@@ -13,81 +15,34 @@ pub fn request_bodies() -> Vec<support::RequestBody> {
 }
 /// Every type with a strategy, with its schema.
 pub fn all_types() -> Vec<support::TypeStrategy> {
-    Vec::from([
-        support::TypeStrategy {
-            type_name: "MerchantSerialNumber",
-            schema_pointer: "/components/parameters/Merchant-Serial-Number/schema",
-            valid: || support::json_of(merchant_serial_number()),
-            roundtrip: support::roundtrip::<model::MerchantSerialNumber>,
-        },
-        support::TypeStrategy {
-            type_name: "VippsSystemName",
-            schema_pointer: "/components/parameters/Vipps-System-Name/schema",
-            valid: || support::json_of(vipps_system_name()),
-            roundtrip: support::roundtrip::<model::VippsSystemName>,
-        },
-        support::TypeStrategy {
-            type_name: "VippsSystemPluginName",
-            schema_pointer: "/components/parameters/Vipps-System-Plugin-Name/schema",
-            valid: || support::json_of(vipps_system_plugin_name()),
-            roundtrip: support::roundtrip::<model::VippsSystemPluginName>,
-        },
-        support::TypeStrategy {
-            type_name: "VippsSystemPluginVersion",
-            schema_pointer: "/components/parameters/Vipps-System-Plugin-Version/schema",
-            valid: || support::json_of(vipps_system_plugin_version()),
-            roundtrip: support::roundtrip::<model::VippsSystemPluginVersion>,
-        },
-        support::TypeStrategy {
-            type_name: "VippsSystemVersion",
-            schema_pointer: "/components/parameters/Vipps-System-Version/schema",
-            valid: || support::json_of(vipps_system_version()),
-            roundtrip: support::roundtrip::<model::VippsSystemVersion>,
-        },
-    ])
+    support::type_strategies![
+        MerchantSerialNumber => merchant_serial_number,
+        "/components/parameters/Merchant-Serial-Number/schema"; VippsSystemName =>
+        vipps_system_name, "/components/parameters/Vipps-System-Name/schema";
+        VippsSystemPluginName => vipps_system_plugin_name,
+        "/components/parameters/Vipps-System-Plugin-Name/schema";
+        VippsSystemPluginVersion => vipps_system_plugin_version,
+        "/components/parameters/Vipps-System-Plugin-Version/schema"; VippsSystemVersion
+        => vipps_system_version, "/components/parameters/Vipps-System-Version/schema"
+    ]
 }
 /// Valid `MerchantSerialNumber` values: within the spec's rules.
 pub fn merchant_serial_number() -> BoxedStrategy<model::MerchantSerialNumber> {
-    support::text_matching("[0-9]{4,10}", 4, Some(10))
-        .prop_map(|value| {
-            model::MerchantSerialNumber::new(value)
-                .expect("generated values keep the spec's rules")
-        })
-        .boxed()
+    support::checked(support::text_matching("[0-9]{4,10}", 4, Some(10)))
 }
 /// Valid `VippsSystemName` values: within the spec's rules.
 pub fn vipps_system_name() -> BoxedStrategy<model::VippsSystemName> {
-    support::text(0, Some(30))
-        .prop_map(|value| {
-            model::VippsSystemName::new(value)
-                .expect("generated values keep the spec's rules")
-        })
-        .boxed()
+    support::checked(support::text(0, Some(30)))
 }
 /// Valid `VippsSystemPluginName` values: within the spec's rules.
 pub fn vipps_system_plugin_name() -> BoxedStrategy<model::VippsSystemPluginName> {
-    support::text(0, Some(30))
-        .prop_map(|value| {
-            model::VippsSystemPluginName::new(value)
-                .expect("generated values keep the spec's rules")
-        })
-        .boxed()
+    support::checked(support::text(0, Some(30)))
 }
 /// Valid `VippsSystemPluginVersion` values: within the spec's rules.
 pub fn vipps_system_plugin_version() -> BoxedStrategy<model::VippsSystemPluginVersion> {
-    support::text(0, Some(30))
-        .prop_map(|value| {
-            model::VippsSystemPluginVersion::new(value)
-                .expect("generated values keep the spec's rules")
-        })
-        .boxed()
+    support::checked(support::text(0, Some(30)))
 }
 /// Valid `VippsSystemVersion` values: within the spec's rules.
 pub fn vipps_system_version() -> BoxedStrategy<model::VippsSystemVersion> {
-    support::text(0, Some(30))
-        .prop_map(|value| {
-            model::VippsSystemVersion::new(value)
-                .expect("generated values keep the spec's rules")
-        })
-        .boxed()
+    support::checked(support::text(0, Some(30)))
 }

@@ -129,345 +129,50 @@ impl AirlineData {
     }
 }
 /// Invoice number from the travel agency.
+///
+/// Spec rules: `minLength` 1, `maxLength` 6.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(transparent)]
 pub struct AirlineDataAgencyInvoiceNumber(String);
-impl AirlineDataAgencyInvoiceNumber {
-    /// Checks the spec's rules and wraps the value.
-    pub fn new(
-        value: impl Into<String>,
-    ) -> Result<Self, super::support::ValidationError> {
-        let value = value.into();
-        Self::check(&value)?;
-        Ok(Self(value))
-    }
-    fn check(value: &str) -> Result<(), super::support::ValidationError> {
-        super::support::check_length(
-            "AirlineDataAgencyInvoiceNumber",
-            "agencyInvoiceNumber",
-            value,
-            Some(1usize),
-            Some(6usize),
-        )?;
-        Ok(())
-    }
-    /// The value.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-    /// The value, unwrapped.
-    pub fn into_inner(self) -> String {
-        self.0
-    }
-}
-impl AsRef<str> for AirlineDataAgencyInvoiceNumber {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-impl std::fmt::Display for AirlineDataAgencyInvoiceNumber {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-impl std::str::FromStr for AirlineDataAgencyInvoiceNumber {
-    type Err = super::support::ValidationError;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Self::new(value)
-    }
-}
-impl TryFrom<String> for AirlineDataAgencyInvoiceNumber {
-    type Error = super::support::ValidationError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-impl TryFrom<&str> for AirlineDataAgencyInvoiceNumber {
-    type Error = super::support::ValidationError;
-    fn try_from(value: &str) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-impl<'de> serde::Deserialize<'de> for AirlineDataAgencyInvoiceNumber {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
-        Self::new(value).map_err(serde::de::Error::custom)
-    }
-}
+super::support::string_newtype!(
+    AirlineDataAgencyInvoiceNumber, "agencyInvoiceNumber", Some(1), Some(6), None
+);
 /// Three-digit IATA accounting code of the carrier.
+///
+/// Spec rules: `minLength` 3, `maxLength` 3.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(transparent)]
 pub struct AirlineDataAirlineCode(String);
-impl AirlineDataAirlineCode {
-    /// Checks the spec's rules and wraps the value.
-    pub fn new(
-        value: impl Into<String>,
-    ) -> Result<Self, super::support::ValidationError> {
-        let value = value.into();
-        Self::check(&value)?;
-        Ok(Self(value))
-    }
-    fn check(value: &str) -> Result<(), super::support::ValidationError> {
-        super::support::check_length(
-            "AirlineDataAirlineCode",
-            "airlineCode",
-            value,
-            Some(3usize),
-            Some(3usize),
-        )?;
-        Ok(())
-    }
-    /// The value.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-    /// The value, unwrapped.
-    pub fn into_inner(self) -> String {
-        self.0
-    }
-}
-impl AsRef<str> for AirlineDataAirlineCode {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-impl std::fmt::Display for AirlineDataAirlineCode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-impl std::str::FromStr for AirlineDataAirlineCode {
-    type Err = super::support::ValidationError;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Self::new(value)
-    }
-}
-impl TryFrom<String> for AirlineDataAirlineCode {
-    type Error = super::support::ValidationError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-impl TryFrom<&str> for AirlineDataAirlineCode {
-    type Error = super::support::ValidationError;
-    fn try_from(value: &str) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-impl<'de> serde::Deserialize<'de> for AirlineDataAirlineCode {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
-        Self::new(value).map_err(serde::de::Error::custom)
-    }
-}
+super::support::string_newtype!(
+    AirlineDataAirlineCode, "airlineCode", Some(3), Some(3), None
+);
 /// Two-letter IATA code of the carrier.
+///
+/// Spec rules: `minLength` 2, `maxLength` 2.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(transparent)]
 pub struct AirlineDataAirlineDesignatorCode(String);
-impl AirlineDataAirlineDesignatorCode {
-    /// Checks the spec's rules and wraps the value.
-    pub fn new(
-        value: impl Into<String>,
-    ) -> Result<Self, super::support::ValidationError> {
-        let value = value.into();
-        Self::check(&value)?;
-        Ok(Self(value))
-    }
-    fn check(value: &str) -> Result<(), super::support::ValidationError> {
-        super::support::check_length(
-            "AirlineDataAirlineDesignatorCode",
-            "airlineDesignatorCode",
-            value,
-            Some(2usize),
-            Some(2usize),
-        )?;
-        Ok(())
-    }
-    /// The value.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-    /// The value, unwrapped.
-    pub fn into_inner(self) -> String {
-        self.0
-    }
-}
-impl AsRef<str> for AirlineDataAirlineDesignatorCode {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-impl std::fmt::Display for AirlineDataAirlineDesignatorCode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-impl std::str::FromStr for AirlineDataAirlineDesignatorCode {
-    type Err = super::support::ValidationError;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Self::new(value)
-    }
-}
-impl TryFrom<String> for AirlineDataAirlineDesignatorCode {
-    type Error = super::support::ValidationError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-impl TryFrom<&str> for AirlineDataAirlineDesignatorCode {
-    type Error = super::support::ValidationError;
-    fn try_from(value: &str) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-impl<'de> serde::Deserialize<'de> for AirlineDataAirlineDesignatorCode {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
-        Self::new(value).map_err(serde::de::Error::custom)
-    }
-}
+super::support::string_newtype!(
+    AirlineDataAirlineDesignatorCode, "airlineDesignatorCode", Some(2), Some(2), None
+);
 /// Passenger surname, given name or initials, and title.
+///
+/// Spec rules: `minLength` 1, `maxLength` 49.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(transparent)]
 pub struct AirlineDataPassengerName(String);
-impl AirlineDataPassengerName {
-    /// Checks the spec's rules and wraps the value.
-    pub fn new(
-        value: impl Into<String>,
-    ) -> Result<Self, super::support::ValidationError> {
-        let value = value.into();
-        Self::check(&value)?;
-        Ok(Self(value))
-    }
-    fn check(value: &str) -> Result<(), super::support::ValidationError> {
-        super::support::check_length(
-            "AirlineDataPassengerName",
-            "passengerName",
-            value,
-            Some(1usize),
-            Some(49usize),
-        )?;
-        Ok(())
-    }
-    /// The value.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-    /// The value, unwrapped.
-    pub fn into_inner(self) -> String {
-        self.0
-    }
-}
-impl AsRef<str> for AirlineDataPassengerName {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-impl std::fmt::Display for AirlineDataPassengerName {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-impl std::str::FromStr for AirlineDataPassengerName {
-    type Err = super::support::ValidationError;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Self::new(value)
-    }
-}
-impl TryFrom<String> for AirlineDataPassengerName {
-    type Error = super::support::ValidationError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-impl TryFrom<&str> for AirlineDataPassengerName {
-    type Error = super::support::ValidationError;
-    fn try_from(value: &str) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-impl<'de> serde::Deserialize<'de> for AirlineDataPassengerName {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
-        Self::new(value).map_err(serde::de::Error::custom)
-    }
-}
+super::support::string_newtype!(
+    AirlineDataPassengerName, "passengerName", Some(1), Some(49), None
+);
 /// Unique ticket identifier.
+///
+/// Spec rules: `minLength` 1, `maxLength` 150.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(transparent)]
 pub struct AirlineDataTicketNumber(String);
-impl AirlineDataTicketNumber {
-    /// Checks the spec's rules and wraps the value.
-    pub fn new(
-        value: impl Into<String>,
-    ) -> Result<Self, super::support::ValidationError> {
-        let value = value.into();
-        Self::check(&value)?;
-        Ok(Self(value))
-    }
-    fn check(value: &str) -> Result<(), super::support::ValidationError> {
-        super::support::check_length(
-            "AirlineDataTicketNumber",
-            "ticketNumber",
-            value,
-            Some(1usize),
-            Some(150usize),
-        )?;
-        Ok(())
-    }
-    /// The value.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-    /// The value, unwrapped.
-    pub fn into_inner(self) -> String {
-        self.0
-    }
-}
-impl AsRef<str> for AirlineDataTicketNumber {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-impl std::fmt::Display for AirlineDataTicketNumber {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-impl std::str::FromStr for AirlineDataTicketNumber {
-    type Err = super::support::ValidationError;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Self::new(value)
-    }
-}
-impl TryFrom<String> for AirlineDataTicketNumber {
-    type Error = super::support::ValidationError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-impl TryFrom<&str> for AirlineDataTicketNumber {
-    type Error = super::support::ValidationError;
-    fn try_from(value: &str) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-impl<'de> serde::Deserialize<'de> for AirlineDataTicketNumber {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
-        Self::new(value).map_err(serde::de::Error::custom)
-    }
-}
+super::support::string_newtype!(
+    AirlineDataTicketNumber, "ticketNumber", Some(1), Some(150), None
+);
 /// A sum of money in minor units together with its currency.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -484,109 +189,21 @@ impl Amount {
     }
 }
 /// Minor units, so 1000 is 10.00 NOK; at most 65000000. SEK, USD and GBP need CARD_PASSTHROUGH.
+///
+/// Spec rules: `minimum` 0, `maximum` 65000000.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(transparent)]
 pub struct AmountValue(i64);
-impl AmountValue {
-    /// Checks the spec's bounds and wraps the value.
-    pub fn new(value: i64) -> Result<Self, super::support::ValidationError> {
-        super::support::check_bounds(
-            "AmountValue",
-            "value",
-            value,
-            Some((0, false)),
-            Some((65000000, false)),
-        )?;
-        Ok(Self(value))
-    }
-    /// The value.
-    pub fn get(self) -> i64 {
-        self.0
-    }
-}
-impl TryFrom<i64> for AmountValue {
-    type Error = super::support::ValidationError;
-    fn try_from(value: i64) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-impl std::fmt::Display for AmountValue {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Display::fmt(&self.0, f)
-    }
-}
-impl<'de> serde::Deserialize<'de> for AmountValue {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <i64 as serde::Deserialize>::deserialize(deserializer)?;
-        Self::new(value).map_err(serde::de::Error::custom)
-    }
-}
+super::support::number_newtype!(
+    AmountValue, i64, "value", Some((0, false)), Some((65000000, false))
+);
+/// Spec rules: `pattern` `^[a-zA-Z0-9-]{1,50}$`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(transparent)]
 pub struct Authorization(String);
-impl Authorization {
-    /// Checks the spec's rules and wraps the value.
-    pub fn new(
-        value: impl Into<String>,
-    ) -> Result<Self, super::support::ValidationError> {
-        let value = value.into();
-        Self::check(&value)?;
-        Ok(Self(value))
-    }
-    fn check(value: &str) -> Result<(), super::support::ValidationError> {
-        static PATTERN: super::support::Pattern = super::support::Pattern::new(
-            "^[a-zA-Z0-9-]{1,50}$",
-        );
-        super::support::check_pattern("Authorization", "", value, &PATTERN)?;
-        Ok(())
-    }
-    /// The value.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-    /// The value, unwrapped.
-    pub fn into_inner(self) -> String {
-        self.0
-    }
-}
-impl AsRef<str> for Authorization {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-impl std::fmt::Display for Authorization {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-impl std::str::FromStr for Authorization {
-    type Err = super::support::ValidationError;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Self::new(value)
-    }
-}
-impl TryFrom<String> for Authorization {
-    type Error = super::support::ValidationError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-impl TryFrom<&str> for Authorization {
-    type Error = super::support::ValidationError;
-    fn try_from(value: &str) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-impl<'de> serde::Deserialize<'de> for Authorization {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
-        Self::new(value).map_err(serde::de::Error::custom)
-    }
-}
+super::support::string_newtype!(
+    Authorization, "", None, None, Some("^[a-zA-Z0-9-]{1,50}$")
+);
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Barcode {
@@ -614,71 +231,10 @@ pub enum BarcodeFormatEnum {
     /// A value this version of the spec does not list, kept as it was received.
     Unknown(String),
 }
-impl BarcodeFormatEnum {
-    /// Every value the spec lists.
-    pub const KNOWN: &'static [Self] = &[Self::Ean13, Self::Code39, Self::Code128];
-    /// The value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Ean13 => "EAN-13",
-            Self::Code39 => "CODE 39",
-            Self::Code128 => "CODE 128",
-            Self::Unknown(value) => value,
-        }
-    }
-    /// Reads a wire value; values the spec does not list become the unknown variant.
-    pub fn from_wire(value: &str) -> Self {
-        match value {
-            "EAN-13" => Self::Ean13,
-            "CODE 39" => Self::Code39,
-            "CODE 128" => Self::Code128,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-    /// Whether the spec lists this value.
-    pub fn is_known(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-/// Ordered by wire value (a value the spec does not list after a listed one with the same
-/// text), not by declaration, so a value a later spec adds does not reorder the others.
-impl Ord for BarcodeFormatEnum {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (self.as_str(), !self.is_known()).cmp(&(other.as_str(), !other.is_known()))
-    }
-}
-impl PartialOrd for BarcodeFormatEnum {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl std::fmt::Display for BarcodeFormatEnum {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl std::str::FromStr for BarcodeFormatEnum {
-    type Err = std::convert::Infallible;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from_wire(value))
-    }
-}
-impl serde::Serialize for BarcodeFormatEnum {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> serde::Deserialize<'de> for BarcodeFormatEnum {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from_wire(&value))
-    }
-}
+super::support::string_enum!(
+    BarcodeFormatEnum, Unknown, [Ean13 = "EAN-13", Code39 = "CODE 39", Code128 =
+    "CODE 128"]
+);
 /// Sources a WALLET payment can exclude; Denmark and Finland only.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -688,67 +244,9 @@ pub enum BlockedPaymentSources {
     /// A value this version of the spec does not list, kept as it was received.
     Unknown(String),
 }
-impl BlockedPaymentSources {
-    /// Every value the spec lists.
-    pub const KNOWN: &'static [Self] = &[Self::CommercialCards];
-    /// The value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::CommercialCards => "COMMERCIAL_CARDS",
-            Self::Unknown(value) => value,
-        }
-    }
-    /// Reads a wire value; values the spec does not list become the unknown variant.
-    pub fn from_wire(value: &str) -> Self {
-        match value {
-            "COMMERCIAL_CARDS" => Self::CommercialCards,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-    /// Whether the spec lists this value.
-    pub fn is_known(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-/// Ordered by wire value (a value the spec does not list after a listed one with the same
-/// text), not by declaration, so a value a later spec adds does not reorder the others.
-impl Ord for BlockedPaymentSources {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (self.as_str(), !self.is_known()).cmp(&(other.as_str(), !other.is_known()))
-    }
-}
-impl PartialOrd for BlockedPaymentSources {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl std::fmt::Display for BlockedPaymentSources {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl std::str::FromStr for BlockedPaymentSources {
-    type Err = std::convert::Infallible;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from_wire(value))
-    }
-}
-impl serde::Serialize for BlockedPaymentSources {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> serde::Deserialize<'de> for BlockedPaymentSources {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from_wire(&value))
-    }
-}
+super::support::string_enum!(
+    BlockedPaymentSources, Unknown, [CommercialCards = "COMMERCIAL_CARDS"]
+);
 /// Receipt summary; amounts are in minor units.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -933,208 +431,53 @@ impl BottomLine {
 }
 /// Part paid with a gift card or voucher.
 #[deprecated]
+///
+/// Spec rules: `minimum` 0.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(transparent)]
 pub struct BottomLineGiftCardAmount(i64);
-impl BottomLineGiftCardAmount {
-    /// Checks the spec's bounds and wraps the value.
-    pub fn new(value: i64) -> Result<Self, super::support::ValidationError> {
-        super::support::check_bounds(
-            "BottomLineGiftCardAmount",
-            "giftCardAmount",
-            value,
-            Some((0, false)),
-            None,
-        )?;
-        Ok(Self(value))
-    }
-    /// The value.
-    pub fn get(self) -> i64 {
-        self.0
-    }
-}
-impl TryFrom<i64> for BottomLineGiftCardAmount {
-    type Error = super::support::ValidationError;
-    fn try_from(value: i64) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-impl std::fmt::Display for BottomLineGiftCardAmount {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Display::fmt(&self.0, f)
-    }
-}
-impl<'de> serde::Deserialize<'de> for BottomLineGiftCardAmount {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <i64 as serde::Deserialize>::deserialize(deserializer)?;
-        Self::new(value).map_err(serde::de::Error::custom)
-    }
-}
+super::support::number_newtype!(
+    BottomLineGiftCardAmount, i64, "giftCardAmount", Some((0, false)), None
+);
 /// Deprecated; add a shipping order line instead.
 #[deprecated]
+///
+/// Spec rules: `minimum` 0.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(transparent)]
 pub struct BottomLineShippingAmount(i64);
-impl BottomLineShippingAmount {
-    /// Checks the spec's bounds and wraps the value.
-    pub fn new(value: i64) -> Result<Self, super::support::ValidationError> {
-        super::support::check_bounds(
-            "BottomLineShippingAmount",
-            "shippingAmount",
-            value,
-            Some((0, false)),
-            None,
-        )?;
-        Ok(Self(value))
-    }
-    /// The value.
-    pub fn get(self) -> i64 {
-        self.0
-    }
-}
-impl TryFrom<i64> for BottomLineShippingAmount {
-    type Error = super::support::ValidationError;
-    fn try_from(value: i64) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-impl std::fmt::Display for BottomLineShippingAmount {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Display::fmt(&self.0, f)
-    }
-}
-impl<'de> serde::Deserialize<'de> for BottomLineShippingAmount {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <i64 as serde::Deserialize>::deserialize(deserializer)?;
-        Self::new(value).map_err(serde::de::Error::custom)
-    }
-}
+super::support::number_newtype!(
+    BottomLineShippingAmount, i64, "shippingAmount", Some((0, false)), None
+);
 /// Tip included in the order.
+///
+/// Spec rules: `minimum` 0.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(transparent)]
 pub struct BottomLineTipAmount(i64);
-impl BottomLineTipAmount {
-    /// Checks the spec's bounds and wraps the value.
-    pub fn new(value: i64) -> Result<Self, super::support::ValidationError> {
-        super::support::check_bounds(
-            "BottomLineTipAmount",
-            "tipAmount",
-            value,
-            Some((0, false)),
-            None,
-        )?;
-        Ok(Self(value))
-    }
-    /// The value.
-    pub fn get(self) -> i64 {
-        self.0
-    }
-}
-impl TryFrom<i64> for BottomLineTipAmount {
-    type Error = super::support::ValidationError;
-    fn try_from(value: i64) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-impl std::fmt::Display for BottomLineTipAmount {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Display::fmt(&self.0, f)
-    }
-}
-impl<'de> serde::Deserialize<'de> for BottomLineTipAmount {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <i64 as serde::Deserialize>::deserialize(deserializer)?;
-        Self::new(value).map_err(serde::de::Error::custom)
-    }
-}
+super::support::number_newtype!(
+    BottomLineTipAmount, i64, "tipAmount", Some((0, false)), None
+);
 /// Deprecated; computed from the discounts of the order lines.
 #[deprecated]
+///
+/// Spec rules: `minimum` 0.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(transparent)]
 pub struct BottomLineTotalDiscount(i64);
-impl BottomLineTotalDiscount {
-    /// Checks the spec's bounds and wraps the value.
-    pub fn new(value: i64) -> Result<Self, super::support::ValidationError> {
-        super::support::check_bounds(
-            "BottomLineTotalDiscount",
-            "totalDiscount",
-            value,
-            Some((0, false)),
-            None,
-        )?;
-        Ok(Self(value))
-    }
-    /// The value.
-    pub fn get(self) -> i64 {
-        self.0
-    }
-}
-impl TryFrom<i64> for BottomLineTotalDiscount {
-    type Error = super::support::ValidationError;
-    fn try_from(value: i64) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-impl std::fmt::Display for BottomLineTotalDiscount {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Display::fmt(&self.0, f)
-    }
-}
-impl<'de> serde::Deserialize<'de> for BottomLineTotalDiscount {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <i64 as serde::Deserialize>::deserialize(deserializer)?;
-        Self::new(value).map_err(serde::de::Error::custom)
-    }
-}
+super::support::number_newtype!(
+    BottomLineTotalDiscount, i64, "totalDiscount", Some((0, false)), None
+);
 /// Deprecated; computed from the tax of the order lines.
 #[deprecated]
+///
+/// Spec rules: `minimum` 0.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(transparent)]
 pub struct BottomLineTotalTax(i64);
-impl BottomLineTotalTax {
-    /// Checks the spec's bounds and wraps the value.
-    pub fn new(value: i64) -> Result<Self, super::support::ValidationError> {
-        super::support::check_bounds(
-            "BottomLineTotalTax",
-            "totalTax",
-            value,
-            Some((0, false)),
-            None,
-        )?;
-        Ok(Self(value))
-    }
-    /// The value.
-    pub fn get(self) -> i64 {
-        self.0
-    }
-}
-impl TryFrom<i64> for BottomLineTotalTax {
-    type Error = super::support::ValidationError;
-    fn try_from(value: i64) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-impl std::fmt::Display for BottomLineTotalTax {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Display::fmt(&self.0, f)
-    }
-}
-impl<'de> serde::Deserialize<'de> for BottomLineTotalTax {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <i64 as serde::Deserialize>::deserialize(deserializer)?;
-        Self::new(value).map_err(serde::de::Error::custom)
-    }
-}
+super::support::number_newtype!(
+    BottomLineTotalTax, i64, "totalTax", Some((0, false)), None
+);
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct CancelModificationRequest {
@@ -1255,149 +598,19 @@ pub enum CardPassthroughAllowedCardType {
     /// A value this version of the spec does not list, kept as it was received.
     Unknown(String),
 }
-impl CardPassthroughAllowedCardType {
-    /// Every value the spec lists.
-    pub const KNOWN: &'static [Self] = &[
-        Self::VisaDebit,
-        Self::VisaCredit,
-        Self::McCredit,
-        Self::McDebit,
-        Self::Dankort,
-    ];
-    /// The value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::VisaDebit => "VISA_DEBIT",
-            Self::VisaCredit => "VISA_CREDIT",
-            Self::McCredit => "MC_CREDIT",
-            Self::McDebit => "MC_DEBIT",
-            Self::Dankort => "DANKORT",
-            Self::Unknown(value) => value,
-        }
-    }
-    /// Reads a wire value; values the spec does not list become the unknown variant.
-    pub fn from_wire(value: &str) -> Self {
-        match value {
-            "VISA_DEBIT" => Self::VisaDebit,
-            "VISA_CREDIT" => Self::VisaCredit,
-            "MC_CREDIT" => Self::McCredit,
-            "MC_DEBIT" => Self::McDebit,
-            "DANKORT" => Self::Dankort,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-    /// Whether the spec lists this value.
-    pub fn is_known(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-/// Ordered by wire value (a value the spec does not list after a listed one with the same
-/// text), not by declaration, so a value a later spec adds does not reorder the others.
-impl Ord for CardPassthroughAllowedCardType {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (self.as_str(), !self.is_known()).cmp(&(other.as_str(), !other.is_known()))
-    }
-}
-impl PartialOrd for CardPassthroughAllowedCardType {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl std::fmt::Display for CardPassthroughAllowedCardType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl std::str::FromStr for CardPassthroughAllowedCardType {
-    type Err = std::convert::Infallible;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from_wire(value))
-    }
-}
-impl serde::Serialize for CardPassthroughAllowedCardType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CardPassthroughAllowedCardType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from_wire(&value))
-    }
-}
+super::support::string_enum!(
+    CardPassthroughAllowedCardType, Unknown, [VisaDebit = "VISA_DEBIT", VisaCredit =
+    "VISA_CREDIT", McCredit = "MC_CREDIT", McDebit = "MC_DEBIT", Dankort = "DANKORT"]
+);
 /// The PSP's own reference for the transaction.
+///
+/// Spec rules: `maxLength` 64.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(transparent)]
 pub struct CardPassthroughPspReference(String);
-impl CardPassthroughPspReference {
-    /// Checks the spec's rules and wraps the value.
-    pub fn new(
-        value: impl Into<String>,
-    ) -> Result<Self, super::support::ValidationError> {
-        let value = value.into();
-        Self::check(&value)?;
-        Ok(Self(value))
-    }
-    fn check(value: &str) -> Result<(), super::support::ValidationError> {
-        super::support::check_length(
-            "CardPassthroughPspReference",
-            "pspReference",
-            value,
-            None,
-            Some(64usize),
-        )?;
-        Ok(())
-    }
-    /// The value.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-    /// The value, unwrapped.
-    pub fn into_inner(self) -> String {
-        self.0
-    }
-}
-impl AsRef<str> for CardPassthroughPspReference {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-impl std::fmt::Display for CardPassthroughPspReference {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-impl std::str::FromStr for CardPassthroughPspReference {
-    type Err = super::support::ValidationError;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Self::new(value)
-    }
-}
-impl TryFrom<String> for CardPassthroughPspReference {
-    type Error = super::support::ValidationError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-impl TryFrom<&str> for CardPassthroughPspReference {
-    type Error = super::support::ValidationError;
-    fn try_from(value: &str) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-impl<'de> serde::Deserialize<'de> for CardPassthroughPspReference {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
-        Self::new(value).map_err(serde::de::Error::custom)
-    }
-}
+super::support::string_newtype!(
+    CardPassthroughPspReference, "pspReference", None, Some(64), None
+);
 /// Body for starting a payment.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -1640,250 +853,40 @@ pub enum CreatePaymentRequestCustomerInteraction {
     /// A value this version of the spec does not list, kept as it was received.
     Unknown(String),
 }
-impl CreatePaymentRequestCustomerInteraction {
-    /// Every value the spec lists.
-    pub const KNOWN: &'static [Self] = &[
-        Self::CustomerPresent,
-        Self::CustomerNotPresent,
-    ];
-    /// The value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::CustomerPresent => "CUSTOMER_PRESENT",
-            Self::CustomerNotPresent => "CUSTOMER_NOT_PRESENT",
-            Self::Unknown(value) => value,
-        }
-    }
-    /// Reads a wire value; values the spec does not list become the unknown variant.
-    pub fn from_wire(value: &str) -> Self {
-        match value {
-            "CUSTOMER_PRESENT" => Self::CustomerPresent,
-            "CUSTOMER_NOT_PRESENT" => Self::CustomerNotPresent,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-    /// Whether the spec lists this value.
-    pub fn is_known(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-/// Ordered by wire value (a value the spec does not list after a listed one with the same
-/// text), not by declaration, so a value a later spec adds does not reorder the others.
-impl Ord for CreatePaymentRequestCustomerInteraction {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (self.as_str(), !self.is_known()).cmp(&(other.as_str(), !other.is_known()))
-    }
-}
-impl PartialOrd for CreatePaymentRequestCustomerInteraction {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl std::fmt::Display for CreatePaymentRequestCustomerInteraction {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl std::str::FromStr for CreatePaymentRequestCustomerInteraction {
-    type Err = std::convert::Infallible;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from_wire(value))
-    }
-}
-impl serde::Serialize for CreatePaymentRequestCustomerInteraction {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CreatePaymentRequestCustomerInteraction {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from_wire(&value))
-    }
-}
+super::support::string_enum!(
+    CreatePaymentRequestCustomerInteraction, Unknown, [CustomerPresent =
+    "CUSTOMER_PRESENT", CustomerNotPresent = "CUSTOMER_NOT_PRESENT"]
+);
 /// RFC 3339 expiry for long-living payments, which need special approval; 10 minutes to 60 days ahead, and a receipt is then required.
+///
+/// Spec rules: `pattern` `^((?:([0-9]{4}-[0-9]{2}-[0-9]{2})(T|t)([0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?))(Z|z|([+-](?:2[0-3]|[01][0-9]):[0-5][0-9])))$`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(transparent)]
 pub struct CreatePaymentRequestExpiresAt(String);
-impl CreatePaymentRequestExpiresAt {
-    /// Checks the spec's rules and wraps the value.
-    pub fn new(
-        value: impl Into<String>,
-    ) -> Result<Self, super::support::ValidationError> {
-        let value = value.into();
-        Self::check(&value)?;
-        Ok(Self(value))
-    }
-    fn check(value: &str) -> Result<(), super::support::ValidationError> {
-        static PATTERN: super::support::Pattern = super::support::Pattern::new(
-            "^((?:([0-9]{4}-[0-9]{2}-[0-9]{2})(T|t)([0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?))(Z|z|([+-](?:2[0-3]|[01][0-9]):[0-5][0-9])))$",
-        );
-        super::support::check_pattern(
-            "CreatePaymentRequestExpiresAt",
-            "expiresAt",
-            value,
-            &PATTERN,
-        )?;
-        Ok(())
-    }
-    /// The value.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-    /// The value, unwrapped.
-    pub fn into_inner(self) -> String {
-        self.0
-    }
-}
-impl AsRef<str> for CreatePaymentRequestExpiresAt {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-impl std::fmt::Display for CreatePaymentRequestExpiresAt {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-impl std::str::FromStr for CreatePaymentRequestExpiresAt {
-    type Err = super::support::ValidationError;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Self::new(value)
-    }
-}
-impl TryFrom<String> for CreatePaymentRequestExpiresAt {
-    type Error = super::support::ValidationError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-impl TryFrom<&str> for CreatePaymentRequestExpiresAt {
-    type Error = super::support::ValidationError;
-    fn try_from(value: &str) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-impl<'de> serde::Deserialize<'de> for CreatePaymentRequestExpiresAt {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
-        Self::new(value).map_err(serde::de::Error::custom)
-    }
-}
+super::support::string_newtype!(
+    CreatePaymentRequestExpiresAt, "expiresAt", None, None,
+    Some("^((?:([0-9]{4}-[0-9]{2}-[0-9]{2})(T|t)([0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?))(Z|z|([+-](?:2[0-3]|[01][0-9]):[0-5][0-9])))$")
+);
 /// Lowest age, in years, the buyer must have.
+///
+/// Spec rules: `minimum` 0, `maximum` 100.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(transparent)]
 pub struct CreatePaymentRequestMinimumUserAge(i64);
-impl CreatePaymentRequestMinimumUserAge {
-    /// Checks the spec's bounds and wraps the value.
-    pub fn new(value: i64) -> Result<Self, super::support::ValidationError> {
-        super::support::check_bounds(
-            "CreatePaymentRequestMinimumUserAge",
-            "minimumUserAge",
-            value,
-            Some((0, false)),
-            Some((100, false)),
-        )?;
-        Ok(Self(value))
-    }
-    /// The value.
-    pub fn get(self) -> i64 {
-        self.0
-    }
-}
-impl TryFrom<i64> for CreatePaymentRequestMinimumUserAge {
-    type Error = super::support::ValidationError;
-    fn try_from(value: i64) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-impl std::fmt::Display for CreatePaymentRequestMinimumUserAge {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Display::fmt(&self.0, f)
-    }
-}
-impl<'de> serde::Deserialize<'de> for CreatePaymentRequestMinimumUserAge {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <i64 as serde::Deserialize>::deserialize(deserializer)?;
-        Self::new(value).map_err(serde::de::Error::custom)
-    }
-}
+super::support::number_newtype!(
+    CreatePaymentRequestMinimumUserAge, i64, "minimumUserAge", Some((0, false)),
+    Some((100, false))
+);
 /// Short text shown to the user in the app, in the business portal and in settlement files.
+///
+/// Spec rules: `minLength` 3, `maxLength` 100.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(transparent)]
 pub struct CreatePaymentRequestPaymentDescription(String);
-impl CreatePaymentRequestPaymentDescription {
-    /// Checks the spec's rules and wraps the value.
-    pub fn new(
-        value: impl Into<String>,
-    ) -> Result<Self, super::support::ValidationError> {
-        let value = value.into();
-        Self::check(&value)?;
-        Ok(Self(value))
-    }
-    fn check(value: &str) -> Result<(), super::support::ValidationError> {
-        super::support::check_length(
-            "CreatePaymentRequestPaymentDescription",
-            "paymentDescription",
-            value,
-            Some(3usize),
-            Some(100usize),
-        )?;
-        Ok(())
-    }
-    /// The value.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-    /// The value, unwrapped.
-    pub fn into_inner(self) -> String {
-        self.0
-    }
-}
-impl AsRef<str> for CreatePaymentRequestPaymentDescription {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-impl std::fmt::Display for CreatePaymentRequestPaymentDescription {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-impl std::str::FromStr for CreatePaymentRequestPaymentDescription {
-    type Err = super::support::ValidationError;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Self::new(value)
-    }
-}
-impl TryFrom<String> for CreatePaymentRequestPaymentDescription {
-    type Error = super::support::ValidationError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-impl TryFrom<&str> for CreatePaymentRequestPaymentDescription {
-    type Error = super::support::ValidationError;
-    fn try_from(value: &str) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-impl<'de> serde::Deserialize<'de> for CreatePaymentRequestPaymentDescription {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
-        Self::new(value).map_err(serde::de::Error::custom)
-    }
-}
+super::support::string_newtype!(
+    CreatePaymentRequestPaymentDescription, "paymentDescription", Some(3), Some(100),
+    None
+);
 /// QR output settings, only used with userFlow QR.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -1932,183 +935,29 @@ pub enum CreatePaymentRequestQrFormatFormat {
     /// A value this version of the spec does not list, kept as it was received.
     Unknown(String),
 }
-impl CreatePaymentRequestQrFormatFormat {
-    /// Every value the spec lists.
-    pub const KNOWN: &'static [Self] = &[
-        Self::TextTargeturl,
-        Self::ImageSvgXml,
-        Self::ImagePng,
-    ];
-    /// The value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::TextTargeturl => "TEXT/TARGETURL",
-            Self::ImageSvgXml => "IMAGE/SVG+XML",
-            Self::ImagePng => "IMAGE/PNG",
-            Self::Unknown(value) => value,
-        }
-    }
-    /// Reads a wire value; values the spec does not list become the unknown variant.
-    pub fn from_wire(value: &str) -> Self {
-        match value {
-            "TEXT/TARGETURL" => Self::TextTargeturl,
-            "IMAGE/SVG+XML" => Self::ImageSvgXml,
-            "IMAGE/PNG" => Self::ImagePng,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-    /// Whether the spec lists this value.
-    pub fn is_known(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-/// Ordered by wire value (a value the spec does not list after a listed one with the same
-/// text), not by declaration, so a value a later spec adds does not reorder the others.
-impl Ord for CreatePaymentRequestQrFormatFormat {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (self.as_str(), !self.is_known()).cmp(&(other.as_str(), !other.is_known()))
-    }
-}
-impl PartialOrd for CreatePaymentRequestQrFormatFormat {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl std::fmt::Display for CreatePaymentRequestQrFormatFormat {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl std::str::FromStr for CreatePaymentRequestQrFormatFormat {
-    type Err = std::convert::Infallible;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from_wire(value))
-    }
-}
-impl serde::Serialize for CreatePaymentRequestQrFormatFormat {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CreatePaymentRequestQrFormatFormat {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from_wire(&value))
-    }
-}
+super::support::string_enum!(
+    CreatePaymentRequestQrFormatFormat, Unknown, [TextTargeturl = "TEXT/TARGETURL",
+    ImageSvgXml = "IMAGE/SVG+XML", ImagePng = "IMAGE/PNG"]
+);
 /// Side length in pixels for PNG output (100 to 2000, 1024 when omitted).
+///
+/// Spec rules: `minimum` 100, `maximum` 2000.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(transparent)]
 pub struct CreatePaymentRequestQrFormatSize(i64);
-impl CreatePaymentRequestQrFormatSize {
-    /// Checks the spec's bounds and wraps the value.
-    pub fn new(value: i64) -> Result<Self, super::support::ValidationError> {
-        super::support::check_bounds(
-            "CreatePaymentRequestQrFormatSize",
-            "size",
-            value,
-            Some((100, false)),
-            Some((2000, false)),
-        )?;
-        Ok(Self(value))
-    }
-    /// The value.
-    pub fn get(self) -> i64 {
-        self.0
-    }
-}
-impl TryFrom<i64> for CreatePaymentRequestQrFormatSize {
-    type Error = super::support::ValidationError;
-    fn try_from(value: i64) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-impl std::fmt::Display for CreatePaymentRequestQrFormatSize {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Display::fmt(&self.0, f)
-    }
-}
-impl<'de> serde::Deserialize<'de> for CreatePaymentRequestQrFormatSize {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <i64 as serde::Deserialize>::deserialize(deserializer)?;
-        Self::new(value).map_err(serde::de::Error::custom)
-    }
-}
+super::support::number_newtype!(
+    CreatePaymentRequestQrFormatSize, i64, "size", Some((100, false)), Some((2000,
+    false))
+);
 /// Where the user lands after the payment; https or a custom app scheme.
+///
+/// Spec rules: `maxLength` 2500.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(transparent)]
 pub struct CreatePaymentRequestReturnUrl(String);
-impl CreatePaymentRequestReturnUrl {
-    /// Checks the spec's rules and wraps the value.
-    pub fn new(
-        value: impl Into<String>,
-    ) -> Result<Self, super::support::ValidationError> {
-        let value = value.into();
-        Self::check(&value)?;
-        Ok(Self(value))
-    }
-    fn check(value: &str) -> Result<(), super::support::ValidationError> {
-        super::support::check_length(
-            "CreatePaymentRequestReturnUrl",
-            "returnUrl",
-            value,
-            None,
-            Some(2500usize),
-        )?;
-        Ok(())
-    }
-    /// The value.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-    /// The value, unwrapped.
-    pub fn into_inner(self) -> String {
-        self.0
-    }
-}
-impl AsRef<str> for CreatePaymentRequestReturnUrl {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-impl std::fmt::Display for CreatePaymentRequestReturnUrl {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-impl std::str::FromStr for CreatePaymentRequestReturnUrl {
-    type Err = super::support::ValidationError;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Self::new(value)
-    }
-}
-impl TryFrom<String> for CreatePaymentRequestReturnUrl {
-    type Error = super::support::ValidationError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-impl TryFrom<&str> for CreatePaymentRequestReturnUrl {
-    type Error = super::support::ValidationError;
-    fn try_from(value: &str) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-impl<'de> serde::Deserialize<'de> for CreatePaymentRequestReturnUrl {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
-        Self::new(value).map_err(serde::de::Error::custom)
-    }
-}
+super::support::string_newtype!(
+    CreatePaymentRequestReturnUrl, "returnUrl", None, Some(2500), None
+);
 /// How the user reaches the approval screen: push message (needs customer), web redirect (needs returnUrl; the usual browser flow), native redirect, or a QR code.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -2124,78 +973,10 @@ pub enum CreatePaymentRequestUserFlow {
     /// A value this version of the spec does not list, kept as it was received.
     Unknown(String),
 }
-impl CreatePaymentRequestUserFlow {
-    /// Every value the spec lists.
-    pub const KNOWN: &'static [Self] = &[
-        Self::PushMessage,
-        Self::NativeRedirect,
-        Self::WebRedirect,
-        Self::Qr,
-    ];
-    /// The value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::PushMessage => "PUSH_MESSAGE",
-            Self::NativeRedirect => "NATIVE_REDIRECT",
-            Self::WebRedirect => "WEB_REDIRECT",
-            Self::Qr => "QR",
-            Self::Unknown(value) => value,
-        }
-    }
-    /// Reads a wire value; values the spec does not list become the unknown variant.
-    pub fn from_wire(value: &str) -> Self {
-        match value {
-            "PUSH_MESSAGE" => Self::PushMessage,
-            "NATIVE_REDIRECT" => Self::NativeRedirect,
-            "WEB_REDIRECT" => Self::WebRedirect,
-            "QR" => Self::Qr,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-    /// Whether the spec lists this value.
-    pub fn is_known(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-/// Ordered by wire value (a value the spec does not list after a listed one with the same
-/// text), not by declaration, so a value a later spec adds does not reorder the others.
-impl Ord for CreatePaymentRequestUserFlow {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (self.as_str(), !self.is_known()).cmp(&(other.as_str(), !other.is_known()))
-    }
-}
-impl PartialOrd for CreatePaymentRequestUserFlow {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl std::fmt::Display for CreatePaymentRequestUserFlow {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl std::str::FromStr for CreatePaymentRequestUserFlow {
-    type Err = std::convert::Infallible;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from_wire(value))
-    }
-}
-impl serde::Serialize for CreatePaymentRequestUserFlow {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> serde::Deserialize<'de> for CreatePaymentRequestUserFlow {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from_wire(&value))
-    }
-}
+super::support::string_enum!(
+    CreatePaymentRequestUserFlow, Unknown, [PushMessage = "PUSH_MESSAGE", NativeRedirect
+    = "NATIVE_REDIRECT", WebRedirect = "WEB_REDIRECT", Qr = "QR"]
+);
 /// Result of starting a payment.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -2242,84 +1023,10 @@ pub enum Currency {
     /// A value this version of the spec does not list, kept as it was received.
     Unknown(String),
 }
-impl Currency {
-    /// Every value the spec lists.
-    pub const KNOWN: &'static [Self] = &[
-        Self::Nok,
-        Self::Dkk,
-        Self::Eur,
-        Self::Sek,
-        Self::Usd,
-        Self::Gbp,
-    ];
-    /// The value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Nok => "NOK",
-            Self::Dkk => "DKK",
-            Self::Eur => "EUR",
-            Self::Sek => "SEK",
-            Self::Usd => "USD",
-            Self::Gbp => "GBP",
-            Self::Unknown(value) => value,
-        }
-    }
-    /// Reads a wire value; values the spec does not list become the unknown variant.
-    pub fn from_wire(value: &str) -> Self {
-        match value {
-            "NOK" => Self::Nok,
-            "DKK" => Self::Dkk,
-            "EUR" => Self::Eur,
-            "SEK" => Self::Sek,
-            "USD" => Self::Usd,
-            "GBP" => Self::Gbp,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-    /// Whether the spec lists this value.
-    pub fn is_known(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-/// Ordered by wire value (a value the spec does not list after a listed one with the same
-/// text), not by declaration, so a value a later spec adds does not reorder the others.
-impl Ord for Currency {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (self.as_str(), !self.is_known()).cmp(&(other.as_str(), !other.is_known()))
-    }
-}
-impl PartialOrd for Currency {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl std::fmt::Display for Currency {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl std::str::FromStr for Currency {
-    type Err = std::convert::Infallible;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from_wire(value))
-    }
-}
-impl serde::Serialize for Currency {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> serde::Deserialize<'de> for Currency {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from_wire(&value))
-    }
-}
+super::support::string_enum!(
+    Currency, Unknown, [Nok = "NOK", Dkk = "DKK", Eur = "EUR", Sek = "SEK", Usd = "USD",
+    Gbp = "GBP"]
+);
 /// Identifies the paying user by exactly one of: phone number, personal QR content or customer token.
 #[derive(Debug, Clone, PartialEq)]
 #[allow(clippy::large_enum_variant)]
@@ -2434,82 +1141,15 @@ impl CustomerPhoneNumber {
     }
 }
 /// MSISDN form: country code followed by the subscriber number, digits only.
+///
+/// Spec rules: `minLength` 9, `maxLength` 15, `pattern` `^[0-9]{9,15}$`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(transparent)]
 pub struct CustomerPhoneNumberPhoneNumber(String);
-impl CustomerPhoneNumberPhoneNumber {
-    /// Checks the spec's rules and wraps the value.
-    pub fn new(
-        value: impl Into<String>,
-    ) -> Result<Self, super::support::ValidationError> {
-        let value = value.into();
-        Self::check(&value)?;
-        Ok(Self(value))
-    }
-    fn check(value: &str) -> Result<(), super::support::ValidationError> {
-        static PATTERN: super::support::Pattern = super::support::Pattern::new(
-            "^[0-9]{9,15}$",
-        );
-        super::support::check_length(
-            "CustomerPhoneNumberPhoneNumber",
-            "phoneNumber",
-            value,
-            Some(9usize),
-            Some(15usize),
-        )?;
-        super::support::check_pattern(
-            "CustomerPhoneNumberPhoneNumber",
-            "phoneNumber",
-            value,
-            &PATTERN,
-        )?;
-        Ok(())
-    }
-    /// The value.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-    /// The value, unwrapped.
-    pub fn into_inner(self) -> String {
-        self.0
-    }
-}
-impl AsRef<str> for CustomerPhoneNumberPhoneNumber {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-impl std::fmt::Display for CustomerPhoneNumberPhoneNumber {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-impl std::str::FromStr for CustomerPhoneNumberPhoneNumber {
-    type Err = super::support::ValidationError;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Self::new(value)
-    }
-}
-impl TryFrom<String> for CustomerPhoneNumberPhoneNumber {
-    type Error = super::support::ValidationError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-impl TryFrom<&str> for CustomerPhoneNumberPhoneNumber {
-    type Error = super::support::ValidationError;
-    fn try_from(value: &str) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-impl<'de> serde::Deserialize<'de> for CustomerPhoneNumberPhoneNumber {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
-        Self::new(value).map_err(serde::de::Error::custom)
-    }
-}
+super::support::string_newtype!(
+    CustomerPhoneNumberPhoneNumber, "phoneNumber", Some(9), Some(15),
+    Some("^[0-9]{9,15}$")
+);
 /// Per-customer token delivered in the user.checked-in.v1 webhook after the user scans the merchant's QR.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -2736,77 +1376,13 @@ impl GetPaymentResponse {
         self
     }
 }
+/// Spec rules: `minLength` 1, `maxLength` 50, `pattern` `^[!-~]([ !-~]*[!-~])?$`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(transparent)]
 pub struct IdempotencyKey(String);
-impl IdempotencyKey {
-    /// Checks the spec's rules and wraps the value.
-    pub fn new(
-        value: impl Into<String>,
-    ) -> Result<Self, super::support::ValidationError> {
-        let value = value.into();
-        Self::check(&value)?;
-        Ok(Self(value))
-    }
-    fn check(value: &str) -> Result<(), super::support::ValidationError> {
-        static PATTERN: super::support::Pattern = super::support::Pattern::new(
-            "^[!-~]([ !-~]*[!-~])?$",
-        );
-        super::support::check_length(
-            "IdempotencyKey",
-            "",
-            value,
-            Some(1usize),
-            Some(50usize),
-        )?;
-        super::support::check_pattern("IdempotencyKey", "", value, &PATTERN)?;
-        Ok(())
-    }
-    /// The value.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-    /// The value, unwrapped.
-    pub fn into_inner(self) -> String {
-        self.0
-    }
-}
-impl AsRef<str> for IdempotencyKey {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-impl std::fmt::Display for IdempotencyKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-impl std::str::FromStr for IdempotencyKey {
-    type Err = super::support::ValidationError;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Self::new(value)
-    }
-}
-impl TryFrom<String> for IdempotencyKey {
-    type Error = super::support::ValidationError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-impl TryFrom<&str> for IdempotencyKey {
-    type Error = super::support::ValidationError;
-    fn try_from(value: &str) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-impl<'de> serde::Deserialize<'de> for IdempotencyKey {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
-        Self::new(value).map_err(serde::de::Error::custom)
-    }
-}
+super::support::string_newtype!(
+    IdempotencyKey, "", Some(1), Some(50), Some("^[!-~]([ !-~]*[!-~])?$")
+);
 /// Sector-specific data sent for compliance reasons.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -2831,13 +1407,7 @@ impl Metadata {
     pub fn new(
         entries: std::collections::BTreeMap<String, String>,
     ) -> Result<Self, super::support::ValidationError> {
-        super::support::check_properties(
-            "Metadata",
-            "",
-            entries.len(),
-            None,
-            Some(5usize),
-        )?;
+        super::support::check_properties("Metadata", "", entries.len(), None, Some(5))?;
         Ok(Self(entries))
     }
     /// The entries.
@@ -2898,71 +1468,12 @@ impl ModificationResponse {
     }
 }
 /// Merchant serial number of the sales unit.
+///
+/// Spec rules: `minLength` 4, `maxLength` 10, `pattern` `^[0-9]{4,10}$`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(transparent)]
 pub struct Msn(String);
-impl Msn {
-    /// Checks the spec's rules and wraps the value.
-    pub fn new(
-        value: impl Into<String>,
-    ) -> Result<Self, super::support::ValidationError> {
-        let value = value.into();
-        Self::check(&value)?;
-        Ok(Self(value))
-    }
-    fn check(value: &str) -> Result<(), super::support::ValidationError> {
-        static PATTERN: super::support::Pattern = super::support::Pattern::new(
-            "^[0-9]{4,10}$",
-        );
-        super::support::check_length("Msn", "", value, Some(4usize), Some(10usize))?;
-        super::support::check_pattern("Msn", "", value, &PATTERN)?;
-        Ok(())
-    }
-    /// The value.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-    /// The value, unwrapped.
-    pub fn into_inner(self) -> String {
-        self.0
-    }
-}
-impl AsRef<str> for Msn {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-impl std::fmt::Display for Msn {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-impl std::str::FromStr for Msn {
-    type Err = super::support::ValidationError;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Self::new(value)
-    }
-}
-impl TryFrom<String> for Msn {
-    type Error = super::support::ValidationError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-impl TryFrom<&str> for Msn {
-    type Error = super::support::ValidationError;
-    fn try_from(value: &str) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-impl<'de> serde::Deserialize<'de> for Msn {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
-        Self::new(value).map_err(serde::de::Error::custom)
-    }
-}
+super::support::string_newtype!(Msn, "", Some(4), Some(10), Some("^[0-9]{4,10}$"));
 /// One receipt line; amounts are in minor units.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -3095,126 +1606,33 @@ impl OrderLine {
     }
 }
 /// Discount given on the line.
+///
+/// Spec rules: `minimum` 0.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(transparent)]
 pub struct OrderLineDiscount(i64);
-impl OrderLineDiscount {
-    /// Checks the spec's bounds and wraps the value.
-    pub fn new(value: i64) -> Result<Self, super::support::ValidationError> {
-        super::support::check_bounds(
-            "OrderLineDiscount",
-            "discount",
-            value,
-            Some((0, false)),
-            None,
-        )?;
-        Ok(Self(value))
-    }
-    /// The value.
-    pub fn get(self) -> i64 {
-        self.0
-    }
-}
-impl TryFrom<i64> for OrderLineDiscount {
-    type Error = super::support::ValidationError;
-    fn try_from(value: i64) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-impl std::fmt::Display for OrderLineDiscount {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Display::fmt(&self.0, f)
-    }
-}
-impl<'de> serde::Deserialize<'de> for OrderLineDiscount {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <i64 as serde::Deserialize>::deserialize(deserializer)?;
-        Self::new(value).map_err(serde::de::Error::custom)
-    }
-}
+super::support::number_newtype!(
+    OrderLineDiscount, i64, "discount", Some((0, false)), None
+);
 /// Whole-number tax percent (0 to 100); set this or taxRate.
 #[deprecated]
+///
+/// Spec rules: `minimum` 0, `maximum` 100.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(transparent)]
 pub struct OrderLineTaxPercentage(i64);
-impl OrderLineTaxPercentage {
-    /// Checks the spec's bounds and wraps the value.
-    pub fn new(value: i64) -> Result<Self, super::support::ValidationError> {
-        super::support::check_bounds(
-            "OrderLineTaxPercentage",
-            "taxPercentage",
-            value,
-            Some((0, false)),
-            Some((100, false)),
-        )?;
-        Ok(Self(value))
-    }
-    /// The value.
-    pub fn get(self) -> i64 {
-        self.0
-    }
-}
-impl TryFrom<i64> for OrderLineTaxPercentage {
-    type Error = super::support::ValidationError;
-    fn try_from(value: i64) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-impl std::fmt::Display for OrderLineTaxPercentage {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Display::fmt(&self.0, f)
-    }
-}
-impl<'de> serde::Deserialize<'de> for OrderLineTaxPercentage {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <i64 as serde::Deserialize>::deserialize(deserializer)?;
-        Self::new(value).map_err(serde::de::Error::custom)
-    }
-}
+super::support::number_newtype!(
+    OrderLineTaxPercentage, i64, "taxPercentage", Some((0, false)), Some((100, false))
+);
 /// Tax percent in hundredths, so 2500 is 25% (0 to 10000); set this or taxPercentage.
+///
+/// Spec rules: `minimum` 0, `maximum` 10000.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(transparent)]
 pub struct OrderLineTaxRate(i64);
-impl OrderLineTaxRate {
-    /// Checks the spec's bounds and wraps the value.
-    pub fn new(value: i64) -> Result<Self, super::support::ValidationError> {
-        super::support::check_bounds(
-            "OrderLineTaxRate",
-            "taxRate",
-            value,
-            Some((0, false)),
-            Some((10000, false)),
-        )?;
-        Ok(Self(value))
-    }
-    /// The value.
-    pub fn get(self) -> i64 {
-        self.0
-    }
-}
-impl TryFrom<i64> for OrderLineTaxRate {
-    type Error = super::support::ValidationError;
-    fn try_from(value: i64) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-impl std::fmt::Display for OrderLineTaxRate {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Display::fmt(&self.0, f)
-    }
-}
-impl<'de> serde::Deserialize<'de> for OrderLineTaxRate {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <i64 as serde::Deserialize>::deserialize(deserializer)?;
-        Self::new(value).map_err(serde::de::Error::custom)
-    }
-}
+super::support::number_newtype!(
+    OrderLineTaxRate, i64, "taxRate", Some((0, false)), Some((10000, false))
+);
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PaymentAdjustment {
@@ -3286,73 +1704,14 @@ impl PaymentEvent {
     }
 }
 /// Idempotency key of the request behind this event.
+///
+/// Spec rules: `maxLength` 50.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(transparent)]
 pub struct PaymentEventIdempotencyKey(String);
-impl PaymentEventIdempotencyKey {
-    /// Checks the spec's rules and wraps the value.
-    pub fn new(
-        value: impl Into<String>,
-    ) -> Result<Self, super::support::ValidationError> {
-        let value = value.into();
-        Self::check(&value)?;
-        Ok(Self(value))
-    }
-    fn check(value: &str) -> Result<(), super::support::ValidationError> {
-        super::support::check_length(
-            "PaymentEventIdempotencyKey",
-            "idempotencyKey",
-            value,
-            None,
-            Some(50usize),
-        )?;
-        Ok(())
-    }
-    /// The value.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-    /// The value, unwrapped.
-    pub fn into_inner(self) -> String {
-        self.0
-    }
-}
-impl AsRef<str> for PaymentEventIdempotencyKey {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-impl std::fmt::Display for PaymentEventIdempotencyKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-impl std::str::FromStr for PaymentEventIdempotencyKey {
-    type Err = super::support::ValidationError;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Self::new(value)
-    }
-}
-impl TryFrom<String> for PaymentEventIdempotencyKey {
-    type Error = super::support::ValidationError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-impl TryFrom<&str> for PaymentEventIdempotencyKey {
-    type Error = super::support::ValidationError;
-    fn try_from(value: &str) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-impl<'de> serde::Deserialize<'de> for PaymentEventIdempotencyKey {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
-        Self::new(value).map_err(serde::de::Error::custom)
-    }
-}
+super::support::string_newtype!(
+    PaymentEventIdempotencyKey, "idempotencyKey", None, Some(50), None
+);
 /// Kind of event recorded on a payment.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -3376,90 +1735,11 @@ pub enum PaymentEventName {
     /// A value this version of the spec does not list, kept as it was received.
     Unknown(String),
 }
-impl PaymentEventName {
-    /// Every value the spec lists.
-    pub const KNOWN: &'static [Self] = &[
-        Self::Created,
-        Self::Aborted,
-        Self::Expired,
-        Self::Cancelled,
-        Self::Captured,
-        Self::Refunded,
-        Self::Authorized,
-        Self::Terminated,
-    ];
-    /// The value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Created => "CREATED",
-            Self::Aborted => "ABORTED",
-            Self::Expired => "EXPIRED",
-            Self::Cancelled => "CANCELLED",
-            Self::Captured => "CAPTURED",
-            Self::Refunded => "REFUNDED",
-            Self::Authorized => "AUTHORIZED",
-            Self::Terminated => "TERMINATED",
-            Self::Unknown(value) => value,
-        }
-    }
-    /// Reads a wire value; values the spec does not list become the unknown variant.
-    pub fn from_wire(value: &str) -> Self {
-        match value {
-            "CREATED" => Self::Created,
-            "ABORTED" => Self::Aborted,
-            "EXPIRED" => Self::Expired,
-            "CANCELLED" => Self::Cancelled,
-            "CAPTURED" => Self::Captured,
-            "REFUNDED" => Self::Refunded,
-            "AUTHORIZED" => Self::Authorized,
-            "TERMINATED" => Self::Terminated,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-    /// Whether the spec lists this value.
-    pub fn is_known(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-/// Ordered by wire value (a value the spec does not list after a listed one with the same
-/// text), not by declaration, so a value a later spec adds does not reorder the others.
-impl Ord for PaymentEventName {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (self.as_str(), !self.is_known()).cmp(&(other.as_str(), !other.is_known()))
-    }
-}
-impl PartialOrd for PaymentEventName {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl std::fmt::Display for PaymentEventName {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl std::str::FromStr for PaymentEventName {
-    type Err = std::convert::Infallible;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from_wire(value))
-    }
-}
-impl serde::Serialize for PaymentEventName {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> serde::Deserialize<'de> for PaymentEventName {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from_wire(&value))
-    }
-}
+super::support::string_enum!(
+    PaymentEventName, Unknown, [Created = "CREATED", Aborted = "ABORTED", Expired =
+    "EXPIRED", Cancelled = "CANCELLED", Captured = "CAPTURED", Refunded = "REFUNDED",
+    Authorized = "AUTHORIZED", Terminated = "TERMINATED"]
+);
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PaymentMethod {
@@ -3523,73 +1803,14 @@ impl PaymentMethodResponse {
     }
 }
 /// First six digits of the card, naming its issuer, when known.
+///
+/// Spec rules: `minLength` 6, `maxLength` 6.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(transparent)]
 pub struct PaymentMethodResponseCardBin(String);
-impl PaymentMethodResponseCardBin {
-    /// Checks the spec's rules and wraps the value.
-    pub fn new(
-        value: impl Into<String>,
-    ) -> Result<Self, super::support::ValidationError> {
-        let value = value.into();
-        Self::check(&value)?;
-        Ok(Self(value))
-    }
-    fn check(value: &str) -> Result<(), super::support::ValidationError> {
-        super::support::check_length(
-            "PaymentMethodResponseCardBin",
-            "cardBin",
-            value,
-            Some(6usize),
-            Some(6usize),
-        )?;
-        Ok(())
-    }
-    /// The value.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-    /// The value, unwrapped.
-    pub fn into_inner(self) -> String {
-        self.0
-    }
-}
-impl AsRef<str> for PaymentMethodResponseCardBin {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-impl std::fmt::Display for PaymentMethodResponseCardBin {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-impl std::str::FromStr for PaymentMethodResponseCardBin {
-    type Err = super::support::ValidationError;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Self::new(value)
-    }
-}
-impl TryFrom<String> for PaymentMethodResponseCardBin {
-    type Error = super::support::ValidationError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-impl TryFrom<&str> for PaymentMethodResponseCardBin {
-    type Error = super::support::ValidationError;
-    fn try_from(value: &str) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-impl<'de> serde::Deserialize<'de> for PaymentMethodResponseCardBin {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
-        Self::new(value).map_err(serde::de::Error::custom)
-    }
-}
+super::support::string_newtype!(
+    PaymentMethodResponseCardBin, "cardBin", Some(6), Some(6), None
+);
 /// WALLET pays inside the app; CARD pays by card outside it (web redirect only); CARD_PASSTHROUGH is a PSP-started card payment (preview).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
@@ -3604,75 +1825,10 @@ pub enum PaymentMethodType {
     /// A value this version of the spec does not list, kept as it was received.
     Unknown(String),
 }
-impl PaymentMethodType {
-    /// Every value the spec lists.
-    pub const KNOWN: &'static [Self] = &[
-        Self::Wallet,
-        Self::Card,
-        Self::CardPassthrough,
-    ];
-    /// The value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Wallet => "WALLET",
-            Self::Card => "CARD",
-            Self::CardPassthrough => "CARD_PASSTHROUGH",
-            Self::Unknown(value) => value,
-        }
-    }
-    /// Reads a wire value; values the spec does not list become the unknown variant.
-    pub fn from_wire(value: &str) -> Self {
-        match value {
-            "WALLET" => Self::Wallet,
-            "CARD" => Self::Card,
-            "CARD_PASSTHROUGH" => Self::CardPassthrough,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-    /// Whether the spec lists this value.
-    pub fn is_known(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-/// Ordered by wire value (a value the spec does not list after a listed one with the same
-/// text), not by declaration, so a value a later spec adds does not reorder the others.
-impl Ord for PaymentMethodType {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (self.as_str(), !self.is_known()).cmp(&(other.as_str(), !other.is_known()))
-    }
-}
-impl PartialOrd for PaymentMethodType {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl std::fmt::Display for PaymentMethodType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl std::str::FromStr for PaymentMethodType {
-    type Err = std::convert::Infallible;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from_wire(value))
-    }
-}
-impl serde::Serialize for PaymentMethodType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> serde::Deserialize<'de> for PaymentMethodType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from_wire(&value))
-    }
-}
+super::support::string_enum!(
+    PaymentMethodType, Unknown, [Wallet = "WALLET", Card = "CARD", CardPassthrough =
+    "CARD_PASSTHROUGH"]
+);
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct PaymentSources {
@@ -3735,73 +1891,14 @@ impl PersonalQrCode {
     }
 }
 /// The scanned QR content, exactly as read.
+///
+/// Spec rules: `minLength` 5, `maxLength` 255.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(transparent)]
 pub struct PersonalQrCodePersonalQr(String);
-impl PersonalQrCodePersonalQr {
-    /// Checks the spec's rules and wraps the value.
-    pub fn new(
-        value: impl Into<String>,
-    ) -> Result<Self, super::support::ValidationError> {
-        let value = value.into();
-        Self::check(&value)?;
-        Ok(Self(value))
-    }
-    fn check(value: &str) -> Result<(), super::support::ValidationError> {
-        super::support::check_length(
-            "PersonalQrCodePersonalQr",
-            "personalQr",
-            value,
-            Some(5usize),
-            Some(255usize),
-        )?;
-        Ok(())
-    }
-    /// The value.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-    /// The value, unwrapped.
-    pub fn into_inner(self) -> String {
-        self.0
-    }
-}
-impl AsRef<str> for PersonalQrCodePersonalQr {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-impl std::fmt::Display for PersonalQrCodePersonalQr {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-impl std::str::FromStr for PersonalQrCodePersonalQr {
-    type Err = super::support::ValidationError;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Self::new(value)
-    }
-}
-impl TryFrom<String> for PersonalQrCodePersonalQr {
-    type Error = super::support::ValidationError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-impl TryFrom<&str> for PersonalQrCodePersonalQr {
-    type Error = super::support::ValidationError;
-    fn try_from(value: &str) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-impl<'de> serde::Deserialize<'de> for PersonalQrCodePersonalQr {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
-        Self::new(value).map_err(serde::de::Error::custom)
-    }
-}
+super::support::string_newtype!(
+    PersonalQrCodePersonalQr, "personalQr", Some(5), Some(255), None
+);
 /// Error body in the RFC 7807 style.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -3906,84 +2003,10 @@ pub enum QuantityUnitEnum {
     /// A value this version of the spec does not list, kept as it was received.
     Unknown(String),
 }
-impl QuantityUnitEnum {
-    /// Every value the spec lists.
-    pub const KNOWN: &'static [Self] = &[
-        Self::Pcs,
-        Self::Kg,
-        Self::Km,
-        Self::Minute,
-        Self::Litre,
-        Self::Kwh,
-    ];
-    /// The value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Pcs => "PCS",
-            Self::Kg => "KG",
-            Self::Km => "KM",
-            Self::Minute => "MINUTE",
-            Self::Litre => "LITRE",
-            Self::Kwh => "KWH",
-            Self::Unknown(value) => value,
-        }
-    }
-    /// Reads a wire value; values the spec does not list become the unknown variant.
-    pub fn from_wire(value: &str) -> Self {
-        match value {
-            "PCS" => Self::Pcs,
-            "KG" => Self::Kg,
-            "KM" => Self::Km,
-            "MINUTE" => Self::Minute,
-            "LITRE" => Self::Litre,
-            "KWH" => Self::Kwh,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-    /// Whether the spec lists this value.
-    pub fn is_known(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-/// Ordered by wire value (a value the spec does not list after a listed one with the same
-/// text), not by declaration, so a value a later spec adds does not reorder the others.
-impl Ord for QuantityUnitEnum {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (self.as_str(), !self.is_known()).cmp(&(other.as_str(), !other.is_known()))
-    }
-}
-impl PartialOrd for QuantityUnitEnum {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl std::fmt::Display for QuantityUnitEnum {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl std::str::FromStr for QuantityUnitEnum {
-    type Err = std::convert::Infallible;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from_wire(value))
-    }
-}
-impl serde::Serialize for QuantityUnitEnum {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> serde::Deserialize<'de> for QuantityUnitEnum {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from_wire(&value))
-    }
-}
+super::support::string_enum!(
+    QuantityUnitEnum, Unknown, [Pcs = "PCS", Kg = "KG", Km = "KM", Minute = "MINUTE",
+    Litre = "LITRE", Kwh = "KWH"]
+);
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Receipt {
@@ -4001,116 +2024,21 @@ impl Receipt {
     }
 }
 /// Purchased items, with amounts in minor units.
+///
+/// Spec rules: `minItems` 1.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(transparent)]
 pub struct ReceiptOrderLines(Vec<OrderLine>);
-impl ReceiptOrderLines {
-    /// Checks the item count and wraps the list.
-    pub fn new(items: Vec<OrderLine>) -> Result<Self, super::support::ValidationError> {
-        super::support::check_items(
-            "ReceiptOrderLines",
-            "orderLines",
-            items.len(),
-            Some(1usize),
-            None,
-        )?;
-        Ok(Self(items))
-    }
-    /// The items.
-    pub fn as_slice(&self) -> &[OrderLine] {
-        &self.0
-    }
-    /// The items, unwrapped.
-    pub fn into_inner(self) -> Vec<OrderLine> {
-        self.0
-    }
-}
-impl TryFrom<Vec<OrderLine>> for ReceiptOrderLines {
-    type Error = super::support::ValidationError;
-    fn try_from(items: Vec<OrderLine>) -> Result<Self, Self::Error> {
-        Self::new(items)
-    }
-}
-impl<'de> serde::Deserialize<'de> for ReceiptOrderLines {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let items = <Vec<OrderLine> as serde::Deserialize>::deserialize(deserializer)?;
-        Self::new(items).map_err(serde::de::Error::custom)
-    }
-}
+super::support::list_newtype!(ReceiptOrderLines, OrderLine, "orderLines", Some(1), None);
 /// Payment id chosen by the merchant; unique within one sales unit (MSN) but possibly reused by other MSNs.
+///
+/// Spec rules: `minLength` 8, `maxLength` 64, `pattern` `^[a-zA-Z0-9-]{8,64}$`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(transparent)]
 pub struct Reference(String);
-impl Reference {
-    /// Checks the spec's rules and wraps the value.
-    pub fn new(
-        value: impl Into<String>,
-    ) -> Result<Self, super::support::ValidationError> {
-        let value = value.into();
-        Self::check(&value)?;
-        Ok(Self(value))
-    }
-    fn check(value: &str) -> Result<(), super::support::ValidationError> {
-        static PATTERN: super::support::Pattern = super::support::Pattern::new(
-            "^[a-zA-Z0-9-]{8,64}$",
-        );
-        super::support::check_length(
-            "Reference",
-            "",
-            value,
-            Some(8usize),
-            Some(64usize),
-        )?;
-        super::support::check_pattern("Reference", "", value, &PATTERN)?;
-        Ok(())
-    }
-    /// The value.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-    /// The value, unwrapped.
-    pub fn into_inner(self) -> String {
-        self.0
-    }
-}
-impl AsRef<str> for Reference {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-impl std::fmt::Display for Reference {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-impl std::str::FromStr for Reference {
-    type Err = super::support::ValidationError;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Self::new(value)
-    }
-}
-impl TryFrom<String> for Reference {
-    type Error = super::support::ValidationError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-impl TryFrom<&str> for Reference {
-    type Error = super::support::ValidationError;
-    fn try_from(value: &str) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-impl<'de> serde::Deserialize<'de> for Reference {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
-        Self::new(value).map_err(serde::de::Error::custom)
-    }
-}
+super::support::string_newtype!(
+    Reference, "", Some(8), Some(64), Some("^[a-zA-Z0-9-]{8,64}$")
+);
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct RefundModificationRequest {
@@ -4180,105 +2108,12 @@ pub enum ShippingBrand {
     /// A value this version of the spec does not list, kept as it was received.
     Unknown(String),
 }
-impl ShippingBrand {
-    /// Every value the spec lists.
-    pub const KNOWN: &'static [Self] = &[
-        Self::Posten,
-        Self::Bring,
-        Self::Postnord,
-        Self::Helthjem,
-        Self::Porterbuddy,
-        Self::Dhl,
-        Self::Instabox,
-        Self::Fedex,
-        Self::Matkahuolto,
-        Self::Gls,
-        Self::Posti,
-        Self::Gordon,
-        Self::Other,
-    ];
-    /// The value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Posten => "POSTEN",
-            Self::Bring => "BRING",
-            Self::Postnord => "POSTNORD",
-            Self::Helthjem => "HELTHJEM",
-            Self::Porterbuddy => "PORTERBUDDY",
-            Self::Dhl => "DHL",
-            Self::Instabox => "INSTABOX",
-            Self::Fedex => "FEDEX",
-            Self::Matkahuolto => "MATKAHUOLTO",
-            Self::Gls => "GLS",
-            Self::Posti => "POSTI",
-            Self::Gordon => "GORDON",
-            Self::Other => "OTHER",
-            Self::Unknown(value) => value,
-        }
-    }
-    /// Reads a wire value; values the spec does not list become the unknown variant.
-    pub fn from_wire(value: &str) -> Self {
-        match value {
-            "POSTEN" => Self::Posten,
-            "BRING" => Self::Bring,
-            "POSTNORD" => Self::Postnord,
-            "HELTHJEM" => Self::Helthjem,
-            "PORTERBUDDY" => Self::Porterbuddy,
-            "DHL" => Self::Dhl,
-            "INSTABOX" => Self::Instabox,
-            "FEDEX" => Self::Fedex,
-            "MATKAHUOLTO" => Self::Matkahuolto,
-            "GLS" => Self::Gls,
-            "POSTI" => Self::Posti,
-            "GORDON" => Self::Gordon,
-            "OTHER" => Self::Other,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-    /// Whether the spec lists this value.
-    pub fn is_known(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-/// Ordered by wire value (a value the spec does not list after a listed one with the same
-/// text), not by declaration, so a value a later spec adds does not reorder the others.
-impl Ord for ShippingBrand {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (self.as_str(), !self.is_known()).cmp(&(other.as_str(), !other.is_known()))
-    }
-}
-impl PartialOrd for ShippingBrand {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl std::fmt::Display for ShippingBrand {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl std::str::FromStr for ShippingBrand {
-    type Err = std::convert::Infallible;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from_wire(value))
-    }
-}
-impl serde::Serialize for ShippingBrand {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ShippingBrand {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from_wire(&value))
-    }
-}
+super::support::string_enum!(
+    ShippingBrand, Unknown, [Posten = "POSTEN", Bring = "BRING", Postnord = "POSTNORD",
+    Helthjem = "HELTHJEM", Porterbuddy = "PORTERBUDDY", Dhl = "DHL", Instabox =
+    "INSTABOX", Fedex = "FEDEX", Matkahuolto = "MATKAHUOLTO", Gls = "GLS", Posti =
+    "POSTI", Gordon = "GORDON", Other = "OTHER"]
+);
 /// Where and how the order is shipped.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -4462,165 +2297,41 @@ impl ShippingInfo {
     }
 }
 /// Shipping total with tax and discount.
+///
+/// Spec rules: `minimum` 0.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(transparent)]
 pub struct ShippingInfoAmount(i64);
-impl ShippingInfoAmount {
-    /// Checks the spec's bounds and wraps the value.
-    pub fn new(value: i64) -> Result<Self, super::support::ValidationError> {
-        super::support::check_bounds(
-            "ShippingInfoAmount",
-            "amount",
-            value,
-            Some((0, false)),
-            None,
-        )?;
-        Ok(Self(value))
-    }
-    /// The value.
-    pub fn get(self) -> i64 {
-        self.0
-    }
-}
-impl TryFrom<i64> for ShippingInfoAmount {
-    type Error = super::support::ValidationError;
-    fn try_from(value: i64) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-impl std::fmt::Display for ShippingInfoAmount {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Display::fmt(&self.0, f)
-    }
-}
-impl<'de> serde::Deserialize<'de> for ShippingInfoAmount {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <i64 as serde::Deserialize>::deserialize(deserializer)?;
-        Self::new(value).map_err(serde::de::Error::custom)
-    }
-}
+super::support::number_newtype!(
+    ShippingInfoAmount, i64, "amount", Some((0, false)), None
+);
 /// Shipping total before tax.
+///
+/// Spec rules: `minimum` 0.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(transparent)]
 pub struct ShippingInfoAmountExcludingTax(i64);
-impl ShippingInfoAmountExcludingTax {
-    /// Checks the spec's bounds and wraps the value.
-    pub fn new(value: i64) -> Result<Self, super::support::ValidationError> {
-        super::support::check_bounds(
-            "ShippingInfoAmountExcludingTax",
-            "amountExcludingTax",
-            value,
-            Some((0, false)),
-            None,
-        )?;
-        Ok(Self(value))
-    }
-    /// The value.
-    pub fn get(self) -> i64 {
-        self.0
-    }
-}
-impl TryFrom<i64> for ShippingInfoAmountExcludingTax {
-    type Error = super::support::ValidationError;
-    fn try_from(value: i64) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-impl std::fmt::Display for ShippingInfoAmountExcludingTax {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Display::fmt(&self.0, f)
-    }
-}
-impl<'de> serde::Deserialize<'de> for ShippingInfoAmountExcludingTax {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <i64 as serde::Deserialize>::deserialize(deserializer)?;
-        Self::new(value).map_err(serde::de::Error::custom)
-    }
-}
+super::support::number_newtype!(
+    ShippingInfoAmountExcludingTax, i64, "amountExcludingTax", Some((0, false)), None
+);
 /// Tax on the shipping.
+///
+/// Spec rules: `minimum` 0.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(transparent)]
 pub struct ShippingInfoTaxAmount(i64);
-impl ShippingInfoTaxAmount {
-    /// Checks the spec's bounds and wraps the value.
-    pub fn new(value: i64) -> Result<Self, super::support::ValidationError> {
-        super::support::check_bounds(
-            "ShippingInfoTaxAmount",
-            "taxAmount",
-            value,
-            Some((0, false)),
-            None,
-        )?;
-        Ok(Self(value))
-    }
-    /// The value.
-    pub fn get(self) -> i64 {
-        self.0
-    }
-}
-impl TryFrom<i64> for ShippingInfoTaxAmount {
-    type Error = super::support::ValidationError;
-    fn try_from(value: i64) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-impl std::fmt::Display for ShippingInfoTaxAmount {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Display::fmt(&self.0, f)
-    }
-}
-impl<'de> serde::Deserialize<'de> for ShippingInfoTaxAmount {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <i64 as serde::Deserialize>::deserialize(deserializer)?;
-        Self::new(value).map_err(serde::de::Error::custom)
-    }
-}
+super::support::number_newtype!(
+    ShippingInfoTaxAmount, i64, "taxAmount", Some((0, false)), None
+);
 /// Tax percent applied to the shipping.
+///
+/// Spec rules: `minimum` 0, `maximum` 100.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(transparent)]
 pub struct ShippingInfoTaxPercentage(i64);
-impl ShippingInfoTaxPercentage {
-    /// Checks the spec's bounds and wraps the value.
-    pub fn new(value: i64) -> Result<Self, super::support::ValidationError> {
-        super::support::check_bounds(
-            "ShippingInfoTaxPercentage",
-            "taxPercentage",
-            value,
-            Some((0, false)),
-            Some((100, false)),
-        )?;
-        Ok(Self(value))
-    }
-    /// The value.
-    pub fn get(self) -> i64 {
-        self.0
-    }
-}
-impl TryFrom<i64> for ShippingInfoTaxPercentage {
-    type Error = super::support::ValidationError;
-    fn try_from(value: i64) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-impl std::fmt::Display for ShippingInfoTaxPercentage {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Display::fmt(&self.0, f)
-    }
-}
-impl<'de> serde::Deserialize<'de> for ShippingInfoTaxPercentage {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <i64 as serde::Deserialize>::deserialize(deserializer)?;
-        Self::new(value).map_err(serde::de::Error::custom)
-    }
-}
+super::support::number_newtype!(
+    ShippingInfoTaxPercentage, i64, "taxPercentage", Some((0, false)), Some((100, false))
+);
 /// One shipping choice.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -4705,81 +2416,10 @@ pub enum ShippingType {
     /// A value this version of the spec does not list, kept as it was received.
     Unknown(String),
 }
-impl ShippingType {
-    /// Every value the spec lists.
-    pub const KNOWN: &'static [Self] = &[
-        Self::HomeDelivery,
-        Self::PickupPoint,
-        Self::Mailbox,
-        Self::InStore,
-        Self::Other,
-    ];
-    /// The value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::HomeDelivery => "HOME_DELIVERY",
-            Self::PickupPoint => "PICKUP_POINT",
-            Self::Mailbox => "MAILBOX",
-            Self::InStore => "IN_STORE",
-            Self::Other => "OTHER",
-            Self::Unknown(value) => value,
-        }
-    }
-    /// Reads a wire value; values the spec does not list become the unknown variant.
-    pub fn from_wire(value: &str) -> Self {
-        match value {
-            "HOME_DELIVERY" => Self::HomeDelivery,
-            "PICKUP_POINT" => Self::PickupPoint,
-            "MAILBOX" => Self::Mailbox,
-            "IN_STORE" => Self::InStore,
-            "OTHER" => Self::Other,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-    /// Whether the spec lists this value.
-    pub fn is_known(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-/// Ordered by wire value (a value the spec does not list after a listed one with the same
-/// text), not by declaration, so a value a later spec adds does not reorder the others.
-impl Ord for ShippingType {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (self.as_str(), !self.is_known()).cmp(&(other.as_str(), !other.is_known()))
-    }
-}
-impl PartialOrd for ShippingType {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl std::fmt::Display for ShippingType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl std::str::FromStr for ShippingType {
-    type Err = std::convert::Infallible;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from_wire(value))
-    }
-}
-impl serde::Serialize for ShippingType {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> serde::Deserialize<'de> for ShippingType {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from_wire(&value))
-    }
-}
+super::support::string_enum!(
+    ShippingType, Unknown, [HomeDelivery = "HOME_DELIVERY", PickupPoint = "PICKUP_POINT",
+    Mailbox = "MAILBOX", InStore = "IN_STORE", Other = "OTHER"]
+);
 /// Lifecycle state: CREATED while waiting for the user, then ABORTED, EXPIRED, AUTHORIZED or TERMINATED, which are all final.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -4797,81 +2437,10 @@ pub enum State {
     /// A value this version of the spec does not list, kept as it was received.
     Unknown(String),
 }
-impl State {
-    /// Every value the spec lists.
-    pub const KNOWN: &'static [Self] = &[
-        Self::Created,
-        Self::Aborted,
-        Self::Expired,
-        Self::Authorized,
-        Self::Terminated,
-    ];
-    /// The value on the wire.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Created => "CREATED",
-            Self::Aborted => "ABORTED",
-            Self::Expired => "EXPIRED",
-            Self::Authorized => "AUTHORIZED",
-            Self::Terminated => "TERMINATED",
-            Self::Unknown(value) => value,
-        }
-    }
-    /// Reads a wire value; values the spec does not list become the unknown variant.
-    pub fn from_wire(value: &str) -> Self {
-        match value {
-            "CREATED" => Self::Created,
-            "ABORTED" => Self::Aborted,
-            "EXPIRED" => Self::Expired,
-            "AUTHORIZED" => Self::Authorized,
-            "TERMINATED" => Self::Terminated,
-            other => Self::Unknown(other.to_string()),
-        }
-    }
-    /// Whether the spec lists this value.
-    pub fn is_known(&self) -> bool {
-        !matches!(self, Self::Unknown(_))
-    }
-}
-/// Ordered by wire value (a value the spec does not list after a listed one with the same
-/// text), not by declaration, so a value a later spec adds does not reorder the others.
-impl Ord for State {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (self.as_str(), !self.is_known()).cmp(&(other.as_str(), !other.is_known()))
-    }
-}
-impl PartialOrd for State {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl std::fmt::Display for State {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-impl std::str::FromStr for State {
-    type Err = std::convert::Infallible;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Ok(Self::from_wire(value))
-    }
-}
-impl serde::Serialize for State {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-impl<'de> serde::Deserialize<'de> for State {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <std::borrow::Cow<
-            'de,
-            str,
-        > as serde::Deserialize>::deserialize(deserializer)?;
-        Ok(Self::from_wire(&value))
-    }
-}
+super::support::string_enum!(
+    State, Unknown, [Created = "CREATED", Aborted = "ABORTED", Expired = "EXPIRED",
+    Authorized = "AUTHORIZED", Terminated = "TERMINATED"]
+);
 /// Optional unit pricing; without it the line counts as one piece.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -4920,117 +2489,23 @@ impl UnitInfo {
     }
 }
 /// Number of units as an integer or decimal string, for display only.
+///
+/// Spec rules: `maxLength` 10, `pattern` `^[0-9]+([\.][0-9]{1,8})?$`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(transparent)]
 pub struct UnitInfoQuantity(String);
-impl UnitInfoQuantity {
-    /// Checks the spec's rules and wraps the value.
-    pub fn new(
-        value: impl Into<String>,
-    ) -> Result<Self, super::support::ValidationError> {
-        let value = value.into();
-        Self::check(&value)?;
-        Ok(Self(value))
-    }
-    fn check(value: &str) -> Result<(), super::support::ValidationError> {
-        static PATTERN: super::support::Pattern = super::support::Pattern::new(
-            "^[0-9]+([\\.][0-9]{1,8})?$",
-        );
-        super::support::check_length(
-            "UnitInfoQuantity",
-            "quantity",
-            value,
-            None,
-            Some(10usize),
-        )?;
-        super::support::check_pattern("UnitInfoQuantity", "quantity", value, &PATTERN)?;
-        Ok(())
-    }
-    /// The value.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-    /// The value, unwrapped.
-    pub fn into_inner(self) -> String {
-        self.0
-    }
-}
-impl AsRef<str> for UnitInfoQuantity {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-impl std::fmt::Display for UnitInfoQuantity {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-impl std::str::FromStr for UnitInfoQuantity {
-    type Err = super::support::ValidationError;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Self::new(value)
-    }
-}
-impl TryFrom<String> for UnitInfoQuantity {
-    type Error = super::support::ValidationError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-impl TryFrom<&str> for UnitInfoQuantity {
-    type Error = super::support::ValidationError;
-    fn try_from(value: &str) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-impl<'de> serde::Deserialize<'de> for UnitInfoQuantity {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
-        Self::new(value).map_err(serde::de::Error::custom)
-    }
-}
+super::support::string_newtype!(
+    UnitInfoQuantity, "quantity", None, Some(10), Some("^[0-9]+([\\.][0-9]{1,8})?$")
+);
 /// Price of one unit with tax, before discount.
+///
+/// Spec rules: `minimum` 0.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(transparent)]
 pub struct UnitInfoUnitPrice(i64);
-impl UnitInfoUnitPrice {
-    /// Checks the spec's bounds and wraps the value.
-    pub fn new(value: i64) -> Result<Self, super::support::ValidationError> {
-        super::support::check_bounds(
-            "UnitInfoUnitPrice",
-            "unitPrice",
-            value,
-            Some((0, false)),
-            None,
-        )?;
-        Ok(Self(value))
-    }
-    /// The value.
-    pub fn get(self) -> i64 {
-        self.0
-    }
-}
-impl TryFrom<i64> for UnitInfoUnitPrice {
-    type Error = super::support::ValidationError;
-    fn try_from(value: i64) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-impl std::fmt::Display for UnitInfoUnitPrice {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Display::fmt(&self.0, f)
-    }
-}
-impl<'de> serde::Deserialize<'de> for UnitInfoUnitPrice {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <i64 as serde::Deserialize>::deserialize(deserializer)?;
-        Self::new(value).map_err(serde::de::Error::custom)
-    }
-}
+super::support::number_newtype!(
+    UnitInfoUnitPrice, i64, "unitPrice", Some((0, false)), None
+);
 /// Profile data the user agreed to share for this payment.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -5086,268 +2561,26 @@ impl UserDetails {
         self
     }
 }
+/// Spec rules: `maxLength` 30.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(transparent)]
 pub struct VippsSystemName(String);
-impl VippsSystemName {
-    /// Checks the spec's rules and wraps the value.
-    pub fn new(
-        value: impl Into<String>,
-    ) -> Result<Self, super::support::ValidationError> {
-        let value = value.into();
-        Self::check(&value)?;
-        Ok(Self(value))
-    }
-    fn check(value: &str) -> Result<(), super::support::ValidationError> {
-        super::support::check_length("VippsSystemName", "", value, None, Some(30usize))?;
-        Ok(())
-    }
-    /// The value.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-    /// The value, unwrapped.
-    pub fn into_inner(self) -> String {
-        self.0
-    }
-}
-impl AsRef<str> for VippsSystemName {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-impl std::fmt::Display for VippsSystemName {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-impl std::str::FromStr for VippsSystemName {
-    type Err = super::support::ValidationError;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Self::new(value)
-    }
-}
-impl TryFrom<String> for VippsSystemName {
-    type Error = super::support::ValidationError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-impl TryFrom<&str> for VippsSystemName {
-    type Error = super::support::ValidationError;
-    fn try_from(value: &str) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-impl<'de> serde::Deserialize<'de> for VippsSystemName {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
-        Self::new(value).map_err(serde::de::Error::custom)
-    }
-}
+super::support::string_newtype!(VippsSystemName, "", None, Some(30), None);
+/// Spec rules: `maxLength` 30.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(transparent)]
 pub struct VippsSystemPluginName(String);
-impl VippsSystemPluginName {
-    /// Checks the spec's rules and wraps the value.
-    pub fn new(
-        value: impl Into<String>,
-    ) -> Result<Self, super::support::ValidationError> {
-        let value = value.into();
-        Self::check(&value)?;
-        Ok(Self(value))
-    }
-    fn check(value: &str) -> Result<(), super::support::ValidationError> {
-        super::support::check_length(
-            "VippsSystemPluginName",
-            "",
-            value,
-            None,
-            Some(30usize),
-        )?;
-        Ok(())
-    }
-    /// The value.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-    /// The value, unwrapped.
-    pub fn into_inner(self) -> String {
-        self.0
-    }
-}
-impl AsRef<str> for VippsSystemPluginName {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-impl std::fmt::Display for VippsSystemPluginName {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-impl std::str::FromStr for VippsSystemPluginName {
-    type Err = super::support::ValidationError;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Self::new(value)
-    }
-}
-impl TryFrom<String> for VippsSystemPluginName {
-    type Error = super::support::ValidationError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-impl TryFrom<&str> for VippsSystemPluginName {
-    type Error = super::support::ValidationError;
-    fn try_from(value: &str) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-impl<'de> serde::Deserialize<'de> for VippsSystemPluginName {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
-        Self::new(value).map_err(serde::de::Error::custom)
-    }
-}
+super::support::string_newtype!(VippsSystemPluginName, "", None, Some(30), None);
+/// Spec rules: `maxLength` 30.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(transparent)]
 pub struct VippsSystemPluginVersion(String);
-impl VippsSystemPluginVersion {
-    /// Checks the spec's rules and wraps the value.
-    pub fn new(
-        value: impl Into<String>,
-    ) -> Result<Self, super::support::ValidationError> {
-        let value = value.into();
-        Self::check(&value)?;
-        Ok(Self(value))
-    }
-    fn check(value: &str) -> Result<(), super::support::ValidationError> {
-        super::support::check_length(
-            "VippsSystemPluginVersion",
-            "",
-            value,
-            None,
-            Some(30usize),
-        )?;
-        Ok(())
-    }
-    /// The value.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-    /// The value, unwrapped.
-    pub fn into_inner(self) -> String {
-        self.0
-    }
-}
-impl AsRef<str> for VippsSystemPluginVersion {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-impl std::fmt::Display for VippsSystemPluginVersion {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-impl std::str::FromStr for VippsSystemPluginVersion {
-    type Err = super::support::ValidationError;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Self::new(value)
-    }
-}
-impl TryFrom<String> for VippsSystemPluginVersion {
-    type Error = super::support::ValidationError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-impl TryFrom<&str> for VippsSystemPluginVersion {
-    type Error = super::support::ValidationError;
-    fn try_from(value: &str) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-impl<'de> serde::Deserialize<'de> for VippsSystemPluginVersion {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
-        Self::new(value).map_err(serde::de::Error::custom)
-    }
-}
+super::support::string_newtype!(VippsSystemPluginVersion, "", None, Some(30), None);
+/// Spec rules: `maxLength` 30.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(transparent)]
 pub struct VippsSystemVersion(String);
-impl VippsSystemVersion {
-    /// Checks the spec's rules and wraps the value.
-    pub fn new(
-        value: impl Into<String>,
-    ) -> Result<Self, super::support::ValidationError> {
-        let value = value.into();
-        Self::check(&value)?;
-        Ok(Self(value))
-    }
-    fn check(value: &str) -> Result<(), super::support::ValidationError> {
-        super::support::check_length(
-            "VippsSystemVersion",
-            "",
-            value,
-            None,
-            Some(30usize),
-        )?;
-        Ok(())
-    }
-    /// The value.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-    /// The value, unwrapped.
-    pub fn into_inner(self) -> String {
-        self.0
-    }
-}
-impl AsRef<str> for VippsSystemVersion {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-impl std::fmt::Display for VippsSystemVersion {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-impl std::str::FromStr for VippsSystemVersion {
-    type Err = super::support::ValidationError;
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Self::new(value)
-    }
-}
-impl TryFrom<String> for VippsSystemVersion {
-    type Error = super::support::ValidationError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-impl TryFrom<&str> for VippsSystemVersion {
-    type Error = super::support::ValidationError;
-    fn try_from(value: &str) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-impl<'de> serde::Deserialize<'de> for VippsSystemVersion {
-    fn deserialize<D: serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> Result<Self, D::Error> {
-        let value = <String as serde::Deserialize>::deserialize(deserializer)?;
-        Self::new(value).map_err(serde::de::Error::custom)
-    }
-}
+super::support::string_newtype!(VippsSystemVersion, "", None, Some(30), None);
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct WebhookEvent {

@@ -4,9 +4,12 @@
 //!
 //! Valid values keep every rule of the spec; `broken_*` bodies break exactly one.
 #![allow(deprecated)]
-use proptest::strategy::{BoxedStrategy, Strategy as _};
+use proptest::strategy::BoxedStrategy;
+#[allow(unused_imports)]
+use proptest::strategy::Strategy as _;
 use super::epayment as model;
 use super::strategy_support as support;
+use support::{Bad, Step};
 /// Every request body sent by a client-side operation, with its strategies.
 pub fn request_bodies() -> Vec<support::RequestBody> {
     Vec::from([
@@ -59,468 +62,117 @@ pub fn request_bodies() -> Vec<support::RequestBody> {
 }
 /// Every type with a strategy, with its schema.
 pub fn all_types() -> Vec<support::TypeStrategy> {
-    Vec::from([
-        support::TypeStrategy {
-            type_name: "AirlineData",
-            schema_pointer: "/components/schemas/AirlineData",
-            valid: || support::json_of(airline_data()),
-            roundtrip: support::roundtrip::<model::AirlineData>,
-        },
-        support::TypeStrategy {
-            type_name: "AirlineDataAgencyInvoiceNumber",
-            schema_pointer: "/components/schemas/AirlineData/properties/agencyInvoiceNumber",
-            valid: || support::json_of(airline_data_agency_invoice_number()),
-            roundtrip: support::roundtrip::<model::AirlineDataAgencyInvoiceNumber>,
-        },
-        support::TypeStrategy {
-            type_name: "AirlineDataAirlineCode",
-            schema_pointer: "/components/schemas/AirlineData/properties/airlineCode",
-            valid: || support::json_of(airline_data_airline_code()),
-            roundtrip: support::roundtrip::<model::AirlineDataAirlineCode>,
-        },
-        support::TypeStrategy {
-            type_name: "AirlineDataAirlineDesignatorCode",
-            schema_pointer: "/components/schemas/AirlineData/properties/airlineDesignatorCode",
-            valid: || support::json_of(airline_data_airline_designator_code()),
-            roundtrip: support::roundtrip::<model::AirlineDataAirlineDesignatorCode>,
-        },
-        support::TypeStrategy {
-            type_name: "AirlineDataPassengerName",
-            schema_pointer: "/components/schemas/AirlineData/properties/passengerName",
-            valid: || support::json_of(airline_data_passenger_name()),
-            roundtrip: support::roundtrip::<model::AirlineDataPassengerName>,
-        },
-        support::TypeStrategy {
-            type_name: "AirlineDataTicketNumber",
-            schema_pointer: "/components/schemas/AirlineData/properties/ticketNumber",
-            valid: || support::json_of(airline_data_ticket_number()),
-            roundtrip: support::roundtrip::<model::AirlineDataTicketNumber>,
-        },
-        support::TypeStrategy {
-            type_name: "Amount",
-            schema_pointer: "/components/schemas/Amount",
-            valid: || support::json_of(amount()),
-            roundtrip: support::roundtrip::<model::Amount>,
-        },
-        support::TypeStrategy {
-            type_name: "AmountValue",
-            schema_pointer: "/components/schemas/Amount/properties/value",
-            valid: || support::json_of(amount_value()),
-            roundtrip: support::roundtrip::<model::AmountValue>,
-        },
-        support::TypeStrategy {
-            type_name: "Barcode",
-            schema_pointer: "/components/schemas/Barcode",
-            valid: || support::json_of(barcode()),
-            roundtrip: support::roundtrip::<model::Barcode>,
-        },
-        support::TypeStrategy {
-            type_name: "BarcodeFormatEnum",
-            schema_pointer: "/components/schemas/Barcode/properties/format",
-            valid: || support::json_of(barcode_format_enum()),
-            roundtrip: support::roundtrip::<model::BarcodeFormatEnum>,
-        },
-        support::TypeStrategy {
-            type_name: "BlockedPaymentSources",
-            schema_pointer: "/components/schemas/BlockedPaymentSources",
-            valid: || support::json_of(blocked_payment_sources()),
-            roundtrip: support::roundtrip::<model::BlockedPaymentSources>,
-        },
-        support::TypeStrategy {
-            type_name: "BottomLine",
-            schema_pointer: "/components/schemas/BottomLine",
-            valid: || support::json_of(bottom_line()),
-            roundtrip: support::roundtrip::<model::BottomLine>,
-        },
-        support::TypeStrategy {
-            type_name: "BottomLineGiftCardAmount",
-            schema_pointer: "/components/schemas/BottomLine/properties/giftCardAmount",
-            valid: || support::json_of(bottom_line_gift_card_amount()),
-            roundtrip: support::roundtrip::<model::BottomLineGiftCardAmount>,
-        },
-        support::TypeStrategy {
-            type_name: "BottomLineShippingAmount",
-            schema_pointer: "/components/schemas/BottomLine/properties/shippingAmount",
-            valid: || support::json_of(bottom_line_shipping_amount()),
-            roundtrip: support::roundtrip::<model::BottomLineShippingAmount>,
-        },
-        support::TypeStrategy {
-            type_name: "BottomLineTipAmount",
-            schema_pointer: "/components/schemas/BottomLine/properties/tipAmount",
-            valid: || support::json_of(bottom_line_tip_amount()),
-            roundtrip: support::roundtrip::<model::BottomLineTipAmount>,
-        },
-        support::TypeStrategy {
-            type_name: "BottomLineTotalDiscount",
-            schema_pointer: "/components/schemas/BottomLine/properties/totalDiscount",
-            valid: || support::json_of(bottom_line_total_discount()),
-            roundtrip: support::roundtrip::<model::BottomLineTotalDiscount>,
-        },
-        support::TypeStrategy {
-            type_name: "BottomLineTotalTax",
-            schema_pointer: "/components/schemas/BottomLine/properties/totalTax",
-            valid: || support::json_of(bottom_line_total_tax()),
-            roundtrip: support::roundtrip::<model::BottomLineTotalTax>,
-        },
-        support::TypeStrategy {
-            type_name: "CancelModificationRequest",
-            schema_pointer: "/components/schemas/CancelModificationRequest",
-            valid: || support::json_of(cancel_modification_request()),
-            roundtrip: support::roundtrip::<model::CancelModificationRequest>,
-        },
-        support::TypeStrategy {
-            type_name: "CaptureModificationRequest",
-            schema_pointer: "/components/schemas/CaptureModificationRequest",
-            valid: || support::json_of(capture_modification_request()),
-            roundtrip: support::roundtrip::<model::CaptureModificationRequest>,
-        },
-        support::TypeStrategy {
-            type_name: "CardPassthrough",
-            schema_pointer: "/components/schemas/CardPassthrough",
-            valid: || support::json_of(card_passthrough()),
-            roundtrip: support::roundtrip::<model::CardPassthrough>,
-        },
-        support::TypeStrategy {
-            type_name: "CardPassthroughAllowedCardType",
-            schema_pointer: "/components/schemas/CardPassthroughAllowedCardType",
-            valid: || support::json_of(card_passthrough_allowed_card_type()),
-            roundtrip: support::roundtrip::<model::CardPassthroughAllowedCardType>,
-        },
-        support::TypeStrategy {
-            type_name: "CardPassthroughPspReference",
-            schema_pointer: "/components/schemas/CardPassthrough/properties/pspReference",
-            valid: || support::json_of(card_passthrough_psp_reference()),
-            roundtrip: support::roundtrip::<model::CardPassthroughPspReference>,
-        },
-        support::TypeStrategy {
-            type_name: "CreatePaymentRequest",
-            schema_pointer: "/components/schemas/CreatePaymentRequest",
-            valid: || support::json_of(create_payment_request()),
-            roundtrip: support::roundtrip::<model::CreatePaymentRequest>,
-        },
-        support::TypeStrategy {
-            type_name: "CreatePaymentRequestCustomerInteraction",
-            schema_pointer: "/components/schemas/CreatePaymentRequest/properties/customerInteraction",
-            valid: || support::json_of(create_payment_request_customer_interaction()),
-            roundtrip: support::roundtrip::<
-                model::CreatePaymentRequestCustomerInteraction,
-            >,
-        },
-        support::TypeStrategy {
-            type_name: "CreatePaymentRequestExpiresAt",
-            schema_pointer: "/components/schemas/CreatePaymentRequest/properties/expiresAt",
-            valid: || support::json_of(create_payment_request_expires_at()),
-            roundtrip: support::roundtrip::<model::CreatePaymentRequestExpiresAt>,
-        },
-        support::TypeStrategy {
-            type_name: "CreatePaymentRequestMinimumUserAge",
-            schema_pointer: "/components/schemas/CreatePaymentRequest/properties/minimumUserAge",
-            valid: || support::json_of(create_payment_request_minimum_user_age()),
-            roundtrip: support::roundtrip::<model::CreatePaymentRequestMinimumUserAge>,
-        },
-        support::TypeStrategy {
-            type_name: "CreatePaymentRequestPaymentDescription",
-            schema_pointer: "/components/schemas/CreatePaymentRequest/properties/paymentDescription",
-            valid: || support::json_of(create_payment_request_payment_description()),
-            roundtrip: support::roundtrip::<
-                model::CreatePaymentRequestPaymentDescription,
-            >,
-        },
-        support::TypeStrategy {
-            type_name: "CreatePaymentRequestQrFormat",
-            schema_pointer: "/components/schemas/CreatePaymentRequest/properties/qrFormat",
-            valid: || support::json_of(create_payment_request_qr_format()),
-            roundtrip: support::roundtrip::<model::CreatePaymentRequestQrFormat>,
-        },
-        support::TypeStrategy {
-            type_name: "CreatePaymentRequestQrFormatFormat",
-            schema_pointer: "/components/schemas/CreatePaymentRequest/properties/qrFormat/properties/format",
-            valid: || support::json_of(create_payment_request_qr_format_format()),
-            roundtrip: support::roundtrip::<model::CreatePaymentRequestQrFormatFormat>,
-        },
-        support::TypeStrategy {
-            type_name: "CreatePaymentRequestQrFormatSize",
-            schema_pointer: "/components/schemas/CreatePaymentRequest/properties/qrFormat/properties/size",
-            valid: || support::json_of(create_payment_request_qr_format_size()),
-            roundtrip: support::roundtrip::<model::CreatePaymentRequestQrFormatSize>,
-        },
-        support::TypeStrategy {
-            type_name: "CreatePaymentRequestReturnUrl",
-            schema_pointer: "/components/schemas/CreatePaymentRequest/properties/returnUrl",
-            valid: || support::json_of(create_payment_request_return_url()),
-            roundtrip: support::roundtrip::<model::CreatePaymentRequestReturnUrl>,
-        },
-        support::TypeStrategy {
-            type_name: "CreatePaymentRequestUserFlow",
-            schema_pointer: "/components/schemas/CreatePaymentRequest/properties/userFlow",
-            valid: || support::json_of(create_payment_request_user_flow()),
-            roundtrip: support::roundtrip::<model::CreatePaymentRequestUserFlow>,
-        },
-        support::TypeStrategy {
-            type_name: "Currency",
-            schema_pointer: "/components/schemas/Currency",
-            valid: || support::json_of(currency()),
-            roundtrip: support::roundtrip::<model::Currency>,
-        },
-        support::TypeStrategy {
-            type_name: "Customer",
-            schema_pointer: "/components/schemas/Customer",
-            valid: || support::json_of(customer()),
-            roundtrip: support::roundtrip::<model::Customer>,
-        },
-        support::TypeStrategy {
-            type_name: "CustomerPhoneNumber",
-            schema_pointer: "/components/schemas/CustomerPhoneNumber",
-            valid: || support::json_of(customer_phone_number()),
-            roundtrip: support::roundtrip::<model::CustomerPhoneNumber>,
-        },
-        support::TypeStrategy {
-            type_name: "CustomerPhoneNumberPhoneNumber",
-            schema_pointer: "/components/schemas/CustomerPhoneNumber/properties/phoneNumber",
-            valid: || support::json_of(customer_phone_number_phone_number()),
-            roundtrip: support::roundtrip::<model::CustomerPhoneNumberPhoneNumber>,
-        },
-        support::TypeStrategy {
-            type_name: "CustomerToken",
-            schema_pointer: "/components/schemas/CustomerToken",
-            valid: || support::json_of(customer_token()),
-            roundtrip: support::roundtrip::<model::CustomerToken>,
-        },
-        support::TypeStrategy {
-            type_name: "DynamicOptions",
-            schema_pointer: "/components/schemas/DynamicOptions",
-            valid: || support::json_of(dynamic_options()),
-            roundtrip: support::roundtrip::<model::DynamicOptions>,
-        },
-        support::TypeStrategy {
-            type_name: "FixedOptions",
-            schema_pointer: "/components/schemas/FixedOptions",
-            valid: || support::json_of(fixed_options()),
-            roundtrip: support::roundtrip::<model::FixedOptions>,
-        },
-        support::TypeStrategy {
-            type_name: "ForceApprove",
-            schema_pointer: "/components/schemas/ForceApprove",
-            valid: || support::json_of(force_approve()),
-            roundtrip: support::roundtrip::<model::ForceApprove>,
-        },
-        support::TypeStrategy {
-            type_name: "IdempotencyKey",
-            schema_pointer: "/components/parameters/Idempotency-Key/schema",
-            valid: || support::json_of(idempotency_key()),
-            roundtrip: support::roundtrip::<model::IdempotencyKey>,
-        },
-        support::TypeStrategy {
-            type_name: "IndustryData",
-            schema_pointer: "/components/schemas/IndustryData",
-            valid: || support::json_of(industry_data()),
-            roundtrip: support::roundtrip::<model::IndustryData>,
-        },
-        support::TypeStrategy {
-            type_name: "Metadata",
-            schema_pointer: "/components/schemas/Metadata",
-            valid: || support::json_of(metadata()),
-            roundtrip: support::roundtrip::<model::Metadata>,
-        },
-        support::TypeStrategy {
-            type_name: "Msn",
-            schema_pointer: "/components/schemas/MSN",
-            valid: || support::json_of(msn()),
-            roundtrip: support::roundtrip::<model::Msn>,
-        },
-        support::TypeStrategy {
-            type_name: "OrderLine",
-            schema_pointer: "/components/schemas/OrderLine",
-            valid: || support::json_of(order_line()),
-            roundtrip: support::roundtrip::<model::OrderLine>,
-        },
-        support::TypeStrategy {
-            type_name: "OrderLineDiscount",
-            schema_pointer: "/components/schemas/OrderLine/properties/discount",
-            valid: || support::json_of(order_line_discount()),
-            roundtrip: support::roundtrip::<model::OrderLineDiscount>,
-        },
-        support::TypeStrategy {
-            type_name: "OrderLineTaxPercentage",
-            schema_pointer: "/components/schemas/OrderLine/properties/taxPercentage",
-            valid: || support::json_of(order_line_tax_percentage()),
-            roundtrip: support::roundtrip::<model::OrderLineTaxPercentage>,
-        },
-        support::TypeStrategy {
-            type_name: "OrderLineTaxRate",
-            schema_pointer: "/components/schemas/OrderLine/properties/taxRate",
-            valid: || support::json_of(order_line_tax_rate()),
-            roundtrip: support::roundtrip::<model::OrderLineTaxRate>,
-        },
-        support::TypeStrategy {
-            type_name: "PaymentMethod",
-            schema_pointer: "/components/schemas/PaymentMethod",
-            valid: || support::json_of(payment_method()),
-            roundtrip: support::roundtrip::<model::PaymentMethod>,
-        },
-        support::TypeStrategy {
-            type_name: "PaymentMethodType",
-            schema_pointer: "/components/schemas/PaymentMethodType",
-            valid: || support::json_of(payment_method_type()),
-            roundtrip: support::roundtrip::<model::PaymentMethodType>,
-        },
-        support::TypeStrategy {
-            type_name: "PaymentSources",
-            schema_pointer: "/components/schemas/PaymentSources",
-            valid: || support::json_of(payment_sources()),
-            roundtrip: support::roundtrip::<model::PaymentSources>,
-        },
-        support::TypeStrategy {
-            type_name: "PersonalQrCode",
-            schema_pointer: "/components/schemas/PersonalQrCode",
-            valid: || support::json_of(personal_qr_code()),
-            roundtrip: support::roundtrip::<model::PersonalQrCode>,
-        },
-        support::TypeStrategy {
-            type_name: "PersonalQrCodePersonalQr",
-            schema_pointer: "/components/schemas/PersonalQrCode/properties/personalQr",
-            valid: || support::json_of(personal_qr_code_personal_qr()),
-            roundtrip: support::roundtrip::<model::PersonalQrCodePersonalQr>,
-        },
-        support::TypeStrategy {
-            type_name: "ProfileRequest",
-            schema_pointer: "/components/schemas/ProfileRequest",
-            valid: || support::json_of(profile_request()),
-            roundtrip: support::roundtrip::<model::ProfileRequest>,
-        },
-        support::TypeStrategy {
-            type_name: "QuantityUnitEnum",
-            schema_pointer: "/components/schemas/UnitInfo/properties/quantityUnit",
-            valid: || support::json_of(quantity_unit_enum()),
-            roundtrip: support::roundtrip::<model::QuantityUnitEnum>,
-        },
-        support::TypeStrategy {
-            type_name: "Receipt",
-            schema_pointer: "/components/schemas/Receipt",
-            valid: || support::json_of(receipt()),
-            roundtrip: support::roundtrip::<model::Receipt>,
-        },
-        support::TypeStrategy {
-            type_name: "ReceiptOrderLines",
-            schema_pointer: "/components/schemas/Receipt/properties/orderLines",
-            valid: || support::json_of(receipt_order_lines()),
-            roundtrip: support::roundtrip::<model::ReceiptOrderLines>,
-        },
-        support::TypeStrategy {
-            type_name: "Reference",
-            schema_pointer: "/components/schemas/Reference",
-            valid: || support::json_of(reference()),
-            roundtrip: support::roundtrip::<model::Reference>,
-        },
-        support::TypeStrategy {
-            type_name: "RefundModificationRequest",
-            schema_pointer: "/components/schemas/RefundModificationRequest",
-            valid: || support::json_of(refund_modification_request()),
-            roundtrip: support::roundtrip::<model::RefundModificationRequest>,
-        },
-        support::TypeStrategy {
-            type_name: "Shipping",
-            schema_pointer: "/components/schemas/Shipping",
-            valid: || support::json_of(shipping()),
-            roundtrip: support::roundtrip::<model::Shipping>,
-        },
-        support::TypeStrategy {
-            type_name: "ShippingBrand",
-            schema_pointer: "/components/schemas/ShippingBrand",
-            valid: || support::json_of(shipping_brand()),
-            roundtrip: support::roundtrip::<model::ShippingBrand>,
-        },
-        support::TypeStrategy {
-            type_name: "ShippingGroup",
-            schema_pointer: "/components/schemas/ShippingGroup",
-            valid: || support::json_of(shipping_group()),
-            roundtrip: support::roundtrip::<model::ShippingGroup>,
-        },
-        support::TypeStrategy {
-            type_name: "ShippingInfo",
-            schema_pointer: "/components/schemas/ShippingInfo",
-            valid: || support::json_of(shipping_info()),
-            roundtrip: support::roundtrip::<model::ShippingInfo>,
-        },
-        support::TypeStrategy {
-            type_name: "ShippingInfoAmount",
-            schema_pointer: "/components/schemas/ShippingInfo/properties/amount",
-            valid: || support::json_of(shipping_info_amount()),
-            roundtrip: support::roundtrip::<model::ShippingInfoAmount>,
-        },
-        support::TypeStrategy {
-            type_name: "ShippingInfoAmountExcludingTax",
-            schema_pointer: "/components/schemas/ShippingInfo/properties/amountExcludingTax",
-            valid: || support::json_of(shipping_info_amount_excluding_tax()),
-            roundtrip: support::roundtrip::<model::ShippingInfoAmountExcludingTax>,
-        },
-        support::TypeStrategy {
-            type_name: "ShippingInfoTaxAmount",
-            schema_pointer: "/components/schemas/ShippingInfo/properties/taxAmount",
-            valid: || support::json_of(shipping_info_tax_amount()),
-            roundtrip: support::roundtrip::<model::ShippingInfoTaxAmount>,
-        },
-        support::TypeStrategy {
-            type_name: "ShippingInfoTaxPercentage",
-            schema_pointer: "/components/schemas/ShippingInfo/properties/taxPercentage",
-            valid: || support::json_of(shipping_info_tax_percentage()),
-            roundtrip: support::roundtrip::<model::ShippingInfoTaxPercentage>,
-        },
-        support::TypeStrategy {
-            type_name: "ShippingOption",
-            schema_pointer: "/components/schemas/ShippingOption",
-            valid: || support::json_of(shipping_option()),
-            roundtrip: support::roundtrip::<model::ShippingOption>,
-        },
-        support::TypeStrategy {
-            type_name: "ShippingType",
-            schema_pointer: "/components/schemas/ShippingType",
-            valid: || support::json_of(shipping_type()),
-            roundtrip: support::roundtrip::<model::ShippingType>,
-        },
-        support::TypeStrategy {
-            type_name: "UnitInfo",
-            schema_pointer: "/components/schemas/UnitInfo",
-            valid: || support::json_of(unit_info()),
-            roundtrip: support::roundtrip::<model::UnitInfo>,
-        },
-        support::TypeStrategy {
-            type_name: "UnitInfoQuantity",
-            schema_pointer: "/components/schemas/UnitInfo/properties/quantity",
-            valid: || support::json_of(unit_info_quantity()),
-            roundtrip: support::roundtrip::<model::UnitInfoQuantity>,
-        },
-        support::TypeStrategy {
-            type_name: "UnitInfoUnitPrice",
-            schema_pointer: "/components/schemas/UnitInfo/properties/unitPrice",
-            valid: || support::json_of(unit_info_unit_price()),
-            roundtrip: support::roundtrip::<model::UnitInfoUnitPrice>,
-        },
-        support::TypeStrategy {
-            type_name: "VippsSystemName",
-            schema_pointer: "/components/parameters/Vipps-System-Name/schema",
-            valid: || support::json_of(vipps_system_name()),
-            roundtrip: support::roundtrip::<model::VippsSystemName>,
-        },
-        support::TypeStrategy {
-            type_name: "VippsSystemPluginName",
-            schema_pointer: "/components/parameters/Vipps-System-Plugin-Name/schema",
-            valid: || support::json_of(vipps_system_plugin_name()),
-            roundtrip: support::roundtrip::<model::VippsSystemPluginName>,
-        },
-        support::TypeStrategy {
-            type_name: "VippsSystemPluginVersion",
-            schema_pointer: "/components/parameters/Vipps-System-Plugin-Version/schema",
-            valid: || support::json_of(vipps_system_plugin_version()),
-            roundtrip: support::roundtrip::<model::VippsSystemPluginVersion>,
-        },
-        support::TypeStrategy {
-            type_name: "VippsSystemVersion",
-            schema_pointer: "/components/parameters/Vipps-System-Version/schema",
-            valid: || support::json_of(vipps_system_version()),
-            roundtrip: support::roundtrip::<model::VippsSystemVersion>,
-        },
-    ])
+    support::type_strategies![
+        AirlineData => airline_data, "/components/schemas/AirlineData";
+        AirlineDataAgencyInvoiceNumber => airline_data_agency_invoice_number,
+        "/components/schemas/AirlineData/properties/agencyInvoiceNumber";
+        AirlineDataAirlineCode => airline_data_airline_code,
+        "/components/schemas/AirlineData/properties/airlineCode";
+        AirlineDataAirlineDesignatorCode => airline_data_airline_designator_code,
+        "/components/schemas/AirlineData/properties/airlineDesignatorCode";
+        AirlineDataPassengerName => airline_data_passenger_name,
+        "/components/schemas/AirlineData/properties/passengerName";
+        AirlineDataTicketNumber => airline_data_ticket_number,
+        "/components/schemas/AirlineData/properties/ticketNumber"; Amount => amount,
+        "/components/schemas/Amount"; AmountValue => amount_value,
+        "/components/schemas/Amount/properties/value"; Barcode => barcode,
+        "/components/schemas/Barcode"; BarcodeFormatEnum => barcode_format_enum,
+        "/components/schemas/Barcode/properties/format"; BlockedPaymentSources =>
+        blocked_payment_sources, "/components/schemas/BlockedPaymentSources"; BottomLine
+        => bottom_line, "/components/schemas/BottomLine"; BottomLineGiftCardAmount =>
+        bottom_line_gift_card_amount,
+        "/components/schemas/BottomLine/properties/giftCardAmount";
+        BottomLineShippingAmount => bottom_line_shipping_amount,
+        "/components/schemas/BottomLine/properties/shippingAmount"; BottomLineTipAmount
+        => bottom_line_tip_amount, "/components/schemas/BottomLine/properties/tipAmount";
+        BottomLineTotalDiscount => bottom_line_total_discount,
+        "/components/schemas/BottomLine/properties/totalDiscount"; BottomLineTotalTax =>
+        bottom_line_total_tax, "/components/schemas/BottomLine/properties/totalTax";
+        CancelModificationRequest => cancel_modification_request,
+        "/components/schemas/CancelModificationRequest"; CaptureModificationRequest =>
+        capture_modification_request, "/components/schemas/CaptureModificationRequest";
+        CardPassthrough => card_passthrough, "/components/schemas/CardPassthrough";
+        CardPassthroughAllowedCardType => card_passthrough_allowed_card_type,
+        "/components/schemas/CardPassthroughAllowedCardType"; CardPassthroughPspReference
+        => card_passthrough_psp_reference,
+        "/components/schemas/CardPassthrough/properties/pspReference";
+        CreatePaymentRequest => create_payment_request,
+        "/components/schemas/CreatePaymentRequest";
+        CreatePaymentRequestCustomerInteraction =>
+        create_payment_request_customer_interaction,
+        "/components/schemas/CreatePaymentRequest/properties/customerInteraction";
+        CreatePaymentRequestExpiresAt => create_payment_request_expires_at,
+        "/components/schemas/CreatePaymentRequest/properties/expiresAt";
+        CreatePaymentRequestMinimumUserAge => create_payment_request_minimum_user_age,
+        "/components/schemas/CreatePaymentRequest/properties/minimumUserAge";
+        CreatePaymentRequestPaymentDescription =>
+        create_payment_request_payment_description,
+        "/components/schemas/CreatePaymentRequest/properties/paymentDescription";
+        CreatePaymentRequestQrFormat => create_payment_request_qr_format,
+        "/components/schemas/CreatePaymentRequest/properties/qrFormat";
+        CreatePaymentRequestQrFormatFormat => create_payment_request_qr_format_format,
+        "/components/schemas/CreatePaymentRequest/properties/qrFormat/properties/format";
+        CreatePaymentRequestQrFormatSize => create_payment_request_qr_format_size,
+        "/components/schemas/CreatePaymentRequest/properties/qrFormat/properties/size";
+        CreatePaymentRequestReturnUrl => create_payment_request_return_url,
+        "/components/schemas/CreatePaymentRequest/properties/returnUrl";
+        CreatePaymentRequestUserFlow => create_payment_request_user_flow,
+        "/components/schemas/CreatePaymentRequest/properties/userFlow"; Currency =>
+        currency, "/components/schemas/Currency"; Customer => customer,
+        "/components/schemas/Customer"; CustomerPhoneNumber => customer_phone_number,
+        "/components/schemas/CustomerPhoneNumber"; CustomerPhoneNumberPhoneNumber =>
+        customer_phone_number_phone_number,
+        "/components/schemas/CustomerPhoneNumber/properties/phoneNumber"; CustomerToken
+        => customer_token, "/components/schemas/CustomerToken"; DynamicOptions =>
+        dynamic_options, "/components/schemas/DynamicOptions"; FixedOptions =>
+        fixed_options, "/components/schemas/FixedOptions"; ForceApprove => force_approve,
+        "/components/schemas/ForceApprove"; IdempotencyKey => idempotency_key,
+        "/components/parameters/Idempotency-Key/schema"; IndustryData => industry_data,
+        "/components/schemas/IndustryData"; Metadata => metadata,
+        "/components/schemas/Metadata"; Msn => msn, "/components/schemas/MSN"; OrderLine
+        => order_line, "/components/schemas/OrderLine"; OrderLineDiscount =>
+        order_line_discount, "/components/schemas/OrderLine/properties/discount";
+        OrderLineTaxPercentage => order_line_tax_percentage,
+        "/components/schemas/OrderLine/properties/taxPercentage"; OrderLineTaxRate =>
+        order_line_tax_rate, "/components/schemas/OrderLine/properties/taxRate";
+        PaymentMethod => payment_method, "/components/schemas/PaymentMethod";
+        PaymentMethodType => payment_method_type,
+        "/components/schemas/PaymentMethodType"; PaymentSources => payment_sources,
+        "/components/schemas/PaymentSources"; PersonalQrCode => personal_qr_code,
+        "/components/schemas/PersonalQrCode"; PersonalQrCodePersonalQr =>
+        personal_qr_code_personal_qr,
+        "/components/schemas/PersonalQrCode/properties/personalQr"; ProfileRequest =>
+        profile_request, "/components/schemas/ProfileRequest"; QuantityUnitEnum =>
+        quantity_unit_enum, "/components/schemas/UnitInfo/properties/quantityUnit";
+        Receipt => receipt, "/components/schemas/Receipt"; ReceiptOrderLines =>
+        receipt_order_lines, "/components/schemas/Receipt/properties/orderLines";
+        Reference => reference, "/components/schemas/Reference";
+        RefundModificationRequest => refund_modification_request,
+        "/components/schemas/RefundModificationRequest"; Shipping => shipping,
+        "/components/schemas/Shipping"; ShippingBrand => shipping_brand,
+        "/components/schemas/ShippingBrand"; ShippingGroup => shipping_group,
+        "/components/schemas/ShippingGroup"; ShippingInfo => shipping_info,
+        "/components/schemas/ShippingInfo"; ShippingInfoAmount => shipping_info_amount,
+        "/components/schemas/ShippingInfo/properties/amount";
+        ShippingInfoAmountExcludingTax => shipping_info_amount_excluding_tax,
+        "/components/schemas/ShippingInfo/properties/amountExcludingTax";
+        ShippingInfoTaxAmount => shipping_info_tax_amount,
+        "/components/schemas/ShippingInfo/properties/taxAmount";
+        ShippingInfoTaxPercentage => shipping_info_tax_percentage,
+        "/components/schemas/ShippingInfo/properties/taxPercentage"; ShippingOption =>
+        shipping_option, "/components/schemas/ShippingOption"; ShippingType =>
+        shipping_type, "/components/schemas/ShippingType"; UnitInfo => unit_info,
+        "/components/schemas/UnitInfo"; UnitInfoQuantity => unit_info_quantity,
+        "/components/schemas/UnitInfo/properties/quantity"; UnitInfoUnitPrice =>
+        unit_info_unit_price, "/components/schemas/UnitInfo/properties/unitPrice";
+        VippsSystemName => vipps_system_name,
+        "/components/parameters/Vipps-System-Name/schema"; VippsSystemPluginName =>
+        vipps_system_plugin_name,
+        "/components/parameters/Vipps-System-Plugin-Name/schema";
+        VippsSystemPluginVersion => vipps_system_plugin_version,
+        "/components/parameters/Vipps-System-Plugin-Version/schema"; VippsSystemVersion
+        => vipps_system_version, "/components/parameters/Vipps-System-Version/schema"
+    ]
 }
 /// Valid `AirlineData` values: required fields always, optional ones sometimes.
 pub fn airline_data() -> BoxedStrategy<model::AirlineData> {
@@ -552,50 +204,25 @@ pub fn airline_data() -> BoxedStrategy<model::AirlineData> {
 pub fn airline_data_agency_invoice_number() -> BoxedStrategy<
     model::AirlineDataAgencyInvoiceNumber,
 > {
-    support::text(1, Some(6))
-        .prop_map(|value| {
-            model::AirlineDataAgencyInvoiceNumber::new(value)
-                .expect("generated values keep the spec's rules")
-        })
-        .boxed()
+    support::checked(support::text(1, Some(6)))
 }
 /// Valid `AirlineDataAirlineCode` values: within the spec's rules.
 pub fn airline_data_airline_code() -> BoxedStrategy<model::AirlineDataAirlineCode> {
-    support::text(3, Some(3))
-        .prop_map(|value| {
-            model::AirlineDataAirlineCode::new(value)
-                .expect("generated values keep the spec's rules")
-        })
-        .boxed()
+    support::checked(support::text(3, Some(3)))
 }
 /// Valid `AirlineDataAirlineDesignatorCode` values: within the spec's rules.
 pub fn airline_data_airline_designator_code() -> BoxedStrategy<
     model::AirlineDataAirlineDesignatorCode,
 > {
-    support::text(2, Some(2))
-        .prop_map(|value| {
-            model::AirlineDataAirlineDesignatorCode::new(value)
-                .expect("generated values keep the spec's rules")
-        })
-        .boxed()
+    support::checked(support::text(2, Some(2)))
 }
 /// Valid `AirlineDataPassengerName` values: within the spec's rules.
 pub fn airline_data_passenger_name() -> BoxedStrategy<model::AirlineDataPassengerName> {
-    support::text(1, Some(49))
-        .prop_map(|value| {
-            model::AirlineDataPassengerName::new(value)
-                .expect("generated values keep the spec's rules")
-        })
-        .boxed()
+    support::checked(support::text(1, Some(49)))
 }
 /// Valid `AirlineDataTicketNumber` values: within the spec's rules.
 pub fn airline_data_ticket_number() -> BoxedStrategy<model::AirlineDataTicketNumber> {
-    support::text(1, Some(150))
-        .prop_map(|value| {
-            model::AirlineDataTicketNumber::new(value)
-                .expect("generated values keep the spec's rules")
-        })
-        .boxed()
+    support::checked(support::text(1, Some(150)))
 }
 /// Valid `Amount` values: required fields always, optional ones sometimes.
 pub fn amount() -> BoxedStrategy<model::Amount> {
@@ -605,12 +232,7 @@ pub fn amount() -> BoxedStrategy<model::Amount> {
 }
 /// Valid `AmountValue` values: within the spec's rules.
 pub fn amount_value() -> BoxedStrategy<model::AmountValue> {
-    (0i64..=65000000i64)
-        .prop_map(|value| {
-            model::AmountValue::new(value)
-                .expect("generated values keep the spec's rules")
-        })
-        .boxed()
+    support::checked((0i64..=65000000i64).boxed())
 }
 /// Valid `Barcode` values: required fields always, optional ones sometimes.
 pub fn barcode() -> BoxedStrategy<model::Barcode> {
@@ -685,48 +307,23 @@ pub fn bottom_line() -> BoxedStrategy<model::BottomLine> {
 }
 /// Valid `BottomLineGiftCardAmount` values: within the spec's rules.
 pub fn bottom_line_gift_card_amount() -> BoxedStrategy<model::BottomLineGiftCardAmount> {
-    (0i64..=i64::MAX)
-        .prop_map(|value| {
-            model::BottomLineGiftCardAmount::new(value)
-                .expect("generated values keep the spec's rules")
-        })
-        .boxed()
+    support::checked((0i64..=i64::MAX).boxed())
 }
 /// Valid `BottomLineShippingAmount` values: within the spec's rules.
 pub fn bottom_line_shipping_amount() -> BoxedStrategy<model::BottomLineShippingAmount> {
-    (0i64..=i64::MAX)
-        .prop_map(|value| {
-            model::BottomLineShippingAmount::new(value)
-                .expect("generated values keep the spec's rules")
-        })
-        .boxed()
+    support::checked((0i64..=i64::MAX).boxed())
 }
 /// Valid `BottomLineTipAmount` values: within the spec's rules.
 pub fn bottom_line_tip_amount() -> BoxedStrategy<model::BottomLineTipAmount> {
-    (0i64..=i64::MAX)
-        .prop_map(|value| {
-            model::BottomLineTipAmount::new(value)
-                .expect("generated values keep the spec's rules")
-        })
-        .boxed()
+    support::checked((0i64..=i64::MAX).boxed())
 }
 /// Valid `BottomLineTotalDiscount` values: within the spec's rules.
 pub fn bottom_line_total_discount() -> BoxedStrategy<model::BottomLineTotalDiscount> {
-    (0i64..=i64::MAX)
-        .prop_map(|value| {
-            model::BottomLineTotalDiscount::new(value)
-                .expect("generated values keep the spec's rules")
-        })
-        .boxed()
+    support::checked((0i64..=i64::MAX).boxed())
 }
 /// Valid `BottomLineTotalTax` values: within the spec's rules.
 pub fn bottom_line_total_tax() -> BoxedStrategy<model::BottomLineTotalTax> {
-    (0i64..=i64::MAX)
-        .prop_map(|value| {
-            model::BottomLineTotalTax::new(value)
-                .expect("generated values keep the spec's rules")
-        })
-        .boxed()
+    support::checked((0i64..=i64::MAX).boxed())
 }
 /// Valid `CancelModificationRequest` values: required fields always, optional ones sometimes.
 pub fn cancel_modification_request() -> BoxedStrategy<model::CancelModificationRequest> {
@@ -782,12 +379,7 @@ pub fn card_passthrough_allowed_card_type() -> BoxedStrategy<
 pub fn card_passthrough_psp_reference() -> BoxedStrategy<
     model::CardPassthroughPspReference,
 > {
-    support::text(0, Some(64))
-        .prop_map(|value| {
-            model::CardPassthroughPspReference::new(value)
-                .expect("generated values keep the spec's rules")
-        })
-        .boxed()
+    support::checked(support::text(0, Some(64)))
 }
 /// Valid `CreatePaymentRequest` values: required fields always, optional ones sometimes.
 pub fn create_payment_request() -> BoxedStrategy<model::CreatePaymentRequest> {
@@ -873,38 +465,25 @@ pub fn create_payment_request_customer_interaction() -> BoxedStrategy<
 pub fn create_payment_request_expires_at() -> BoxedStrategy<
     model::CreatePaymentRequestExpiresAt,
 > {
-    support::text_matching(
+    support::checked(
+        support::text_matching(
             "((?:([0-9]{4}-[0-9]{2}-[0-9]{2})(T|t)([0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?))(Z|z|([+-](?:2[0-3]|[01][0-9]):[0-5][0-9])))",
             0,
             None,
-        )
-        .prop_map(|value| {
-            model::CreatePaymentRequestExpiresAt::new(value)
-                .expect("generated values keep the spec's rules")
-        })
-        .boxed()
+        ),
+    )
 }
 /// Valid `CreatePaymentRequestMinimumUserAge` values: within the spec's rules.
 pub fn create_payment_request_minimum_user_age() -> BoxedStrategy<
     model::CreatePaymentRequestMinimumUserAge,
 > {
-    (0i64..=100i64)
-        .prop_map(|value| {
-            model::CreatePaymentRequestMinimumUserAge::new(value)
-                .expect("generated values keep the spec's rules")
-        })
-        .boxed()
+    support::checked((0i64..=100i64).boxed())
 }
 /// Valid `CreatePaymentRequestPaymentDescription` values: within the spec's rules.
 pub fn create_payment_request_payment_description() -> BoxedStrategy<
     model::CreatePaymentRequestPaymentDescription,
 > {
-    support::text(3, Some(100))
-        .prop_map(|value| {
-            model::CreatePaymentRequestPaymentDescription::new(value)
-                .expect("generated values keep the spec's rules")
-        })
-        .boxed()
+    support::checked(support::text(3, Some(100)))
 }
 /// Valid `CreatePaymentRequestQrFormat` values: required fields always, optional ones sometimes.
 pub fn create_payment_request_qr_format() -> BoxedStrategy<
@@ -930,23 +509,13 @@ pub fn create_payment_request_qr_format_format() -> BoxedStrategy<
 pub fn create_payment_request_qr_format_size() -> BoxedStrategy<
     model::CreatePaymentRequestQrFormatSize,
 > {
-    (100i64..=2000i64)
-        .prop_map(|value| {
-            model::CreatePaymentRequestQrFormatSize::new(value)
-                .expect("generated values keep the spec's rules")
-        })
-        .boxed()
+    support::checked((100i64..=2000i64).boxed())
 }
 /// Valid `CreatePaymentRequestReturnUrl` values: within the spec's rules.
 pub fn create_payment_request_return_url() -> BoxedStrategy<
     model::CreatePaymentRequestReturnUrl,
 > {
-    support::text(0, Some(2500))
-        .prop_map(|value| {
-            model::CreatePaymentRequestReturnUrl::new(value)
-                .expect("generated values keep the spec's rules")
-        })
-        .boxed()
+    support::checked(support::text(0, Some(2500)))
 }
 /// `CreatePaymentRequestUserFlow` values the spec lists (never the unknown variant).
 pub fn create_payment_request_user_flow() -> BoxedStrategy<
@@ -1011,12 +580,7 @@ pub fn customer_phone_number() -> BoxedStrategy<model::CustomerPhoneNumber> {
 pub fn customer_phone_number_phone_number() -> BoxedStrategy<
     model::CustomerPhoneNumberPhoneNumber,
 > {
-    support::text_matching("[0-9]{9,15}", 9, Some(15))
-        .prop_map(|value| {
-            model::CustomerPhoneNumberPhoneNumber::new(value)
-                .expect("generated values keep the spec's rules")
-        })
-        .boxed()
+    support::checked(support::text_matching("[0-9]{9,15}", 9, Some(15)))
 }
 /// Valid `CustomerToken` values: required fields always, optional ones sometimes.
 pub fn customer_token() -> BoxedStrategy<model::CustomerToken> {
@@ -1053,12 +617,7 @@ pub fn force_approve() -> BoxedStrategy<model::ForceApprove> {
 }
 /// Valid `IdempotencyKey` values: within the spec's rules.
 pub fn idempotency_key() -> BoxedStrategy<model::IdempotencyKey> {
-    support::text_matching("[!-~]([ !-~]*[!-~])?", 1, Some(50))
-        .prop_map(|value| {
-            model::IdempotencyKey::new(value)
-                .expect("generated values keep the spec's rules")
-        })
-        .boxed()
+    support::checked(support::text_matching("[!-~]([ !-~]*[!-~])?", 1, Some(50)))
 }
 /// Valid `IndustryData` values: required fields always, optional ones sometimes.
 pub fn industry_data() -> BoxedStrategy<model::IndustryData> {
@@ -1070,20 +629,11 @@ pub fn industry_data() -> BoxedStrategy<model::IndustryData> {
 }
 /// Valid `Metadata` values: between minProperties and maxProperties entries.
 pub fn metadata() -> BoxedStrategy<model::Metadata> {
-    support::map(support::text(0, None), 0, 5)
-        .prop_map(|entries| {
-            model::Metadata::new(entries)
-                .expect("generated values keep the spec's rules")
-        })
-        .boxed()
+    support::checked(support::map(support::text(0, None), 0, 5))
 }
 /// Valid `Msn` values: within the spec's rules.
 pub fn msn() -> BoxedStrategy<model::Msn> {
-    support::text_matching("[0-9]{4,10}", 4, Some(10))
-        .prop_map(|value| {
-            model::Msn::new(value).expect("generated values keep the spec's rules")
-        })
-        .boxed()
+    support::checked(support::text_matching("[0-9]{4,10}", 4, Some(10)))
 }
 /// Valid `OrderLine` values: required fields always, optional ones sometimes.
 pub fn order_line() -> BoxedStrategy<model::OrderLine> {
@@ -1139,30 +689,15 @@ pub fn order_line() -> BoxedStrategy<model::OrderLine> {
 }
 /// Valid `OrderLineDiscount` values: within the spec's rules.
 pub fn order_line_discount() -> BoxedStrategy<model::OrderLineDiscount> {
-    (0i64..=i64::MAX)
-        .prop_map(|value| {
-            model::OrderLineDiscount::new(value)
-                .expect("generated values keep the spec's rules")
-        })
-        .boxed()
+    support::checked((0i64..=i64::MAX).boxed())
 }
 /// Valid `OrderLineTaxPercentage` values: within the spec's rules.
 pub fn order_line_tax_percentage() -> BoxedStrategy<model::OrderLineTaxPercentage> {
-    (0i64..=100i64)
-        .prop_map(|value| {
-            model::OrderLineTaxPercentage::new(value)
-                .expect("generated values keep the spec's rules")
-        })
-        .boxed()
+    support::checked((0i64..=100i64).boxed())
 }
 /// Valid `OrderLineTaxRate` values: within the spec's rules.
 pub fn order_line_tax_rate() -> BoxedStrategy<model::OrderLineTaxRate> {
-    (0i64..=10000i64)
-        .prop_map(|value| {
-            model::OrderLineTaxRate::new(value)
-                .expect("generated values keep the spec's rules")
-        })
-        .boxed()
+    support::checked((0i64..=10000i64).boxed())
 }
 /// Valid `PaymentMethod` values: required fields always, optional ones sometimes.
 pub fn payment_method() -> BoxedStrategy<model::PaymentMethod> {
@@ -1207,12 +742,7 @@ pub fn personal_qr_code() -> BoxedStrategy<model::PersonalQrCode> {
 }
 /// Valid `PersonalQrCodePersonalQr` values: within the spec's rules.
 pub fn personal_qr_code_personal_qr() -> BoxedStrategy<model::PersonalQrCodePersonalQr> {
-    support::text(5, Some(255))
-        .prop_map(|value| {
-            model::PersonalQrCodePersonalQr::new(value)
-                .expect("generated values keep the spec's rules")
-        })
-        .boxed()
+    support::checked(support::text(5, Some(255)))
 }
 /// Valid `ProfileRequest` values: required fields always, optional ones sometimes.
 pub fn profile_request() -> BoxedStrategy<model::ProfileRequest> {
@@ -1235,20 +765,11 @@ pub fn receipt() -> BoxedStrategy<model::Receipt> {
 }
 /// Valid `ReceiptOrderLines` values: within the spec's rules.
 pub fn receipt_order_lines() -> BoxedStrategy<model::ReceiptOrderLines> {
-    support::list(order_line(), 1, 1 + support::SMALL)
-        .prop_map(|value| {
-            model::ReceiptOrderLines::new(value)
-                .expect("generated values keep the spec's rules")
-        })
-        .boxed()
+    support::checked(support::list(order_line(), 1, 1 + support::SMALL))
 }
 /// Valid `Reference` values: within the spec's rules.
 pub fn reference() -> BoxedStrategy<model::Reference> {
-    support::text_matching("[a-zA-Z0-9-]{8,64}", 8, Some(64))
-        .prop_map(|value| {
-            model::Reference::new(value).expect("generated values keep the spec's rules")
-        })
-        .boxed()
+    support::checked(support::text_matching("[a-zA-Z0-9-]{8,64}", 8, Some(64)))
 }
 /// Valid `RefundModificationRequest` values: required fields always, optional ones sometimes.
 pub fn refund_modification_request() -> BoxedStrategy<model::RefundModificationRequest> {
@@ -1310,43 +831,23 @@ pub fn shipping_info() -> BoxedStrategy<model::ShippingInfo> {
 }
 /// Valid `ShippingInfoAmount` values: within the spec's rules.
 pub fn shipping_info_amount() -> BoxedStrategy<model::ShippingInfoAmount> {
-    (0i64..=i64::MAX)
-        .prop_map(|value| {
-            model::ShippingInfoAmount::new(value)
-                .expect("generated values keep the spec's rules")
-        })
-        .boxed()
+    support::checked((0i64..=i64::MAX).boxed())
 }
 /// Valid `ShippingInfoAmountExcludingTax` values: within the spec's rules.
 pub fn shipping_info_amount_excluding_tax() -> BoxedStrategy<
     model::ShippingInfoAmountExcludingTax,
 > {
-    (0i64..=i64::MAX)
-        .prop_map(|value| {
-            model::ShippingInfoAmountExcludingTax::new(value)
-                .expect("generated values keep the spec's rules")
-        })
-        .boxed()
+    support::checked((0i64..=i64::MAX).boxed())
 }
 /// Valid `ShippingInfoTaxAmount` values: within the spec's rules.
 pub fn shipping_info_tax_amount() -> BoxedStrategy<model::ShippingInfoTaxAmount> {
-    (0i64..=i64::MAX)
-        .prop_map(|value| {
-            model::ShippingInfoTaxAmount::new(value)
-                .expect("generated values keep the spec's rules")
-        })
-        .boxed()
+    support::checked((0i64..=i64::MAX).boxed())
 }
 /// Valid `ShippingInfoTaxPercentage` values: within the spec's rules.
 pub fn shipping_info_tax_percentage() -> BoxedStrategy<
     model::ShippingInfoTaxPercentage,
 > {
-    (0i64..=100i64)
-        .prop_map(|value| {
-            model::ShippingInfoTaxPercentage::new(value)
-                .expect("generated values keep the spec's rules")
-        })
-        .boxed()
+    support::checked((0i64..=100i64).boxed())
 }
 /// Valid `ShippingOption` values: required fields always, optional ones sometimes.
 pub fn shipping_option() -> BoxedStrategy<model::ShippingOption> {
@@ -1390,57 +891,27 @@ pub fn unit_info() -> BoxedStrategy<model::UnitInfo> {
 }
 /// Valid `UnitInfoQuantity` values: within the spec's rules.
 pub fn unit_info_quantity() -> BoxedStrategy<model::UnitInfoQuantity> {
-    support::text_matching("[0-9]+([\\.][0-9]{1,8})?", 0, Some(10))
-        .prop_map(|value| {
-            model::UnitInfoQuantity::new(value)
-                .expect("generated values keep the spec's rules")
-        })
-        .boxed()
+    support::checked(support::text_matching("[0-9]+([\\.][0-9]{1,8})?", 0, Some(10)))
 }
 /// Valid `UnitInfoUnitPrice` values: within the spec's rules.
 pub fn unit_info_unit_price() -> BoxedStrategy<model::UnitInfoUnitPrice> {
-    (0i64..=i64::MAX)
-        .prop_map(|value| {
-            model::UnitInfoUnitPrice::new(value)
-                .expect("generated values keep the spec's rules")
-        })
-        .boxed()
+    support::checked((0i64..=i64::MAX).boxed())
 }
 /// Valid `VippsSystemName` values: within the spec's rules.
 pub fn vipps_system_name() -> BoxedStrategy<model::VippsSystemName> {
-    support::text(0, Some(30))
-        .prop_map(|value| {
-            model::VippsSystemName::new(value)
-                .expect("generated values keep the spec's rules")
-        })
-        .boxed()
+    support::checked(support::text(0, Some(30)))
 }
 /// Valid `VippsSystemPluginName` values: within the spec's rules.
 pub fn vipps_system_plugin_name() -> BoxedStrategy<model::VippsSystemPluginName> {
-    support::text(0, Some(30))
-        .prop_map(|value| {
-            model::VippsSystemPluginName::new(value)
-                .expect("generated values keep the spec's rules")
-        })
-        .boxed()
+    support::checked(support::text(0, Some(30)))
 }
 /// Valid `VippsSystemPluginVersion` values: within the spec's rules.
 pub fn vipps_system_plugin_version() -> BoxedStrategy<model::VippsSystemPluginVersion> {
-    support::text(0, Some(30))
-        .prop_map(|value| {
-            model::VippsSystemPluginVersion::new(value)
-                .expect("generated values keep the spec's rules")
-        })
-        .boxed()
+    support::checked(support::text(0, Some(30)))
 }
 /// Valid `VippsSystemVersion` values: within the spec's rules.
 pub fn vipps_system_version() -> BoxedStrategy<model::VippsSystemVersion> {
-    support::text(0, Some(30))
-        .prop_map(|value| {
-            model::VippsSystemVersion::new(value)
-                .expect("generated values keep the spec's rules")
-        })
-        .boxed()
+    support::checked(support::text(0, Some(30)))
 }
 /// Every constraint site of `CreatePaymentRequest`, in document order.
 pub const CREATE_PAYMENT_REQUEST_SITES: &[support::Site] = &[
@@ -1720,3344 +1191,1324 @@ pub const CREATE_PAYMENT_REQUEST_SITES: &[support::Site] = &[
 pub fn broken_create_payment_request() -> Vec<
     (support::Site, BoxedStrategy<support::Broken>),
 > {
-    Vec::from([
-        support::broken(
-            support::Site::new("/amount", "required", true),
-            support::without_member(support::json_of(create_payment_request()), "amount"),
+    let bases = [
+        support::json_of(create_payment_request()),
+        support::json_of(amount()),
+        support::json_of(
+            customer_customer_phone_number_branch()
+                .prop_map(model::Customer::CustomerPhoneNumber)
+                .boxed(),
         ),
-        support::broken(
-            support::Site::new("/amount/currency", "required", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "amount",
-                support::without_member(support::json_of(amount()), "currency"),
-            ),
+        support::json_of(
+            customer_personal_qr_code_branch()
+                .prop_map(model::Customer::PersonalQrCode)
+                .boxed(),
         ),
-        support::broken(
-            support::Site::new("/amount/currency", "enum", false),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "amount",
-                support::with_member(
-                    support::json_of(amount()),
-                    "currency",
-                    support::not_listed(&["NOK", "DKK", "EUR", "SEK", "USD", "GBP"]),
-                ),
-            ),
+        support::json_of(
+            customer_customer_token_branch()
+                .prop_map(model::Customer::CustomerToken)
+                .boxed(),
         ),
-        support::broken(
-            support::Site::new("/amount/currency", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "amount",
-                support::with_member(
-                    support::json_of(amount()),
-                    "currency",
-                    support::wrong_type("string"),
-                ),
-            ),
+        support::json_of(industry_data()),
+        support::json_of(airline_data()),
+        support::json_of(payment_method()),
+        support::json_of(support::list(blocked_payment_sources(), 0, support::SMALL)),
+        support::json_of(profile_request()),
+        support::json_of(create_payment_request_qr_format()),
+        support::json_of(receipt()),
+        support::json_of(order_line()),
+        support::json_of(receipt_order_lines()),
+        support::json_of(unit_info()),
+        support::json_of(bottom_line()),
+        support::json_of(shipping_info()),
+        support::json_of(payment_sources()),
+        support::json_of(barcode()),
+        support::json_of(support::text(0, None)),
+        support::json_of(metadata()),
+        support::json_of(shipping()),
+        support::json_of(dynamic_options()),
+        support::json_of(fixed_options()),
+        support::json_of(shipping_group()),
+        support::json_of(support::list(shipping_option(), 0, support::SMALL)),
+        support::json_of(shipping_option()),
+        support::json_of(card_passthrough()),
+        support::json_of(
+            support::list(card_passthrough_allowed_card_type(), 0, support::SMALL),
         ),
-        support::broken(
-            support::Site::new("/amount/value", "required", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "amount",
-                support::without_member(support::json_of(amount()), "value"),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/amount/value", "minimum", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "amount",
-                support::with_member(
-                    support::json_of(amount()),
-                    "value",
-                    support::int_below(0i64, false, i64::MIN),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/amount/value", "maximum", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "amount",
-                support::with_member(
-                    support::json_of(amount()),
-                    "value",
-                    support::int_above(65000000i64, false, i64::MAX),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/amount/value", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "amount",
-                support::with_member(
-                    support::json_of(amount()),
-                    "value",
-                    support::wrong_type("integer"),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/customer", "oneOf", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "customer",
-                support::not_one_branch(
-                    support::json_of(
-                        customer_customer_phone_number_branch()
-                            .prop_map(model::Customer::CustomerPhoneNumber)
-                            .boxed(),
-                    ),
-                    support::json_of(
-                        customer_personal_qr_code_branch()
-                            .prop_map(model::Customer::PersonalQrCode)
-                            .boxed(),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/customer/phoneNumber", "pattern", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "customer",
-                support::with_member(
-                    support::json_of(
-                        customer_customer_phone_number_branch()
-                            .prop_map(model::Customer::CustomerPhoneNumber)
-                            .boxed(),
-                    ),
-                    "phoneNumber",
-                    support::not_matching("^[0-9]{9,15}$", 9, Some(15)),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/customer/phoneNumber", "minLength", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "customer",
-                support::with_member(
-                    support::json_of(
-                        customer_customer_phone_number_branch()
-                            .prop_map(model::Customer::CustomerPhoneNumber)
-                            .boxed(),
-                    ),
-                    "phoneNumber",
-                    support::shorter_than(9),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/customer/phoneNumber", "maxLength", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "customer",
-                support::with_member(
-                    support::json_of(
-                        customer_customer_phone_number_branch()
-                            .prop_map(model::Customer::CustomerPhoneNumber)
-                            .boxed(),
-                    ),
-                    "phoneNumber",
-                    support::longer_than(15),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/customer/phoneNumber", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "customer",
-                support::with_member(
-                    support::json_of(
-                        customer_customer_phone_number_branch()
-                            .prop_map(model::Customer::CustomerPhoneNumber)
-                            .boxed(),
-                    ),
-                    "phoneNumber",
-                    support::wrong_type("string"),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/customer/personalQr", "minLength", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "customer",
-                support::with_member(
-                    support::json_of(
-                        customer_personal_qr_code_branch()
-                            .prop_map(model::Customer::PersonalQrCode)
-                            .boxed(),
-                    ),
-                    "personalQr",
-                    support::shorter_than(5),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/customer/personalQr", "maxLength", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "customer",
-                support::with_member(
-                    support::json_of(
-                        customer_personal_qr_code_branch()
-                            .prop_map(model::Customer::PersonalQrCode)
-                            .boxed(),
-                    ),
-                    "personalQr",
-                    support::longer_than(255),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/customer/personalQr", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "customer",
-                support::with_member(
-                    support::json_of(
-                        customer_personal_qr_code_branch()
-                            .prop_map(model::Customer::PersonalQrCode)
-                            .boxed(),
-                    ),
-                    "personalQr",
-                    support::wrong_type("string"),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/customer/customerToken", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "customer",
-                support::with_member(
-                    support::json_of(
-                        customer_customer_token_branch()
-                            .prop_map(model::Customer::CustomerToken)
-                            .boxed(),
-                    ),
-                    "customerToken",
-                    support::wrong_type("string"),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/minimumUserAge", "minimum", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "minimumUserAge",
-                support::int_below(0i64, false, i64::MIN),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/minimumUserAge", "maximum", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "minimumUserAge",
-                support::int_above(100i64, false, i64::MAX),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/minimumUserAge", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "minimumUserAge",
-                support::wrong_type("integer"),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/customerInteraction", "enum", false),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "customerInteraction",
-                support::not_listed(&["CUSTOMER_PRESENT", "CUSTOMER_NOT_PRESENT"]),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/customerInteraction", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "customerInteraction",
-                support::wrong_type("string"),
-            ),
-        ),
-        support::broken(
-            support::Site::new(
-                "/industryData/airlineData/agencyInvoiceNumber",
-                "required",
-                true,
-            ),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "industryData",
-                support::with_member(
-                    support::json_of(industry_data()),
-                    "airlineData",
-                    support::without_member(
-                        support::json_of(airline_data()),
-                        "agencyInvoiceNumber",
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new(
-                "/industryData/airlineData/agencyInvoiceNumber",
-                "minLength",
-                true,
-            ),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "industryData",
-                support::with_member(
-                    support::json_of(industry_data()),
-                    "airlineData",
-                    support::with_member(
-                        support::json_of(airline_data()),
-                        "agencyInvoiceNumber",
-                        support::shorter_than(1),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new(
-                "/industryData/airlineData/agencyInvoiceNumber",
-                "maxLength",
-                true,
-            ),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "industryData",
-                support::with_member(
-                    support::json_of(industry_data()),
-                    "airlineData",
-                    support::with_member(
-                        support::json_of(airline_data()),
-                        "agencyInvoiceNumber",
-                        support::longer_than(6),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new(
-                "/industryData/airlineData/agencyInvoiceNumber",
-                "type",
-                true,
-            ),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "industryData",
-                support::with_member(
-                    support::json_of(industry_data()),
-                    "airlineData",
-                    support::with_member(
-                        support::json_of(airline_data()),
-                        "agencyInvoiceNumber",
-                        support::wrong_type("string"),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new(
-                "/industryData/airlineData/airlineCode",
-                "required",
-                true,
-            ),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "industryData",
-                support::with_member(
-                    support::json_of(industry_data()),
-                    "airlineData",
-                    support::without_member(
-                        support::json_of(airline_data()),
-                        "airlineCode",
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new(
-                "/industryData/airlineData/airlineCode",
-                "minLength",
-                true,
-            ),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "industryData",
-                support::with_member(
-                    support::json_of(industry_data()),
-                    "airlineData",
-                    support::with_member(
-                        support::json_of(airline_data()),
-                        "airlineCode",
-                        support::shorter_than(3),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new(
-                "/industryData/airlineData/airlineCode",
-                "maxLength",
-                true,
-            ),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "industryData",
-                support::with_member(
-                    support::json_of(industry_data()),
-                    "airlineData",
-                    support::with_member(
-                        support::json_of(airline_data()),
-                        "airlineCode",
-                        support::longer_than(3),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/industryData/airlineData/airlineCode", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "industryData",
-                support::with_member(
-                    support::json_of(industry_data()),
-                    "airlineData",
-                    support::with_member(
-                        support::json_of(airline_data()),
-                        "airlineCode",
-                        support::wrong_type("string"),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new(
-                "/industryData/airlineData/airlineDesignatorCode",
-                "required",
-                true,
-            ),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "industryData",
-                support::with_member(
-                    support::json_of(industry_data()),
-                    "airlineData",
-                    support::without_member(
-                        support::json_of(airline_data()),
-                        "airlineDesignatorCode",
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new(
-                "/industryData/airlineData/airlineDesignatorCode",
-                "minLength",
-                true,
-            ),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "industryData",
-                support::with_member(
-                    support::json_of(industry_data()),
-                    "airlineData",
-                    support::with_member(
-                        support::json_of(airline_data()),
-                        "airlineDesignatorCode",
-                        support::shorter_than(2),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new(
-                "/industryData/airlineData/airlineDesignatorCode",
-                "maxLength",
-                true,
-            ),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "industryData",
-                support::with_member(
-                    support::json_of(industry_data()),
-                    "airlineData",
-                    support::with_member(
-                        support::json_of(airline_data()),
-                        "airlineDesignatorCode",
-                        support::longer_than(2),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new(
-                "/industryData/airlineData/airlineDesignatorCode",
-                "type",
-                true,
-            ),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "industryData",
-                support::with_member(
-                    support::json_of(industry_data()),
-                    "airlineData",
-                    support::with_member(
-                        support::json_of(airline_data()),
-                        "airlineDesignatorCode",
-                        support::wrong_type("string"),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new(
-                "/industryData/airlineData/passengerName",
-                "required",
-                true,
-            ),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "industryData",
-                support::with_member(
-                    support::json_of(industry_data()),
-                    "airlineData",
-                    support::without_member(
-                        support::json_of(airline_data()),
-                        "passengerName",
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new(
-                "/industryData/airlineData/passengerName",
-                "minLength",
-                true,
-            ),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "industryData",
-                support::with_member(
-                    support::json_of(industry_data()),
-                    "airlineData",
-                    support::with_member(
-                        support::json_of(airline_data()),
-                        "passengerName",
-                        support::shorter_than(1),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new(
-                "/industryData/airlineData/passengerName",
-                "maxLength",
-                true,
-            ),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "industryData",
-                support::with_member(
-                    support::json_of(industry_data()),
-                    "airlineData",
-                    support::with_member(
-                        support::json_of(airline_data()),
-                        "passengerName",
-                        support::longer_than(49),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/industryData/airlineData/passengerName", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "industryData",
-                support::with_member(
-                    support::json_of(industry_data()),
-                    "airlineData",
-                    support::with_member(
-                        support::json_of(airline_data()),
-                        "passengerName",
-                        support::wrong_type("string"),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new(
-                "/industryData/airlineData/ticketNumber",
-                "minLength",
-                true,
-            ),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "industryData",
-                support::with_member(
-                    support::json_of(industry_data()),
-                    "airlineData",
-                    support::with_member(
-                        support::json_of(airline_data()),
-                        "ticketNumber",
-                        support::shorter_than(1),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new(
-                "/industryData/airlineData/ticketNumber",
-                "maxLength",
-                true,
-            ),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "industryData",
-                support::with_member(
-                    support::json_of(industry_data()),
-                    "airlineData",
-                    support::with_member(
-                        support::json_of(airline_data()),
-                        "ticketNumber",
-                        support::longer_than(150),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/industryData/airlineData/ticketNumber", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "industryData",
-                support::with_member(
-                    support::json_of(industry_data()),
-                    "airlineData",
-                    support::with_member(
-                        support::json_of(airline_data()),
-                        "ticketNumber",
-                        support::wrong_type("string"),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/paymentMethod", "required", true),
-            support::without_member(
-                support::json_of(create_payment_request()),
-                "paymentMethod",
-            ),
-        ),
-        support::broken(
-            support::Site::new("/paymentMethod/type", "required", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "paymentMethod",
-                support::without_member(support::json_of(payment_method()), "type"),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/paymentMethod/type", "enum", false),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "paymentMethod",
-                support::with_member(
-                    support::json_of(payment_method()),
-                    "type",
-                    support::not_listed(&["WALLET", "CARD", "CARD_PASSTHROUGH"]),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/paymentMethod/type", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "paymentMethod",
-                support::with_member(
-                    support::json_of(payment_method()),
-                    "type",
-                    support::wrong_type("string"),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/paymentMethod/blockedSources", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "paymentMethod",
-                support::with_member(
-                    support::json_of(payment_method()),
-                    "blockedSources",
-                    support::wrong_type("array"),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/paymentMethod/blockedSources/0", "enum", false),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "paymentMethod",
-                support::with_member(
-                    support::json_of(payment_method()),
-                    "blockedSources",
-                    support::with_first_item(
-                        support::json_of(
-                            support::list(blocked_payment_sources(), 0, support::SMALL),
-                        ),
-                        support::not_listed(&["COMMERCIAL_CARDS"]),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/paymentMethod/blockedSources/0", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "paymentMethod",
-                support::with_member(
-                    support::json_of(payment_method()),
-                    "blockedSources",
-                    support::with_first_item(
-                        support::json_of(
-                            support::list(blocked_payment_sources(), 0, support::SMALL),
-                        ),
-                        support::wrong_type("string"),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/profile/scope", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "profile",
-                support::with_member(
-                    support::json_of(profile_request()),
-                    "scope",
-                    support::wrong_type("string"),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/reference", "required", true),
-            support::without_member(
-                support::json_of(create_payment_request()),
-                "reference",
-            ),
-        ),
-        support::broken(
-            support::Site::new("/reference", "pattern", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "reference",
-                support::not_matching("^[a-zA-Z0-9-]{8,64}$", 8, Some(64)),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/reference", "minLength", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "reference",
-                support::shorter_than(8),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/reference", "maxLength", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "reference",
-                support::longer_than(64),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/reference", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "reference",
-                support::wrong_type("string"),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/returnUrl", "maxLength", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "returnUrl",
-                support::longer_than(2500),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/returnUrl", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "returnUrl",
-                support::wrong_type("string"),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/userFlow", "required", true),
-            support::without_member(
-                support::json_of(create_payment_request()),
-                "userFlow",
-            ),
-        ),
-        support::broken(
-            support::Site::new("/userFlow", "enum", false),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "userFlow",
-                support::not_listed(
+    ];
+    support::broken_sites(
+        CREATE_PAYMENT_REQUEST_SITES,
+        &bases,
+        &[
+            (&[], Bad::Missing(0, "amount")),
+            (&[Step::Member(0, "amount")], Bad::Missing(1, "currency")),
+            (
+                &[Step::Member(0, "amount"), Step::Member(1, "currency")],
+                Bad::NotListed(&["NOK", "DKK", "EUR", "SEK", "USD", "GBP"]),
+            ),
+            (
+                &[Step::Member(0, "amount"), Step::Member(1, "currency")],
+                Bad::WrongType("string"),
+            ),
+            (&[Step::Member(0, "amount")], Bad::Missing(1, "value")),
+            (
+                &[Step::Member(0, "amount"), Step::Member(1, "value")],
+                Bad::IntBelow(0i64, false, i64::MIN),
+            ),
+            (
+                &[Step::Member(0, "amount"), Step::Member(1, "value")],
+                Bad::IntAbove(65000000i64, false, i64::MAX),
+            ),
+            (
+                &[Step::Member(0, "amount"), Step::Member(1, "value")],
+                Bad::WrongType("integer"),
+            ),
+            (&[Step::Member(0, "customer")], Bad::NotOneBranch(2, 3)),
+            (
+                &[Step::Member(0, "customer"), Step::Member(2, "phoneNumber")],
+                Bad::NotMatching("^[0-9]{9,15}$", 9, Some(15)),
+            ),
+            (
+                &[Step::Member(0, "customer"), Step::Member(2, "phoneNumber")],
+                Bad::ShorterThan(9),
+            ),
+            (
+                &[Step::Member(0, "customer"), Step::Member(2, "phoneNumber")],
+                Bad::LongerThan(15),
+            ),
+            (
+                &[Step::Member(0, "customer"), Step::Member(2, "phoneNumber")],
+                Bad::WrongType("string"),
+            ),
+            (
+                &[Step::Member(0, "customer"), Step::Member(3, "personalQr")],
+                Bad::ShorterThan(5),
+            ),
+            (
+                &[Step::Member(0, "customer"), Step::Member(3, "personalQr")],
+                Bad::LongerThan(255),
+            ),
+            (
+                &[Step::Member(0, "customer"), Step::Member(3, "personalQr")],
+                Bad::WrongType("string"),
+            ),
+            (
+                &[Step::Member(0, "customer"), Step::Member(4, "customerToken")],
+                Bad::WrongType("string"),
+            ),
+            (&[Step::Member(0, "minimumUserAge")], Bad::IntBelow(0i64, false, i64::MIN)),
+            (
+                &[Step::Member(0, "minimumUserAge")],
+                Bad::IntAbove(100i64, false, i64::MAX),
+            ),
+            (&[Step::Member(0, "minimumUserAge")], Bad::WrongType("integer")),
+            (
+                &[Step::Member(0, "customerInteraction")],
+                Bad::NotListed(&["CUSTOMER_PRESENT", "CUSTOMER_NOT_PRESENT"]),
+            ),
+            (&[Step::Member(0, "customerInteraction")], Bad::WrongType("string")),
+            (
+                &[Step::Member(0, "industryData"), Step::Member(5, "airlineData")],
+                Bad::Missing(6, "agencyInvoiceNumber"),
+            ),
+            (
+                &[
+                    Step::Member(0, "industryData"),
+                    Step::Member(5, "airlineData"),
+                    Step::Member(6, "agencyInvoiceNumber"),
+                ],
+                Bad::ShorterThan(1),
+            ),
+            (
+                &[
+                    Step::Member(0, "industryData"),
+                    Step::Member(5, "airlineData"),
+                    Step::Member(6, "agencyInvoiceNumber"),
+                ],
+                Bad::LongerThan(6),
+            ),
+            (
+                &[
+                    Step::Member(0, "industryData"),
+                    Step::Member(5, "airlineData"),
+                    Step::Member(6, "agencyInvoiceNumber"),
+                ],
+                Bad::WrongType("string"),
+            ),
+            (
+                &[Step::Member(0, "industryData"), Step::Member(5, "airlineData")],
+                Bad::Missing(6, "airlineCode"),
+            ),
+            (
+                &[
+                    Step::Member(0, "industryData"),
+                    Step::Member(5, "airlineData"),
+                    Step::Member(6, "airlineCode"),
+                ],
+                Bad::ShorterThan(3),
+            ),
+            (
+                &[
+                    Step::Member(0, "industryData"),
+                    Step::Member(5, "airlineData"),
+                    Step::Member(6, "airlineCode"),
+                ],
+                Bad::LongerThan(3),
+            ),
+            (
+                &[
+                    Step::Member(0, "industryData"),
+                    Step::Member(5, "airlineData"),
+                    Step::Member(6, "airlineCode"),
+                ],
+                Bad::WrongType("string"),
+            ),
+            (
+                &[Step::Member(0, "industryData"), Step::Member(5, "airlineData")],
+                Bad::Missing(6, "airlineDesignatorCode"),
+            ),
+            (
+                &[
+                    Step::Member(0, "industryData"),
+                    Step::Member(5, "airlineData"),
+                    Step::Member(6, "airlineDesignatorCode"),
+                ],
+                Bad::ShorterThan(2),
+            ),
+            (
+                &[
+                    Step::Member(0, "industryData"),
+                    Step::Member(5, "airlineData"),
+                    Step::Member(6, "airlineDesignatorCode"),
+                ],
+                Bad::LongerThan(2),
+            ),
+            (
+                &[
+                    Step::Member(0, "industryData"),
+                    Step::Member(5, "airlineData"),
+                    Step::Member(6, "airlineDesignatorCode"),
+                ],
+                Bad::WrongType("string"),
+            ),
+            (
+                &[Step::Member(0, "industryData"), Step::Member(5, "airlineData")],
+                Bad::Missing(6, "passengerName"),
+            ),
+            (
+                &[
+                    Step::Member(0, "industryData"),
+                    Step::Member(5, "airlineData"),
+                    Step::Member(6, "passengerName"),
+                ],
+                Bad::ShorterThan(1),
+            ),
+            (
+                &[
+                    Step::Member(0, "industryData"),
+                    Step::Member(5, "airlineData"),
+                    Step::Member(6, "passengerName"),
+                ],
+                Bad::LongerThan(49),
+            ),
+            (
+                &[
+                    Step::Member(0, "industryData"),
+                    Step::Member(5, "airlineData"),
+                    Step::Member(6, "passengerName"),
+                ],
+                Bad::WrongType("string"),
+            ),
+            (
+                &[
+                    Step::Member(0, "industryData"),
+                    Step::Member(5, "airlineData"),
+                    Step::Member(6, "ticketNumber"),
+                ],
+                Bad::ShorterThan(1),
+            ),
+            (
+                &[
+                    Step::Member(0, "industryData"),
+                    Step::Member(5, "airlineData"),
+                    Step::Member(6, "ticketNumber"),
+                ],
+                Bad::LongerThan(150),
+            ),
+            (
+                &[
+                    Step::Member(0, "industryData"),
+                    Step::Member(5, "airlineData"),
+                    Step::Member(6, "ticketNumber"),
+                ],
+                Bad::WrongType("string"),
+            ),
+            (&[], Bad::Missing(0, "paymentMethod")),
+            (&[Step::Member(0, "paymentMethod")], Bad::Missing(7, "type")),
+            (
+                &[Step::Member(0, "paymentMethod"), Step::Member(7, "type")],
+                Bad::NotListed(&["WALLET", "CARD", "CARD_PASSTHROUGH"]),
+            ),
+            (
+                &[Step::Member(0, "paymentMethod"), Step::Member(7, "type")],
+                Bad::WrongType("string"),
+            ),
+            (
+                &[Step::Member(0, "paymentMethod"), Step::Member(7, "blockedSources")],
+                Bad::WrongType("array"),
+            ),
+            (
+                &[
+                    Step::Member(0, "paymentMethod"),
+                    Step::Member(7, "blockedSources"),
+                    Step::FirstItem(8),
+                ],
+                Bad::NotListed(&["COMMERCIAL_CARDS"]),
+            ),
+            (
+                &[
+                    Step::Member(0, "paymentMethod"),
+                    Step::Member(7, "blockedSources"),
+                    Step::FirstItem(8),
+                ],
+                Bad::WrongType("string"),
+            ),
+            (
+                &[Step::Member(0, "profile"), Step::Member(9, "scope")],
+                Bad::WrongType("string"),
+            ),
+            (&[], Bad::Missing(0, "reference")),
+            (
+                &[Step::Member(0, "reference")],
+                Bad::NotMatching("^[a-zA-Z0-9-]{8,64}$", 8, Some(64)),
+            ),
+            (&[Step::Member(0, "reference")], Bad::ShorterThan(8)),
+            (&[Step::Member(0, "reference")], Bad::LongerThan(64)),
+            (&[Step::Member(0, "reference")], Bad::WrongType("string")),
+            (&[Step::Member(0, "returnUrl")], Bad::LongerThan(2500)),
+            (&[Step::Member(0, "returnUrl")], Bad::WrongType("string")),
+            (&[], Bad::Missing(0, "userFlow")),
+            (
+                &[Step::Member(0, "userFlow")],
+                Bad::NotListed(
                     &["PUSH_MESSAGE", "NATIVE_REDIRECT", "WEB_REDIRECT", "QR"],
                 ),
             ),
-        ),
-        support::broken(
-            support::Site::new("/userFlow", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "userFlow",
-                support::wrong_type("string"),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/expiresAt", "pattern", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "expiresAt",
-                support::not_matching(
+            (&[Step::Member(0, "userFlow")], Bad::WrongType("string")),
+            (
+                &[Step::Member(0, "expiresAt")],
+                Bad::NotMatching(
                     "^((?:([0-9]{4}-[0-9]{2}-[0-9]{2})(T|t)([0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?))(Z|z|([+-](?:2[0-3]|[01][0-9]):[0-5][0-9])))$",
                     0,
                     None,
                 ),
             ),
-        ),
-        support::broken(
-            support::Site::new("/expiresAt", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "expiresAt",
-                support::wrong_type("string"),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/qrFormat/format", "required", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "qrFormat",
-                support::without_member(
-                    support::json_of(create_payment_request_qr_format()),
-                    "format",
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/qrFormat/format", "enum", false),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "qrFormat",
-                support::with_member(
-                    support::json_of(create_payment_request_qr_format()),
-                    "format",
-                    support::not_listed(
-                        &["TEXT/TARGETURL", "IMAGE/SVG+XML", "IMAGE/PNG"],
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/qrFormat/format", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "qrFormat",
-                support::with_member(
-                    support::json_of(create_payment_request_qr_format()),
-                    "format",
-                    support::wrong_type("string"),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/qrFormat/size", "minimum", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "qrFormat",
-                support::with_member(
-                    support::json_of(create_payment_request_qr_format()),
-                    "size",
-                    support::int_below(100i64, false, i64::MIN),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/qrFormat/size", "maximum", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "qrFormat",
-                support::with_member(
-                    support::json_of(create_payment_request_qr_format()),
-                    "size",
-                    support::int_above(2000i64, false, i64::MAX),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/qrFormat/size", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "qrFormat",
-                support::with_member(
-                    support::json_of(create_payment_request_qr_format()),
-                    "size",
-                    support::wrong_type("integer"),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/paymentDescription", "minLength", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "paymentDescription",
-                support::shorter_than(3),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/paymentDescription", "maxLength", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "paymentDescription",
-                support::longer_than(100),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/paymentDescription", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "paymentDescription",
-                support::wrong_type("string"),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/receipt/orderLines", "required", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::without_member(support::json_of(receipt()), "orderLines"),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/receipt/orderLines", "minItems", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "orderLines",
-                    support::array_of(support::json_of(order_line()), 0, 0),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/receipt/orderLines", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "orderLines",
-                    support::wrong_type("array"),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/receipt/orderLines/0/name", "required", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "orderLines",
-                    support::with_first_item(
-                        support::json_of(receipt_order_lines()),
-                        support::without_member(support::json_of(order_line()), "name"),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/receipt/orderLines/0/name", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "orderLines",
-                    support::with_first_item(
-                        support::json_of(receipt_order_lines()),
-                        support::with_member(
-                            support::json_of(order_line()),
-                            "name",
-                            support::wrong_type("string"),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/receipt/orderLines/0/id", "required", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "orderLines",
-                    support::with_first_item(
-                        support::json_of(receipt_order_lines()),
-                        support::without_member(support::json_of(order_line()), "id"),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/receipt/orderLines/0/id", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "orderLines",
-                    support::with_first_item(
-                        support::json_of(receipt_order_lines()),
-                        support::with_member(
-                            support::json_of(order_line()),
-                            "id",
-                            support::wrong_type("string"),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/receipt/orderLines/0/totalAmount", "required", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "orderLines",
-                    support::with_first_item(
-                        support::json_of(receipt_order_lines()),
-                        support::without_member(
-                            support::json_of(order_line()),
-                            "totalAmount",
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/receipt/orderLines/0/totalAmount", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "orderLines",
-                    support::with_first_item(
-                        support::json_of(receipt_order_lines()),
-                        support::with_member(
-                            support::json_of(order_line()),
-                            "totalAmount",
-                            support::wrong_type("integer"),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new(
-                "/receipt/orderLines/0/totalAmountExcludingTax",
-                "required",
-                true,
-            ),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "orderLines",
-                    support::with_first_item(
-                        support::json_of(receipt_order_lines()),
-                        support::without_member(
-                            support::json_of(order_line()),
-                            "totalAmountExcludingTax",
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new(
-                "/receipt/orderLines/0/totalAmountExcludingTax",
-                "type",
-                true,
-            ),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "orderLines",
-                    support::with_first_item(
-                        support::json_of(receipt_order_lines()),
-                        support::with_member(
-                            support::json_of(order_line()),
-                            "totalAmountExcludingTax",
-                            support::wrong_type("integer"),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/receipt/orderLines/0/totalTaxAmount", "required", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "orderLines",
-                    support::with_first_item(
-                        support::json_of(receipt_order_lines()),
-                        support::without_member(
-                            support::json_of(order_line()),
-                            "totalTaxAmount",
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/receipt/orderLines/0/totalTaxAmount", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "orderLines",
-                    support::with_first_item(
-                        support::json_of(receipt_order_lines()),
-                        support::with_member(
-                            support::json_of(order_line()),
-                            "totalTaxAmount",
-                            support::wrong_type("integer"),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/receipt/orderLines/0/taxPercentage", "minimum", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "orderLines",
-                    support::with_first_item(
-                        support::json_of(receipt_order_lines()),
-                        support::with_member(
-                            support::json_of(order_line()),
-                            "taxPercentage",
-                            support::int_below(0i64, false, i64::MIN),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/receipt/orderLines/0/taxPercentage", "maximum", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "orderLines",
-                    support::with_first_item(
-                        support::json_of(receipt_order_lines()),
-                        support::with_member(
-                            support::json_of(order_line()),
-                            "taxPercentage",
-                            support::int_above(100i64, false, i64::MAX),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/receipt/orderLines/0/taxPercentage", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "orderLines",
-                    support::with_first_item(
-                        support::json_of(receipt_order_lines()),
-                        support::with_member(
-                            support::json_of(order_line()),
-                            "taxPercentage",
-                            support::wrong_type("integer"),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/receipt/orderLines/0/taxRate", "minimum", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "orderLines",
-                    support::with_first_item(
-                        support::json_of(receipt_order_lines()),
-                        support::with_member(
-                            support::json_of(order_line()),
-                            "taxRate",
-                            support::int_below(0i64, false, i64::MIN),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/receipt/orderLines/0/taxRate", "maximum", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "orderLines",
-                    support::with_first_item(
-                        support::json_of(receipt_order_lines()),
-                        support::with_member(
-                            support::json_of(order_line()),
-                            "taxRate",
-                            support::int_above(10000i64, false, i64::MAX),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/receipt/orderLines/0/taxRate", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "orderLines",
-                    support::with_first_item(
-                        support::json_of(receipt_order_lines()),
-                        support::with_member(
-                            support::json_of(order_line()),
-                            "taxRate",
-                            support::wrong_type("integer"),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new(
-                "/receipt/orderLines/0/unitInfo/unitPrice",
-                "required",
-                true,
-            ),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "orderLines",
-                    support::with_first_item(
-                        support::json_of(receipt_order_lines()),
-                        support::with_member(
-                            support::json_of(order_line()),
-                            "unitInfo",
-                            support::without_member(
-                                support::json_of(unit_info()),
-                                "unitPrice",
-                            ),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new(
-                "/receipt/orderLines/0/unitInfo/unitPrice",
-                "minimum",
-                true,
-            ),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "orderLines",
-                    support::with_first_item(
-                        support::json_of(receipt_order_lines()),
-                        support::with_member(
-                            support::json_of(order_line()),
-                            "unitInfo",
-                            support::with_member(
-                                support::json_of(unit_info()),
-                                "unitPrice",
-                                support::int_below(0i64, false, i64::MIN),
-                            ),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/receipt/orderLines/0/unitInfo/unitPrice", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "orderLines",
-                    support::with_first_item(
-                        support::json_of(receipt_order_lines()),
-                        support::with_member(
-                            support::json_of(order_line()),
-                            "unitInfo",
-                            support::with_member(
-                                support::json_of(unit_info()),
-                                "unitPrice",
-                                support::wrong_type("integer"),
-                            ),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new(
-                "/receipt/orderLines/0/unitInfo/quantity",
-                "required",
-                true,
-            ),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "orderLines",
-                    support::with_first_item(
-                        support::json_of(receipt_order_lines()),
-                        support::with_member(
-                            support::json_of(order_line()),
-                            "unitInfo",
-                            support::without_member(
-                                support::json_of(unit_info()),
-                                "quantity",
-                            ),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new(
-                "/receipt/orderLines/0/unitInfo/quantity",
-                "pattern",
-                true,
-            ),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "orderLines",
-                    support::with_first_item(
-                        support::json_of(receipt_order_lines()),
-                        support::with_member(
-                            support::json_of(order_line()),
-                            "unitInfo",
-                            support::with_member(
-                                support::json_of(unit_info()),
-                                "quantity",
-                                support::not_matching(
-                                    "^[0-9]+([\\.][0-9]{1,8})?$",
-                                    0,
-                                    Some(10),
-                                ),
-                            ),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new(
-                "/receipt/orderLines/0/unitInfo/quantity",
-                "maxLength",
-                true,
-            ),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "orderLines",
-                    support::with_first_item(
-                        support::json_of(receipt_order_lines()),
-                        support::with_member(
-                            support::json_of(order_line()),
-                            "unitInfo",
-                            support::with_member(
-                                support::json_of(unit_info()),
-                                "quantity",
-                                support::longer_than(10),
-                            ),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/receipt/orderLines/0/unitInfo/quantity", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "orderLines",
-                    support::with_first_item(
-                        support::json_of(receipt_order_lines()),
-                        support::with_member(
-                            support::json_of(order_line()),
-                            "unitInfo",
-                            support::with_member(
-                                support::json_of(unit_info()),
-                                "quantity",
-                                support::wrong_type("string"),
-                            ),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new(
-                "/receipt/orderLines/0/unitInfo/quantityUnit",
-                "enum",
-                false,
-            ),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "orderLines",
-                    support::with_first_item(
-                        support::json_of(receipt_order_lines()),
-                        support::with_member(
-                            support::json_of(order_line()),
-                            "unitInfo",
-                            support::with_member(
-                                support::json_of(unit_info()),
-                                "quantityUnit",
-                                support::not_listed(
-                                    &["PCS", "KG", "KM", "MINUTE", "LITRE", "KWH"],
-                                ),
-                            ),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new(
-                "/receipt/orderLines/0/unitInfo/quantityUnit",
-                "type",
-                true,
-            ),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "orderLines",
-                    support::with_first_item(
-                        support::json_of(receipt_order_lines()),
-                        support::with_member(
-                            support::json_of(order_line()),
-                            "unitInfo",
-                            support::with_member(
-                                support::json_of(unit_info()),
-                                "quantityUnit",
-                                support::wrong_type("string"),
-                            ),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/receipt/orderLines/0/discount", "minimum", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "orderLines",
-                    support::with_first_item(
-                        support::json_of(receipt_order_lines()),
-                        support::with_member(
-                            support::json_of(order_line()),
-                            "discount",
-                            support::int_below(0i64, false, i64::MIN),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/receipt/orderLines/0/discount", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "orderLines",
-                    support::with_first_item(
-                        support::json_of(receipt_order_lines()),
-                        support::with_member(
-                            support::json_of(order_line()),
-                            "discount",
-                            support::wrong_type("integer"),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/receipt/orderLines/0/productUrl", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "orderLines",
-                    support::with_first_item(
-                        support::json_of(receipt_order_lines()),
-                        support::with_member(
-                            support::json_of(order_line()),
-                            "productUrl",
-                            support::wrong_type("string"),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/receipt/orderLines/0/isReturn", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "orderLines",
-                    support::with_first_item(
-                        support::json_of(receipt_order_lines()),
-                        support::with_member(
-                            support::json_of(order_line()),
-                            "isReturn",
-                            support::wrong_type("boolean"),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/receipt/orderLines/0/isShipping", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "orderLines",
-                    support::with_first_item(
-                        support::json_of(receipt_order_lines()),
-                        support::with_member(
-                            support::json_of(order_line()),
-                            "isShipping",
-                            support::wrong_type("boolean"),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/receipt/bottomLine", "required", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::without_member(support::json_of(receipt()), "bottomLine"),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/receipt/bottomLine/currency", "required", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "bottomLine",
-                    support::without_member(support::json_of(bottom_line()), "currency"),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/receipt/bottomLine/currency", "enum", false),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "bottomLine",
-                    support::with_member(
-                        support::json_of(bottom_line()),
-                        "currency",
-                        support::not_listed(&["NOK", "DKK", "EUR", "SEK", "USD", "GBP"]),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/receipt/bottomLine/currency", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "bottomLine",
-                    support::with_member(
-                        support::json_of(bottom_line()),
-                        "currency",
-                        support::wrong_type("string"),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/receipt/bottomLine/tipAmount", "minimum", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "bottomLine",
-                    support::with_member(
-                        support::json_of(bottom_line()),
-                        "tipAmount",
-                        support::int_below(0i64, false, i64::MIN),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/receipt/bottomLine/tipAmount", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "bottomLine",
-                    support::with_member(
-                        support::json_of(bottom_line()),
-                        "tipAmount",
-                        support::wrong_type("integer"),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/receipt/bottomLine/giftCardAmount", "minimum", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "bottomLine",
-                    support::with_member(
-                        support::json_of(bottom_line()),
-                        "giftCardAmount",
-                        support::int_below(0i64, false, i64::MIN),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/receipt/bottomLine/giftCardAmount", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "bottomLine",
-                    support::with_member(
-                        support::json_of(bottom_line()),
-                        "giftCardAmount",
-                        support::wrong_type("integer"),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/receipt/bottomLine/posId", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "bottomLine",
-                    support::with_member(
-                        support::json_of(bottom_line()),
-                        "posId",
-                        support::wrong_type("string"),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/receipt/bottomLine/totalAmount", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "bottomLine",
-                    support::with_member(
-                        support::json_of(bottom_line()),
-                        "totalAmount",
-                        support::wrong_type("integer"),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/receipt/bottomLine/totalTax", "minimum", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "bottomLine",
-                    support::with_member(
-                        support::json_of(bottom_line()),
-                        "totalTax",
-                        support::int_below(0i64, false, i64::MIN),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/receipt/bottomLine/totalTax", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "bottomLine",
-                    support::with_member(
-                        support::json_of(bottom_line()),
-                        "totalTax",
-                        support::wrong_type("integer"),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/receipt/bottomLine/totalDiscount", "minimum", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "bottomLine",
-                    support::with_member(
-                        support::json_of(bottom_line()),
-                        "totalDiscount",
-                        support::int_below(0i64, false, i64::MIN),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/receipt/bottomLine/totalDiscount", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "bottomLine",
-                    support::with_member(
-                        support::json_of(bottom_line()),
-                        "totalDiscount",
-                        support::wrong_type("integer"),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/receipt/bottomLine/shippingAmount", "minimum", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "bottomLine",
-                    support::with_member(
-                        support::json_of(bottom_line()),
-                        "shippingAmount",
-                        support::int_below(0i64, false, i64::MIN),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/receipt/bottomLine/shippingAmount", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "bottomLine",
-                    support::with_member(
-                        support::json_of(bottom_line()),
-                        "shippingAmount",
-                        support::wrong_type("integer"),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new(
-                "/receipt/bottomLine/shippingInfo/amount",
-                "required",
-                true,
-            ),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "bottomLine",
-                    support::with_member(
-                        support::json_of(bottom_line()),
-                        "shippingInfo",
-                        support::without_member(
-                            support::json_of(shipping_info()),
-                            "amount",
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new(
-                "/receipt/bottomLine/shippingInfo/amount",
-                "minimum",
-                true,
-            ),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "bottomLine",
-                    support::with_member(
-                        support::json_of(bottom_line()),
-                        "shippingInfo",
-                        support::with_member(
-                            support::json_of(shipping_info()),
-                            "amount",
-                            support::int_below(0i64, false, i64::MIN),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/receipt/bottomLine/shippingInfo/amount", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "bottomLine",
-                    support::with_member(
-                        support::json_of(bottom_line()),
-                        "shippingInfo",
-                        support::with_member(
-                            support::json_of(shipping_info()),
-                            "amount",
-                            support::wrong_type("integer"),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new(
-                "/receipt/bottomLine/shippingInfo/amountExcludingTax",
-                "required",
-                true,
-            ),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "bottomLine",
-                    support::with_member(
-                        support::json_of(bottom_line()),
-                        "shippingInfo",
-                        support::without_member(
-                            support::json_of(shipping_info()),
-                            "amountExcludingTax",
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new(
-                "/receipt/bottomLine/shippingInfo/amountExcludingTax",
-                "minimum",
-                true,
-            ),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "bottomLine",
-                    support::with_member(
-                        support::json_of(bottom_line()),
-                        "shippingInfo",
-                        support::with_member(
-                            support::json_of(shipping_info()),
-                            "amountExcludingTax",
-                            support::int_below(0i64, false, i64::MIN),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new(
-                "/receipt/bottomLine/shippingInfo/amountExcludingTax",
-                "type",
-                true,
-            ),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "bottomLine",
-                    support::with_member(
-                        support::json_of(bottom_line()),
-                        "shippingInfo",
-                        support::with_member(
-                            support::json_of(shipping_info()),
-                            "amountExcludingTax",
-                            support::wrong_type("integer"),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new(
-                "/receipt/bottomLine/shippingInfo/taxAmount",
-                "required",
-                true,
-            ),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "bottomLine",
-                    support::with_member(
-                        support::json_of(bottom_line()),
-                        "shippingInfo",
-                        support::without_member(
-                            support::json_of(shipping_info()),
-                            "taxAmount",
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new(
-                "/receipt/bottomLine/shippingInfo/taxAmount",
-                "minimum",
-                true,
-            ),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "bottomLine",
-                    support::with_member(
-                        support::json_of(bottom_line()),
-                        "shippingInfo",
-                        support::with_member(
-                            support::json_of(shipping_info()),
-                            "taxAmount",
-                            support::int_below(0i64, false, i64::MIN),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new(
-                "/receipt/bottomLine/shippingInfo/taxAmount",
-                "type",
-                true,
-            ),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "bottomLine",
-                    support::with_member(
-                        support::json_of(bottom_line()),
-                        "shippingInfo",
-                        support::with_member(
-                            support::json_of(shipping_info()),
-                            "taxAmount",
-                            support::wrong_type("integer"),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new(
-                "/receipt/bottomLine/shippingInfo/taxPercentage",
-                "required",
-                true,
-            ),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "bottomLine",
-                    support::with_member(
-                        support::json_of(bottom_line()),
-                        "shippingInfo",
-                        support::without_member(
-                            support::json_of(shipping_info()),
-                            "taxPercentage",
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new(
-                "/receipt/bottomLine/shippingInfo/taxPercentage",
-                "minimum",
-                true,
-            ),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "bottomLine",
-                    support::with_member(
-                        support::json_of(bottom_line()),
-                        "shippingInfo",
-                        support::with_member(
-                            support::json_of(shipping_info()),
-                            "taxPercentage",
-                            support::int_below(0i64, false, i64::MIN),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new(
-                "/receipt/bottomLine/shippingInfo/taxPercentage",
-                "maximum",
-                true,
-            ),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "bottomLine",
-                    support::with_member(
-                        support::json_of(bottom_line()),
-                        "shippingInfo",
-                        support::with_member(
-                            support::json_of(shipping_info()),
-                            "taxPercentage",
-                            support::int_above(100i64, false, i64::MAX),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new(
-                "/receipt/bottomLine/shippingInfo/taxPercentage",
-                "type",
-                true,
-            ),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "bottomLine",
-                    support::with_member(
-                        support::json_of(bottom_line()),
-                        "shippingInfo",
-                        support::with_member(
-                            support::json_of(shipping_info()),
-                            "taxPercentage",
-                            support::wrong_type("integer"),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new(
-                "/receipt/bottomLine/paymentSources/giftCard",
-                "type",
-                true,
-            ),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "bottomLine",
-                    support::with_member(
-                        support::json_of(bottom_line()),
-                        "paymentSources",
-                        support::with_member(
-                            support::json_of(payment_sources()),
-                            "giftCard",
-                            support::wrong_type("integer"),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/receipt/bottomLine/paymentSources/card", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "bottomLine",
-                    support::with_member(
-                        support::json_of(bottom_line()),
-                        "paymentSources",
-                        support::with_member(
-                            support::json_of(payment_sources()),
-                            "card",
-                            support::wrong_type("integer"),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new(
-                "/receipt/bottomLine/paymentSources/voucher",
-                "type",
-                true,
-            ),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "bottomLine",
-                    support::with_member(
-                        support::json_of(bottom_line()),
-                        "paymentSources",
-                        support::with_member(
-                            support::json_of(payment_sources()),
-                            "voucher",
-                            support::wrong_type("integer"),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/receipt/bottomLine/paymentSources/cash", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "bottomLine",
-                    support::with_member(
-                        support::json_of(bottom_line()),
-                        "paymentSources",
-                        support::with_member(
-                            support::json_of(payment_sources()),
-                            "cash",
-                            support::wrong_type("integer"),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/receipt/bottomLine/barcode/format", "required", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "bottomLine",
-                    support::with_member(
-                        support::json_of(bottom_line()),
-                        "barcode",
-                        support::without_member(support::json_of(barcode()), "format"),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/receipt/bottomLine/barcode/format", "enum", false),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "bottomLine",
-                    support::with_member(
-                        support::json_of(bottom_line()),
-                        "barcode",
-                        support::with_member(
-                            support::json_of(barcode()),
-                            "format",
-                            support::not_listed(&["EAN-13", "CODE 39", "CODE 128"]),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/receipt/bottomLine/barcode/format", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "bottomLine",
-                    support::with_member(
-                        support::json_of(bottom_line()),
-                        "barcode",
-                        support::with_member(
-                            support::json_of(barcode()),
-                            "format",
-                            support::wrong_type("string"),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/receipt/bottomLine/barcode/data", "required", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "bottomLine",
-                    support::with_member(
-                        support::json_of(bottom_line()),
-                        "barcode",
-                        support::without_member(support::json_of(barcode()), "data"),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/receipt/bottomLine/barcode/data", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "bottomLine",
-                    support::with_member(
-                        support::json_of(bottom_line()),
-                        "barcode",
-                        support::with_member(
-                            support::json_of(barcode()),
-                            "data",
-                            support::wrong_type("string"),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/receipt/bottomLine/receiptNumber", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "bottomLine",
-                    support::with_member(
-                        support::json_of(bottom_line()),
-                        "receiptNumber",
-                        support::wrong_type("string"),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/receipt/bottomLine/terminalId", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receipt",
-                support::with_member(
-                    support::json_of(receipt()),
-                    "bottomLine",
-                    support::with_member(
-                        support::json_of(bottom_line()),
-                        "terminalId",
-                        support::wrong_type("string"),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/metadata", "maxProperties", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "metadata",
-                support::object_of(support::json_of(support::text(0, None)), 6, 8),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/metadata/broken", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "metadata",
-                support::with_entry(
-                    support::json_of(metadata()),
-                    "broken",
-                    Some(5),
-                    support::wrong_type("string"),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/receiptUrl", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "receiptUrl",
-                support::wrong_type("string"),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/shipping/dynamicOptions/callbackUrl", "required", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "shipping",
-                support::with_member(
-                    support::json_of(shipping()),
-                    "dynamicOptions",
-                    support::without_member(
-                        support::json_of(dynamic_options()),
-                        "callbackUrl",
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/shipping/dynamicOptions/callbackUrl", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "shipping",
-                support::with_member(
-                    support::json_of(shipping()),
-                    "dynamicOptions",
-                    support::with_member(
-                        support::json_of(dynamic_options()),
-                        "callbackUrl",
-                        support::wrong_type("string"),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new(
-                "/shipping/dynamicOptions/callbackAuthorizationToken",
-                "type",
-                true,
-            ),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "shipping",
-                support::with_member(
-                    support::json_of(shipping()),
-                    "dynamicOptions",
-                    support::with_member(
-                        support::json_of(dynamic_options()),
-                        "callbackAuthorizationToken",
-                        support::wrong_type("string"),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/shipping/fixedOptions", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "shipping",
-                support::with_member(
-                    support::json_of(shipping()),
-                    "fixedOptions",
-                    support::wrong_type("array"),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/shipping/fixedOptions/0/isDefault", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "shipping",
-                support::with_member(
-                    support::json_of(shipping()),
-                    "fixedOptions",
-                    support::with_first_item(
-                        support::json_of(fixed_options()),
-                        support::with_member(
-                            support::json_of(shipping_group()),
-                            "isDefault",
-                            support::wrong_type("boolean"),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/shipping/fixedOptions/0/priority", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "shipping",
-                support::with_member(
-                    support::json_of(shipping()),
-                    "fixedOptions",
-                    support::with_first_item(
-                        support::json_of(fixed_options()),
-                        support::with_member(
-                            support::json_of(shipping_group()),
-                            "priority",
-                            support::wrong_type("integer"),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/shipping/fixedOptions/0/type", "required", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "shipping",
-                support::with_member(
-                    support::json_of(shipping()),
-                    "fixedOptions",
-                    support::with_first_item(
-                        support::json_of(fixed_options()),
-                        support::without_member(
-                            support::json_of(shipping_group()),
-                            "type",
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/shipping/fixedOptions/0/type", "enum", false),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "shipping",
-                support::with_member(
-                    support::json_of(shipping()),
-                    "fixedOptions",
-                    support::with_first_item(
-                        support::json_of(fixed_options()),
-                        support::with_member(
-                            support::json_of(shipping_group()),
-                            "type",
-                            support::not_listed(
-                                &[
-                                    "HOME_DELIVERY",
-                                    "PICKUP_POINT",
-                                    "MAILBOX",
-                                    "IN_STORE",
-                                    "OTHER",
-                                ],
-                            ),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/shipping/fixedOptions/0/type", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "shipping",
-                support::with_member(
-                    support::json_of(shipping()),
-                    "fixedOptions",
-                    support::with_first_item(
-                        support::json_of(fixed_options()),
-                        support::with_member(
-                            support::json_of(shipping_group()),
-                            "type",
-                            support::wrong_type("string"),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/shipping/fixedOptions/0/brand", "required", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "shipping",
-                support::with_member(
-                    support::json_of(shipping()),
-                    "fixedOptions",
-                    support::with_first_item(
-                        support::json_of(fixed_options()),
-                        support::without_member(
-                            support::json_of(shipping_group()),
-                            "brand",
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/shipping/fixedOptions/0/brand", "enum", false),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "shipping",
-                support::with_member(
-                    support::json_of(shipping()),
-                    "fixedOptions",
-                    support::with_first_item(
-                        support::json_of(fixed_options()),
-                        support::with_member(
-                            support::json_of(shipping_group()),
-                            "brand",
-                            support::not_listed(
-                                &[
-                                    "POSTEN",
-                                    "BRING",
-                                    "POSTNORD",
-                                    "HELTHJEM",
-                                    "PORTERBUDDY",
-                                    "DHL",
-                                    "INSTABOX",
-                                    "FEDEX",
-                                    "MATKAHUOLTO",
-                                    "GLS",
-                                    "POSTI",
-                                    "GORDON",
-                                    "OTHER",
-                                ],
-                            ),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/shipping/fixedOptions/0/brand", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "shipping",
-                support::with_member(
-                    support::json_of(shipping()),
-                    "fixedOptions",
-                    support::with_first_item(
-                        support::json_of(fixed_options()),
-                        support::with_member(
-                            support::json_of(shipping_group()),
-                            "brand",
-                            support::wrong_type("string"),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/shipping/fixedOptions/0/options", "required", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "shipping",
-                support::with_member(
-                    support::json_of(shipping()),
-                    "fixedOptions",
-                    support::with_first_item(
-                        support::json_of(fixed_options()),
-                        support::without_member(
-                            support::json_of(shipping_group()),
-                            "options",
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/shipping/fixedOptions/0/options", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "shipping",
-                support::with_member(
-                    support::json_of(shipping()),
-                    "fixedOptions",
-                    support::with_first_item(
-                        support::json_of(fixed_options()),
-                        support::with_member(
-                            support::json_of(shipping_group()),
-                            "options",
-                            support::wrong_type("array"),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new(
-                "/shipping/fixedOptions/0/options/0/id",
-                "required",
-                true,
-            ),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "shipping",
-                support::with_member(
-                    support::json_of(shipping()),
-                    "fixedOptions",
-                    support::with_first_item(
-                        support::json_of(fixed_options()),
-                        support::with_member(
-                            support::json_of(shipping_group()),
-                            "options",
-                            support::with_first_item(
-                                support::json_of(
-                                    support::list(shipping_option(), 0, support::SMALL),
-                                ),
-                                support::without_member(
-                                    support::json_of(shipping_option()),
-                                    "id",
-                                ),
-                            ),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/shipping/fixedOptions/0/options/0/id", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "shipping",
-                support::with_member(
-                    support::json_of(shipping()),
-                    "fixedOptions",
-                    support::with_first_item(
-                        support::json_of(fixed_options()),
-                        support::with_member(
-                            support::json_of(shipping_group()),
-                            "options",
-                            support::with_first_item(
-                                support::json_of(
-                                    support::list(shipping_option(), 0, support::SMALL),
-                                ),
-                                support::with_member(
-                                    support::json_of(shipping_option()),
-                                    "id",
-                                    support::wrong_type("string"),
-                                ),
-                            ),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new(
-                "/shipping/fixedOptions/0/options/0/isDefault",
-                "type",
-                true,
-            ),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "shipping",
-                support::with_member(
-                    support::json_of(shipping()),
-                    "fixedOptions",
-                    support::with_first_item(
-                        support::json_of(fixed_options()),
-                        support::with_member(
-                            support::json_of(shipping_group()),
-                            "options",
-                            support::with_first_item(
-                                support::json_of(
-                                    support::list(shipping_option(), 0, support::SMALL),
-                                ),
-                                support::with_member(
-                                    support::json_of(shipping_option()),
-                                    "isDefault",
-                                    support::wrong_type("boolean"),
-                                ),
-                            ),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new(
-                "/shipping/fixedOptions/0/options/0/amount",
-                "required",
-                true,
-            ),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "shipping",
-                support::with_member(
-                    support::json_of(shipping()),
-                    "fixedOptions",
-                    support::with_first_item(
-                        support::json_of(fixed_options()),
-                        support::with_member(
-                            support::json_of(shipping_group()),
-                            "options",
-                            support::with_first_item(
-                                support::json_of(
-                                    support::list(shipping_option(), 0, support::SMALL),
-                                ),
-                                support::without_member(
-                                    support::json_of(shipping_option()),
-                                    "amount",
-                                ),
-                            ),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new(
-                "/shipping/fixedOptions/0/options/0/amount/currency",
-                "required",
-                true,
-            ),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "shipping",
-                support::with_member(
-                    support::json_of(shipping()),
-                    "fixedOptions",
-                    support::with_first_item(
-                        support::json_of(fixed_options()),
-                        support::with_member(
-                            support::json_of(shipping_group()),
-                            "options",
-                            support::with_first_item(
-                                support::json_of(
-                                    support::list(shipping_option(), 0, support::SMALL),
-                                ),
-                                support::with_member(
-                                    support::json_of(shipping_option()),
-                                    "amount",
-                                    support::without_member(
-                                        support::json_of(amount()),
-                                        "currency",
-                                    ),
-                                ),
-                            ),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new(
-                "/shipping/fixedOptions/0/options/0/amount/currency",
-                "enum",
-                false,
-            ),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "shipping",
-                support::with_member(
-                    support::json_of(shipping()),
-                    "fixedOptions",
-                    support::with_first_item(
-                        support::json_of(fixed_options()),
-                        support::with_member(
-                            support::json_of(shipping_group()),
-                            "options",
-                            support::with_first_item(
-                                support::json_of(
-                                    support::list(shipping_option(), 0, support::SMALL),
-                                ),
-                                support::with_member(
-                                    support::json_of(shipping_option()),
-                                    "amount",
-                                    support::with_member(
-                                        support::json_of(amount()),
-                                        "currency",
-                                        support::not_listed(
-                                            &["NOK", "DKK", "EUR", "SEK", "USD", "GBP"],
-                                        ),
-                                    ),
-                                ),
-                            ),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new(
-                "/shipping/fixedOptions/0/options/0/amount/currency",
-                "type",
-                true,
-            ),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "shipping",
-                support::with_member(
-                    support::json_of(shipping()),
-                    "fixedOptions",
-                    support::with_first_item(
-                        support::json_of(fixed_options()),
-                        support::with_member(
-                            support::json_of(shipping_group()),
-                            "options",
-                            support::with_first_item(
-                                support::json_of(
-                                    support::list(shipping_option(), 0, support::SMALL),
-                                ),
-                                support::with_member(
-                                    support::json_of(shipping_option()),
-                                    "amount",
-                                    support::with_member(
-                                        support::json_of(amount()),
-                                        "currency",
-                                        support::wrong_type("string"),
-                                    ),
-                                ),
-                            ),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new(
-                "/shipping/fixedOptions/0/options/0/amount/value",
-                "required",
-                true,
-            ),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "shipping",
-                support::with_member(
-                    support::json_of(shipping()),
-                    "fixedOptions",
-                    support::with_first_item(
-                        support::json_of(fixed_options()),
-                        support::with_member(
-                            support::json_of(shipping_group()),
-                            "options",
-                            support::with_first_item(
-                                support::json_of(
-                                    support::list(shipping_option(), 0, support::SMALL),
-                                ),
-                                support::with_member(
-                                    support::json_of(shipping_option()),
-                                    "amount",
-                                    support::without_member(support::json_of(amount()), "value"),
-                                ),
-                            ),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new(
-                "/shipping/fixedOptions/0/options/0/amount/value",
-                "minimum",
-                true,
-            ),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "shipping",
-                support::with_member(
-                    support::json_of(shipping()),
-                    "fixedOptions",
-                    support::with_first_item(
-                        support::json_of(fixed_options()),
-                        support::with_member(
-                            support::json_of(shipping_group()),
-                            "options",
-                            support::with_first_item(
-                                support::json_of(
-                                    support::list(shipping_option(), 0, support::SMALL),
-                                ),
-                                support::with_member(
-                                    support::json_of(shipping_option()),
-                                    "amount",
-                                    support::with_member(
-                                        support::json_of(amount()),
-                                        "value",
-                                        support::int_below(0i64, false, i64::MIN),
-                                    ),
-                                ),
-                            ),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new(
-                "/shipping/fixedOptions/0/options/0/amount/value",
-                "maximum",
-                true,
-            ),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "shipping",
-                support::with_member(
-                    support::json_of(shipping()),
-                    "fixedOptions",
-                    support::with_first_item(
-                        support::json_of(fixed_options()),
-                        support::with_member(
-                            support::json_of(shipping_group()),
-                            "options",
-                            support::with_first_item(
-                                support::json_of(
-                                    support::list(shipping_option(), 0, support::SMALL),
-                                ),
-                                support::with_member(
-                                    support::json_of(shipping_option()),
-                                    "amount",
-                                    support::with_member(
-                                        support::json_of(amount()),
-                                        "value",
-                                        support::int_above(65000000i64, false, i64::MAX),
-                                    ),
-                                ),
-                            ),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new(
-                "/shipping/fixedOptions/0/options/0/amount/value",
-                "type",
-                true,
-            ),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "shipping",
-                support::with_member(
-                    support::json_of(shipping()),
-                    "fixedOptions",
-                    support::with_first_item(
-                        support::json_of(fixed_options()),
-                        support::with_member(
-                            support::json_of(shipping_group()),
-                            "options",
-                            support::with_first_item(
-                                support::json_of(
-                                    support::list(shipping_option(), 0, support::SMALL),
-                                ),
-                                support::with_member(
-                                    support::json_of(shipping_option()),
-                                    "amount",
-                                    support::with_member(
-                                        support::json_of(amount()),
-                                        "value",
-                                        support::wrong_type("integer"),
-                                    ),
-                                ),
-                            ),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new(
-                "/shipping/fixedOptions/0/options/0/name",
-                "required",
-                true,
-            ),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "shipping",
-                support::with_member(
-                    support::json_of(shipping()),
-                    "fixedOptions",
-                    support::with_first_item(
-                        support::json_of(fixed_options()),
-                        support::with_member(
-                            support::json_of(shipping_group()),
-                            "options",
-                            support::with_first_item(
-                                support::json_of(
-                                    support::list(shipping_option(), 0, support::SMALL),
-                                ),
-                                support::without_member(
-                                    support::json_of(shipping_option()),
-                                    "name",
-                                ),
-                            ),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/shipping/fixedOptions/0/options/0/name", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "shipping",
-                support::with_member(
-                    support::json_of(shipping()),
-                    "fixedOptions",
-                    support::with_first_item(
-                        support::json_of(fixed_options()),
-                        support::with_member(
-                            support::json_of(shipping_group()),
-                            "options",
-                            support::with_first_item(
-                                support::json_of(
-                                    support::list(shipping_option(), 0, support::SMALL),
-                                ),
-                                support::with_member(
-                                    support::json_of(shipping_option()),
-                                    "name",
-                                    support::wrong_type("string"),
-                                ),
-                            ),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new(
-                "/shipping/fixedOptions/0/options/0/priority",
-                "type",
-                true,
-            ),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "shipping",
-                support::with_member(
-                    support::json_of(shipping()),
-                    "fixedOptions",
-                    support::with_first_item(
-                        support::json_of(fixed_options()),
-                        support::with_member(
-                            support::json_of(shipping_group()),
-                            "options",
-                            support::with_first_item(
-                                support::json_of(
-                                    support::list(shipping_option(), 0, support::SMALL),
-                                ),
-                                support::with_member(
-                                    support::json_of(shipping_option()),
-                                    "priority",
-                                    support::wrong_type("integer"),
-                                ),
-                            ),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/shipping/fixedOptions/0/options/0/meta", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "shipping",
-                support::with_member(
-                    support::json_of(shipping()),
-                    "fixedOptions",
-                    support::with_first_item(
-                        support::json_of(fixed_options()),
-                        support::with_member(
-                            support::json_of(shipping_group()),
-                            "options",
-                            support::with_first_item(
-                                support::json_of(
-                                    support::list(shipping_option(), 0, support::SMALL),
-                                ),
-                                support::with_member(
-                                    support::json_of(shipping_option()),
-                                    "meta",
-                                    support::wrong_type("string"),
-                                ),
-                            ),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new(
-                "/shipping/fixedOptions/0/options/0/estimatedDelivery",
-                "type",
-                true,
-            ),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "shipping",
-                support::with_member(
-                    support::json_of(shipping()),
-                    "fixedOptions",
-                    support::with_first_item(
-                        support::json_of(fixed_options()),
-                        support::with_member(
-                            support::json_of(shipping_group()),
-                            "options",
-                            support::with_first_item(
-                                support::json_of(
-                                    support::list(shipping_option(), 0, support::SMALL),
-                                ),
-                                support::with_member(
-                                    support::json_of(shipping_option()),
-                                    "estimatedDelivery",
-                                    support::wrong_type("string"),
-                                ),
-                            ),
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/cardPassthrough/pspReference", "required", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "cardPassthrough",
-                support::without_member(
-                    support::json_of(card_passthrough()),
-                    "pspReference",
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/cardPassthrough/pspReference", "maxLength", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "cardPassthrough",
-                support::with_member(
-                    support::json_of(card_passthrough()),
-                    "pspReference",
-                    support::longer_than(64),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/cardPassthrough/pspReference", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "cardPassthrough",
-                support::with_member(
-                    support::json_of(card_passthrough()),
-                    "pspReference",
-                    support::wrong_type("string"),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/cardPassthrough/cardCallbackUrl", "required", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "cardPassthrough",
-                support::without_member(
-                    support::json_of(card_passthrough()),
-                    "cardCallbackUrl",
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/cardPassthrough/cardCallbackUrl", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "cardPassthrough",
-                support::with_member(
-                    support::json_of(card_passthrough()),
-                    "cardCallbackUrl",
-                    support::wrong_type("string"),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/cardPassthrough/allowedCardTypes", "required", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "cardPassthrough",
-                support::without_member(
-                    support::json_of(card_passthrough()),
-                    "allowedCardTypes",
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/cardPassthrough/allowedCardTypes", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "cardPassthrough",
-                support::with_member(
-                    support::json_of(card_passthrough()),
-                    "allowedCardTypes",
-                    support::wrong_type("array"),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/cardPassthrough/allowedCardTypes/0", "enum", false),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "cardPassthrough",
-                support::with_member(
-                    support::json_of(card_passthrough()),
-                    "allowedCardTypes",
-                    support::with_first_item(
-                        support::json_of(
-                            support::list(
-                                card_passthrough_allowed_card_type(),
-                                0,
-                                support::SMALL,
-                            ),
-                        ),
-                        support::not_listed(
-                            &[
-                                "VISA_DEBIT",
-                                "VISA_CREDIT",
-                                "MC_CREDIT",
-                                "MC_DEBIT",
-                                "DANKORT",
-                            ],
-                        ),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/cardPassthrough/allowedCardTypes/0", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "cardPassthrough",
-                support::with_member(
-                    support::json_of(card_passthrough()),
-                    "allowedCardTypes",
-                    support::with_first_item(
-                        support::json_of(
-                            support::list(
-                                card_passthrough_allowed_card_type(),
-                                0,
-                                support::SMALL,
-                            ),
-                        ),
-                        support::wrong_type("string"),
-                    ),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new(
-                "/cardPassthrough/preferVisaPartOfVisaDankort",
-                "type",
-                true,
-            ),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "cardPassthrough",
-                support::with_member(
-                    support::json_of(card_passthrough()),
-                    "preferVisaPartOfVisaDankort",
-                    support::wrong_type("boolean"),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/cardPassthrough/publicEncryptionKeyId", "type", true),
-            support::with_member(
-                support::json_of(create_payment_request()),
-                "cardPassthrough",
-                support::with_member(
-                    support::json_of(card_passthrough()),
-                    "publicEncryptionKeyId",
-                    support::wrong_type("string"),
-                ),
-            ),
-        ),
-    ])
+            (&[Step::Member(0, "expiresAt")], Bad::WrongType("string")),
+            (&[Step::Member(0, "qrFormat")], Bad::Missing(10, "format")),
+            (
+                &[Step::Member(0, "qrFormat"), Step::Member(10, "format")],
+                Bad::NotListed(&["TEXT/TARGETURL", "IMAGE/SVG+XML", "IMAGE/PNG"]),
+            ),
+            (
+                &[Step::Member(0, "qrFormat"), Step::Member(10, "format")],
+                Bad::WrongType("string"),
+            ),
+            (
+                &[Step::Member(0, "qrFormat"), Step::Member(10, "size")],
+                Bad::IntBelow(100i64, false, i64::MIN),
+            ),
+            (
+                &[Step::Member(0, "qrFormat"), Step::Member(10, "size")],
+                Bad::IntAbove(2000i64, false, i64::MAX),
+            ),
+            (
+                &[Step::Member(0, "qrFormat"), Step::Member(10, "size")],
+                Bad::WrongType("integer"),
+            ),
+            (&[Step::Member(0, "paymentDescription")], Bad::ShorterThan(3)),
+            (&[Step::Member(0, "paymentDescription")], Bad::LongerThan(100)),
+            (&[Step::Member(0, "paymentDescription")], Bad::WrongType("string")),
+            (&[Step::Member(0, "receipt")], Bad::Missing(11, "orderLines")),
+            (
+                &[Step::Member(0, "receipt"), Step::Member(11, "orderLines")],
+                Bad::ArrayOf(12, 0, 0),
+            ),
+            (
+                &[Step::Member(0, "receipt"), Step::Member(11, "orderLines")],
+                Bad::WrongType("array"),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "orderLines"),
+                    Step::FirstItem(13),
+                ],
+                Bad::Missing(12, "name"),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "orderLines"),
+                    Step::FirstItem(13),
+                    Step::Member(12, "name"),
+                ],
+                Bad::WrongType("string"),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "orderLines"),
+                    Step::FirstItem(13),
+                ],
+                Bad::Missing(12, "id"),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "orderLines"),
+                    Step::FirstItem(13),
+                    Step::Member(12, "id"),
+                ],
+                Bad::WrongType("string"),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "orderLines"),
+                    Step::FirstItem(13),
+                ],
+                Bad::Missing(12, "totalAmount"),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "orderLines"),
+                    Step::FirstItem(13),
+                    Step::Member(12, "totalAmount"),
+                ],
+                Bad::WrongType("integer"),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "orderLines"),
+                    Step::FirstItem(13),
+                ],
+                Bad::Missing(12, "totalAmountExcludingTax"),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "orderLines"),
+                    Step::FirstItem(13),
+                    Step::Member(12, "totalAmountExcludingTax"),
+                ],
+                Bad::WrongType("integer"),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "orderLines"),
+                    Step::FirstItem(13),
+                ],
+                Bad::Missing(12, "totalTaxAmount"),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "orderLines"),
+                    Step::FirstItem(13),
+                    Step::Member(12, "totalTaxAmount"),
+                ],
+                Bad::WrongType("integer"),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "orderLines"),
+                    Step::FirstItem(13),
+                    Step::Member(12, "taxPercentage"),
+                ],
+                Bad::IntBelow(0i64, false, i64::MIN),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "orderLines"),
+                    Step::FirstItem(13),
+                    Step::Member(12, "taxPercentage"),
+                ],
+                Bad::IntAbove(100i64, false, i64::MAX),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "orderLines"),
+                    Step::FirstItem(13),
+                    Step::Member(12, "taxPercentage"),
+                ],
+                Bad::WrongType("integer"),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "orderLines"),
+                    Step::FirstItem(13),
+                    Step::Member(12, "taxRate"),
+                ],
+                Bad::IntBelow(0i64, false, i64::MIN),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "orderLines"),
+                    Step::FirstItem(13),
+                    Step::Member(12, "taxRate"),
+                ],
+                Bad::IntAbove(10000i64, false, i64::MAX),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "orderLines"),
+                    Step::FirstItem(13),
+                    Step::Member(12, "taxRate"),
+                ],
+                Bad::WrongType("integer"),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "orderLines"),
+                    Step::FirstItem(13),
+                    Step::Member(12, "unitInfo"),
+                ],
+                Bad::Missing(14, "unitPrice"),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "orderLines"),
+                    Step::FirstItem(13),
+                    Step::Member(12, "unitInfo"),
+                    Step::Member(14, "unitPrice"),
+                ],
+                Bad::IntBelow(0i64, false, i64::MIN),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "orderLines"),
+                    Step::FirstItem(13),
+                    Step::Member(12, "unitInfo"),
+                    Step::Member(14, "unitPrice"),
+                ],
+                Bad::WrongType("integer"),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "orderLines"),
+                    Step::FirstItem(13),
+                    Step::Member(12, "unitInfo"),
+                ],
+                Bad::Missing(14, "quantity"),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "orderLines"),
+                    Step::FirstItem(13),
+                    Step::Member(12, "unitInfo"),
+                    Step::Member(14, "quantity"),
+                ],
+                Bad::NotMatching("^[0-9]+([\\.][0-9]{1,8})?$", 0, Some(10)),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "orderLines"),
+                    Step::FirstItem(13),
+                    Step::Member(12, "unitInfo"),
+                    Step::Member(14, "quantity"),
+                ],
+                Bad::LongerThan(10),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "orderLines"),
+                    Step::FirstItem(13),
+                    Step::Member(12, "unitInfo"),
+                    Step::Member(14, "quantity"),
+                ],
+                Bad::WrongType("string"),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "orderLines"),
+                    Step::FirstItem(13),
+                    Step::Member(12, "unitInfo"),
+                    Step::Member(14, "quantityUnit"),
+                ],
+                Bad::NotListed(&["PCS", "KG", "KM", "MINUTE", "LITRE", "KWH"]),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "orderLines"),
+                    Step::FirstItem(13),
+                    Step::Member(12, "unitInfo"),
+                    Step::Member(14, "quantityUnit"),
+                ],
+                Bad::WrongType("string"),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "orderLines"),
+                    Step::FirstItem(13),
+                    Step::Member(12, "discount"),
+                ],
+                Bad::IntBelow(0i64, false, i64::MIN),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "orderLines"),
+                    Step::FirstItem(13),
+                    Step::Member(12, "discount"),
+                ],
+                Bad::WrongType("integer"),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "orderLines"),
+                    Step::FirstItem(13),
+                    Step::Member(12, "productUrl"),
+                ],
+                Bad::WrongType("string"),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "orderLines"),
+                    Step::FirstItem(13),
+                    Step::Member(12, "isReturn"),
+                ],
+                Bad::WrongType("boolean"),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "orderLines"),
+                    Step::FirstItem(13),
+                    Step::Member(12, "isShipping"),
+                ],
+                Bad::WrongType("boolean"),
+            ),
+            (&[Step::Member(0, "receipt")], Bad::Missing(11, "bottomLine")),
+            (
+                &[Step::Member(0, "receipt"), Step::Member(11, "bottomLine")],
+                Bad::Missing(15, "currency"),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "bottomLine"),
+                    Step::Member(15, "currency"),
+                ],
+                Bad::NotListed(&["NOK", "DKK", "EUR", "SEK", "USD", "GBP"]),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "bottomLine"),
+                    Step::Member(15, "currency"),
+                ],
+                Bad::WrongType("string"),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "bottomLine"),
+                    Step::Member(15, "tipAmount"),
+                ],
+                Bad::IntBelow(0i64, false, i64::MIN),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "bottomLine"),
+                    Step::Member(15, "tipAmount"),
+                ],
+                Bad::WrongType("integer"),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "bottomLine"),
+                    Step::Member(15, "giftCardAmount"),
+                ],
+                Bad::IntBelow(0i64, false, i64::MIN),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "bottomLine"),
+                    Step::Member(15, "giftCardAmount"),
+                ],
+                Bad::WrongType("integer"),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "bottomLine"),
+                    Step::Member(15, "posId"),
+                ],
+                Bad::WrongType("string"),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "bottomLine"),
+                    Step::Member(15, "totalAmount"),
+                ],
+                Bad::WrongType("integer"),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "bottomLine"),
+                    Step::Member(15, "totalTax"),
+                ],
+                Bad::IntBelow(0i64, false, i64::MIN),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "bottomLine"),
+                    Step::Member(15, "totalTax"),
+                ],
+                Bad::WrongType("integer"),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "bottomLine"),
+                    Step::Member(15, "totalDiscount"),
+                ],
+                Bad::IntBelow(0i64, false, i64::MIN),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "bottomLine"),
+                    Step::Member(15, "totalDiscount"),
+                ],
+                Bad::WrongType("integer"),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "bottomLine"),
+                    Step::Member(15, "shippingAmount"),
+                ],
+                Bad::IntBelow(0i64, false, i64::MIN),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "bottomLine"),
+                    Step::Member(15, "shippingAmount"),
+                ],
+                Bad::WrongType("integer"),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "bottomLine"),
+                    Step::Member(15, "shippingInfo"),
+                ],
+                Bad::Missing(16, "amount"),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "bottomLine"),
+                    Step::Member(15, "shippingInfo"),
+                    Step::Member(16, "amount"),
+                ],
+                Bad::IntBelow(0i64, false, i64::MIN),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "bottomLine"),
+                    Step::Member(15, "shippingInfo"),
+                    Step::Member(16, "amount"),
+                ],
+                Bad::WrongType("integer"),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "bottomLine"),
+                    Step::Member(15, "shippingInfo"),
+                ],
+                Bad::Missing(16, "amountExcludingTax"),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "bottomLine"),
+                    Step::Member(15, "shippingInfo"),
+                    Step::Member(16, "amountExcludingTax"),
+                ],
+                Bad::IntBelow(0i64, false, i64::MIN),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "bottomLine"),
+                    Step::Member(15, "shippingInfo"),
+                    Step::Member(16, "amountExcludingTax"),
+                ],
+                Bad::WrongType("integer"),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "bottomLine"),
+                    Step::Member(15, "shippingInfo"),
+                ],
+                Bad::Missing(16, "taxAmount"),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "bottomLine"),
+                    Step::Member(15, "shippingInfo"),
+                    Step::Member(16, "taxAmount"),
+                ],
+                Bad::IntBelow(0i64, false, i64::MIN),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "bottomLine"),
+                    Step::Member(15, "shippingInfo"),
+                    Step::Member(16, "taxAmount"),
+                ],
+                Bad::WrongType("integer"),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "bottomLine"),
+                    Step::Member(15, "shippingInfo"),
+                ],
+                Bad::Missing(16, "taxPercentage"),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "bottomLine"),
+                    Step::Member(15, "shippingInfo"),
+                    Step::Member(16, "taxPercentage"),
+                ],
+                Bad::IntBelow(0i64, false, i64::MIN),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "bottomLine"),
+                    Step::Member(15, "shippingInfo"),
+                    Step::Member(16, "taxPercentage"),
+                ],
+                Bad::IntAbove(100i64, false, i64::MAX),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "bottomLine"),
+                    Step::Member(15, "shippingInfo"),
+                    Step::Member(16, "taxPercentage"),
+                ],
+                Bad::WrongType("integer"),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "bottomLine"),
+                    Step::Member(15, "paymentSources"),
+                    Step::Member(17, "giftCard"),
+                ],
+                Bad::WrongType("integer"),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "bottomLine"),
+                    Step::Member(15, "paymentSources"),
+                    Step::Member(17, "card"),
+                ],
+                Bad::WrongType("integer"),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "bottomLine"),
+                    Step::Member(15, "paymentSources"),
+                    Step::Member(17, "voucher"),
+                ],
+                Bad::WrongType("integer"),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "bottomLine"),
+                    Step::Member(15, "paymentSources"),
+                    Step::Member(17, "cash"),
+                ],
+                Bad::WrongType("integer"),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "bottomLine"),
+                    Step::Member(15, "barcode"),
+                ],
+                Bad::Missing(18, "format"),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "bottomLine"),
+                    Step::Member(15, "barcode"),
+                    Step::Member(18, "format"),
+                ],
+                Bad::NotListed(&["EAN-13", "CODE 39", "CODE 128"]),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "bottomLine"),
+                    Step::Member(15, "barcode"),
+                    Step::Member(18, "format"),
+                ],
+                Bad::WrongType("string"),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "bottomLine"),
+                    Step::Member(15, "barcode"),
+                ],
+                Bad::Missing(18, "data"),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "bottomLine"),
+                    Step::Member(15, "barcode"),
+                    Step::Member(18, "data"),
+                ],
+                Bad::WrongType("string"),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "bottomLine"),
+                    Step::Member(15, "receiptNumber"),
+                ],
+                Bad::WrongType("string"),
+            ),
+            (
+                &[
+                    Step::Member(0, "receipt"),
+                    Step::Member(11, "bottomLine"),
+                    Step::Member(15, "terminalId"),
+                ],
+                Bad::WrongType("string"),
+            ),
+            (&[Step::Member(0, "metadata")], Bad::ObjectOf(19, 6, 8)),
+            (
+                &[Step::Member(0, "metadata"), Step::Entry(20, "broken", Some(5))],
+                Bad::WrongType("string"),
+            ),
+            (&[Step::Member(0, "receiptUrl")], Bad::WrongType("string")),
+            (
+                &[Step::Member(0, "shipping"), Step::Member(21, "dynamicOptions")],
+                Bad::Missing(22, "callbackUrl"),
+            ),
+            (
+                &[
+                    Step::Member(0, "shipping"),
+                    Step::Member(21, "dynamicOptions"),
+                    Step::Member(22, "callbackUrl"),
+                ],
+                Bad::WrongType("string"),
+            ),
+            (
+                &[
+                    Step::Member(0, "shipping"),
+                    Step::Member(21, "dynamicOptions"),
+                    Step::Member(22, "callbackAuthorizationToken"),
+                ],
+                Bad::WrongType("string"),
+            ),
+            (
+                &[Step::Member(0, "shipping"), Step::Member(21, "fixedOptions")],
+                Bad::WrongType("array"),
+            ),
+            (
+                &[
+                    Step::Member(0, "shipping"),
+                    Step::Member(21, "fixedOptions"),
+                    Step::FirstItem(23),
+                    Step::Member(24, "isDefault"),
+                ],
+                Bad::WrongType("boolean"),
+            ),
+            (
+                &[
+                    Step::Member(0, "shipping"),
+                    Step::Member(21, "fixedOptions"),
+                    Step::FirstItem(23),
+                    Step::Member(24, "priority"),
+                ],
+                Bad::WrongType("integer"),
+            ),
+            (
+                &[
+                    Step::Member(0, "shipping"),
+                    Step::Member(21, "fixedOptions"),
+                    Step::FirstItem(23),
+                ],
+                Bad::Missing(24, "type"),
+            ),
+            (
+                &[
+                    Step::Member(0, "shipping"),
+                    Step::Member(21, "fixedOptions"),
+                    Step::FirstItem(23),
+                    Step::Member(24, "type"),
+                ],
+                Bad::NotListed(
+                    &["HOME_DELIVERY", "PICKUP_POINT", "MAILBOX", "IN_STORE", "OTHER"],
+                ),
+            ),
+            (
+                &[
+                    Step::Member(0, "shipping"),
+                    Step::Member(21, "fixedOptions"),
+                    Step::FirstItem(23),
+                    Step::Member(24, "type"),
+                ],
+                Bad::WrongType("string"),
+            ),
+            (
+                &[
+                    Step::Member(0, "shipping"),
+                    Step::Member(21, "fixedOptions"),
+                    Step::FirstItem(23),
+                ],
+                Bad::Missing(24, "brand"),
+            ),
+            (
+                &[
+                    Step::Member(0, "shipping"),
+                    Step::Member(21, "fixedOptions"),
+                    Step::FirstItem(23),
+                    Step::Member(24, "brand"),
+                ],
+                Bad::NotListed(
+                    &[
+                        "POSTEN",
+                        "BRING",
+                        "POSTNORD",
+                        "HELTHJEM",
+                        "PORTERBUDDY",
+                        "DHL",
+                        "INSTABOX",
+                        "FEDEX",
+                        "MATKAHUOLTO",
+                        "GLS",
+                        "POSTI",
+                        "GORDON",
+                        "OTHER",
+                    ],
+                ),
+            ),
+            (
+                &[
+                    Step::Member(0, "shipping"),
+                    Step::Member(21, "fixedOptions"),
+                    Step::FirstItem(23),
+                    Step::Member(24, "brand"),
+                ],
+                Bad::WrongType("string"),
+            ),
+            (
+                &[
+                    Step::Member(0, "shipping"),
+                    Step::Member(21, "fixedOptions"),
+                    Step::FirstItem(23),
+                ],
+                Bad::Missing(24, "options"),
+            ),
+            (
+                &[
+                    Step::Member(0, "shipping"),
+                    Step::Member(21, "fixedOptions"),
+                    Step::FirstItem(23),
+                    Step::Member(24, "options"),
+                ],
+                Bad::WrongType("array"),
+            ),
+            (
+                &[
+                    Step::Member(0, "shipping"),
+                    Step::Member(21, "fixedOptions"),
+                    Step::FirstItem(23),
+                    Step::Member(24, "options"),
+                    Step::FirstItem(25),
+                ],
+                Bad::Missing(26, "id"),
+            ),
+            (
+                &[
+                    Step::Member(0, "shipping"),
+                    Step::Member(21, "fixedOptions"),
+                    Step::FirstItem(23),
+                    Step::Member(24, "options"),
+                    Step::FirstItem(25),
+                    Step::Member(26, "id"),
+                ],
+                Bad::WrongType("string"),
+            ),
+            (
+                &[
+                    Step::Member(0, "shipping"),
+                    Step::Member(21, "fixedOptions"),
+                    Step::FirstItem(23),
+                    Step::Member(24, "options"),
+                    Step::FirstItem(25),
+                    Step::Member(26, "isDefault"),
+                ],
+                Bad::WrongType("boolean"),
+            ),
+            (
+                &[
+                    Step::Member(0, "shipping"),
+                    Step::Member(21, "fixedOptions"),
+                    Step::FirstItem(23),
+                    Step::Member(24, "options"),
+                    Step::FirstItem(25),
+                ],
+                Bad::Missing(26, "amount"),
+            ),
+            (
+                &[
+                    Step::Member(0, "shipping"),
+                    Step::Member(21, "fixedOptions"),
+                    Step::FirstItem(23),
+                    Step::Member(24, "options"),
+                    Step::FirstItem(25),
+                    Step::Member(26, "amount"),
+                ],
+                Bad::Missing(1, "currency"),
+            ),
+            (
+                &[
+                    Step::Member(0, "shipping"),
+                    Step::Member(21, "fixedOptions"),
+                    Step::FirstItem(23),
+                    Step::Member(24, "options"),
+                    Step::FirstItem(25),
+                    Step::Member(26, "amount"),
+                    Step::Member(1, "currency"),
+                ],
+                Bad::NotListed(&["NOK", "DKK", "EUR", "SEK", "USD", "GBP"]),
+            ),
+            (
+                &[
+                    Step::Member(0, "shipping"),
+                    Step::Member(21, "fixedOptions"),
+                    Step::FirstItem(23),
+                    Step::Member(24, "options"),
+                    Step::FirstItem(25),
+                    Step::Member(26, "amount"),
+                    Step::Member(1, "currency"),
+                ],
+                Bad::WrongType("string"),
+            ),
+            (
+                &[
+                    Step::Member(0, "shipping"),
+                    Step::Member(21, "fixedOptions"),
+                    Step::FirstItem(23),
+                    Step::Member(24, "options"),
+                    Step::FirstItem(25),
+                    Step::Member(26, "amount"),
+                ],
+                Bad::Missing(1, "value"),
+            ),
+            (
+                &[
+                    Step::Member(0, "shipping"),
+                    Step::Member(21, "fixedOptions"),
+                    Step::FirstItem(23),
+                    Step::Member(24, "options"),
+                    Step::FirstItem(25),
+                    Step::Member(26, "amount"),
+                    Step::Member(1, "value"),
+                ],
+                Bad::IntBelow(0i64, false, i64::MIN),
+            ),
+            (
+                &[
+                    Step::Member(0, "shipping"),
+                    Step::Member(21, "fixedOptions"),
+                    Step::FirstItem(23),
+                    Step::Member(24, "options"),
+                    Step::FirstItem(25),
+                    Step::Member(26, "amount"),
+                    Step::Member(1, "value"),
+                ],
+                Bad::IntAbove(65000000i64, false, i64::MAX),
+            ),
+            (
+                &[
+                    Step::Member(0, "shipping"),
+                    Step::Member(21, "fixedOptions"),
+                    Step::FirstItem(23),
+                    Step::Member(24, "options"),
+                    Step::FirstItem(25),
+                    Step::Member(26, "amount"),
+                    Step::Member(1, "value"),
+                ],
+                Bad::WrongType("integer"),
+            ),
+            (
+                &[
+                    Step::Member(0, "shipping"),
+                    Step::Member(21, "fixedOptions"),
+                    Step::FirstItem(23),
+                    Step::Member(24, "options"),
+                    Step::FirstItem(25),
+                ],
+                Bad::Missing(26, "name"),
+            ),
+            (
+                &[
+                    Step::Member(0, "shipping"),
+                    Step::Member(21, "fixedOptions"),
+                    Step::FirstItem(23),
+                    Step::Member(24, "options"),
+                    Step::FirstItem(25),
+                    Step::Member(26, "name"),
+                ],
+                Bad::WrongType("string"),
+            ),
+            (
+                &[
+                    Step::Member(0, "shipping"),
+                    Step::Member(21, "fixedOptions"),
+                    Step::FirstItem(23),
+                    Step::Member(24, "options"),
+                    Step::FirstItem(25),
+                    Step::Member(26, "priority"),
+                ],
+                Bad::WrongType("integer"),
+            ),
+            (
+                &[
+                    Step::Member(0, "shipping"),
+                    Step::Member(21, "fixedOptions"),
+                    Step::FirstItem(23),
+                    Step::Member(24, "options"),
+                    Step::FirstItem(25),
+                    Step::Member(26, "meta"),
+                ],
+                Bad::WrongType("string"),
+            ),
+            (
+                &[
+                    Step::Member(0, "shipping"),
+                    Step::Member(21, "fixedOptions"),
+                    Step::FirstItem(23),
+                    Step::Member(24, "options"),
+                    Step::FirstItem(25),
+                    Step::Member(26, "estimatedDelivery"),
+                ],
+                Bad::WrongType("string"),
+            ),
+            (&[Step::Member(0, "cardPassthrough")], Bad::Missing(27, "pspReference")),
+            (
+                &[Step::Member(0, "cardPassthrough"), Step::Member(27, "pspReference")],
+                Bad::LongerThan(64),
+            ),
+            (
+                &[Step::Member(0, "cardPassthrough"), Step::Member(27, "pspReference")],
+                Bad::WrongType("string"),
+            ),
+            (&[Step::Member(0, "cardPassthrough")], Bad::Missing(27, "cardCallbackUrl")),
+            (
+                &[
+                    Step::Member(0, "cardPassthrough"),
+                    Step::Member(27, "cardCallbackUrl"),
+                ],
+                Bad::WrongType("string"),
+            ),
+            (
+                &[Step::Member(0, "cardPassthrough")],
+                Bad::Missing(27, "allowedCardTypes"),
+            ),
+            (
+                &[
+                    Step::Member(0, "cardPassthrough"),
+                    Step::Member(27, "allowedCardTypes"),
+                ],
+                Bad::WrongType("array"),
+            ),
+            (
+                &[
+                    Step::Member(0, "cardPassthrough"),
+                    Step::Member(27, "allowedCardTypes"),
+                    Step::FirstItem(28),
+                ],
+                Bad::NotListed(
+                    &["VISA_DEBIT", "VISA_CREDIT", "MC_CREDIT", "MC_DEBIT", "DANKORT"],
+                ),
+            ),
+            (
+                &[
+                    Step::Member(0, "cardPassthrough"),
+                    Step::Member(27, "allowedCardTypes"),
+                    Step::FirstItem(28),
+                ],
+                Bad::WrongType("string"),
+            ),
+            (
+                &[
+                    Step::Member(0, "cardPassthrough"),
+                    Step::Member(27, "preferVisaPartOfVisaDankort"),
+                ],
+                Bad::WrongType("boolean"),
+            ),
+            (
+                &[
+                    Step::Member(0, "cardPassthrough"),
+                    Step::Member(27, "publicEncryptionKeyId"),
+                ],
+                Bad::WrongType("string"),
+            ),
+        ],
+    )
 }
 /// Every constraint site of `CancelModificationRequest`, in document order.
 pub const CANCEL_MODIFICATION_REQUEST_SITES: &[support::Site] = &[
@@ -5067,16 +2518,12 @@ pub const CANCEL_MODIFICATION_REQUEST_SITES: &[support::Site] = &[
 pub fn broken_cancel_modification_request() -> Vec<
     (support::Site, BoxedStrategy<support::Broken>),
 > {
-    Vec::from([
-        support::broken(
-            support::Site::new("/cancelTransactionOnly", "type", true),
-            support::with_member(
-                support::json_of(cancel_modification_request()),
-                "cancelTransactionOnly",
-                support::wrong_type("boolean"),
-            ),
-        ),
-    ])
+    let bases = [support::json_of(cancel_modification_request())];
+    support::broken_sites(
+        CANCEL_MODIFICATION_REQUEST_SITES,
+        &bases,
+        &[(&[Step::Member(0, "cancelTransactionOnly")], Bad::WrongType("boolean"))],
+    )
 }
 /// Every constraint site of `CaptureModificationRequest`, in document order.
 pub const CAPTURE_MODIFICATION_REQUEST_SITES: &[support::Site] = &[
@@ -5093,91 +2540,39 @@ pub const CAPTURE_MODIFICATION_REQUEST_SITES: &[support::Site] = &[
 pub fn broken_capture_modification_request() -> Vec<
     (support::Site, BoxedStrategy<support::Broken>),
 > {
-    Vec::from([
-        support::broken(
-            support::Site::new("/modificationAmount", "required", true),
-            support::without_member(
-                support::json_of(capture_modification_request()),
-                "modificationAmount",
+    let bases = [
+        support::json_of(capture_modification_request()),
+        support::json_of(amount()),
+    ];
+    support::broken_sites(
+        CAPTURE_MODIFICATION_REQUEST_SITES,
+        &bases,
+        &[
+            (&[], Bad::Missing(0, "modificationAmount")),
+            (&[Step::Member(0, "modificationAmount")], Bad::Missing(1, "currency")),
+            (
+                &[Step::Member(0, "modificationAmount"), Step::Member(1, "currency")],
+                Bad::NotListed(&["NOK", "DKK", "EUR", "SEK", "USD", "GBP"]),
             ),
-        ),
-        support::broken(
-            support::Site::new("/modificationAmount/currency", "required", true),
-            support::with_member(
-                support::json_of(capture_modification_request()),
-                "modificationAmount",
-                support::without_member(support::json_of(amount()), "currency"),
+            (
+                &[Step::Member(0, "modificationAmount"), Step::Member(1, "currency")],
+                Bad::WrongType("string"),
             ),
-        ),
-        support::broken(
-            support::Site::new("/modificationAmount/currency", "enum", false),
-            support::with_member(
-                support::json_of(capture_modification_request()),
-                "modificationAmount",
-                support::with_member(
-                    support::json_of(amount()),
-                    "currency",
-                    support::not_listed(&["NOK", "DKK", "EUR", "SEK", "USD", "GBP"]),
-                ),
+            (&[Step::Member(0, "modificationAmount")], Bad::Missing(1, "value")),
+            (
+                &[Step::Member(0, "modificationAmount"), Step::Member(1, "value")],
+                Bad::IntBelow(0i64, false, i64::MIN),
             ),
-        ),
-        support::broken(
-            support::Site::new("/modificationAmount/currency", "type", true),
-            support::with_member(
-                support::json_of(capture_modification_request()),
-                "modificationAmount",
-                support::with_member(
-                    support::json_of(amount()),
-                    "currency",
-                    support::wrong_type("string"),
-                ),
+            (
+                &[Step::Member(0, "modificationAmount"), Step::Member(1, "value")],
+                Bad::IntAbove(65000000i64, false, i64::MAX),
             ),
-        ),
-        support::broken(
-            support::Site::new("/modificationAmount/value", "required", true),
-            support::with_member(
-                support::json_of(capture_modification_request()),
-                "modificationAmount",
-                support::without_member(support::json_of(amount()), "value"),
+            (
+                &[Step::Member(0, "modificationAmount"), Step::Member(1, "value")],
+                Bad::WrongType("integer"),
             ),
-        ),
-        support::broken(
-            support::Site::new("/modificationAmount/value", "minimum", true),
-            support::with_member(
-                support::json_of(capture_modification_request()),
-                "modificationAmount",
-                support::with_member(
-                    support::json_of(amount()),
-                    "value",
-                    support::int_below(0i64, false, i64::MIN),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/modificationAmount/value", "maximum", true),
-            support::with_member(
-                support::json_of(capture_modification_request()),
-                "modificationAmount",
-                support::with_member(
-                    support::json_of(amount()),
-                    "value",
-                    support::int_above(65000000i64, false, i64::MAX),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/modificationAmount/value", "type", true),
-            support::with_member(
-                support::json_of(capture_modification_request()),
-                "modificationAmount",
-                support::with_member(
-                    support::json_of(amount()),
-                    "value",
-                    support::wrong_type("integer"),
-                ),
-            ),
-        ),
-    ])
+        ],
+    )
 }
 /// Every constraint site of `RefundModificationRequest`, in document order.
 pub const REFUND_MODIFICATION_REQUEST_SITES: &[support::Site] = &[
@@ -5194,91 +2589,39 @@ pub const REFUND_MODIFICATION_REQUEST_SITES: &[support::Site] = &[
 pub fn broken_refund_modification_request() -> Vec<
     (support::Site, BoxedStrategy<support::Broken>),
 > {
-    Vec::from([
-        support::broken(
-            support::Site::new("/modificationAmount", "required", true),
-            support::without_member(
-                support::json_of(refund_modification_request()),
-                "modificationAmount",
+    let bases = [
+        support::json_of(refund_modification_request()),
+        support::json_of(amount()),
+    ];
+    support::broken_sites(
+        REFUND_MODIFICATION_REQUEST_SITES,
+        &bases,
+        &[
+            (&[], Bad::Missing(0, "modificationAmount")),
+            (&[Step::Member(0, "modificationAmount")], Bad::Missing(1, "currency")),
+            (
+                &[Step::Member(0, "modificationAmount"), Step::Member(1, "currency")],
+                Bad::NotListed(&["NOK", "DKK", "EUR", "SEK", "USD", "GBP"]),
             ),
-        ),
-        support::broken(
-            support::Site::new("/modificationAmount/currency", "required", true),
-            support::with_member(
-                support::json_of(refund_modification_request()),
-                "modificationAmount",
-                support::without_member(support::json_of(amount()), "currency"),
+            (
+                &[Step::Member(0, "modificationAmount"), Step::Member(1, "currency")],
+                Bad::WrongType("string"),
             ),
-        ),
-        support::broken(
-            support::Site::new("/modificationAmount/currency", "enum", false),
-            support::with_member(
-                support::json_of(refund_modification_request()),
-                "modificationAmount",
-                support::with_member(
-                    support::json_of(amount()),
-                    "currency",
-                    support::not_listed(&["NOK", "DKK", "EUR", "SEK", "USD", "GBP"]),
-                ),
+            (&[Step::Member(0, "modificationAmount")], Bad::Missing(1, "value")),
+            (
+                &[Step::Member(0, "modificationAmount"), Step::Member(1, "value")],
+                Bad::IntBelow(0i64, false, i64::MIN),
             ),
-        ),
-        support::broken(
-            support::Site::new("/modificationAmount/currency", "type", true),
-            support::with_member(
-                support::json_of(refund_modification_request()),
-                "modificationAmount",
-                support::with_member(
-                    support::json_of(amount()),
-                    "currency",
-                    support::wrong_type("string"),
-                ),
+            (
+                &[Step::Member(0, "modificationAmount"), Step::Member(1, "value")],
+                Bad::IntAbove(65000000i64, false, i64::MAX),
             ),
-        ),
-        support::broken(
-            support::Site::new("/modificationAmount/value", "required", true),
-            support::with_member(
-                support::json_of(refund_modification_request()),
-                "modificationAmount",
-                support::without_member(support::json_of(amount()), "value"),
+            (
+                &[Step::Member(0, "modificationAmount"), Step::Member(1, "value")],
+                Bad::WrongType("integer"),
             ),
-        ),
-        support::broken(
-            support::Site::new("/modificationAmount/value", "minimum", true),
-            support::with_member(
-                support::json_of(refund_modification_request()),
-                "modificationAmount",
-                support::with_member(
-                    support::json_of(amount()),
-                    "value",
-                    support::int_below(0i64, false, i64::MIN),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/modificationAmount/value", "maximum", true),
-            support::with_member(
-                support::json_of(refund_modification_request()),
-                "modificationAmount",
-                support::with_member(
-                    support::json_of(amount()),
-                    "value",
-                    support::int_above(65000000i64, false, i64::MAX),
-                ),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/modificationAmount/value", "type", true),
-            support::with_member(
-                support::json_of(refund_modification_request()),
-                "modificationAmount",
-                support::with_member(
-                    support::json_of(amount()),
-                    "value",
-                    support::wrong_type("integer"),
-                ),
-            ),
-        ),
-    ])
+        ],
+    )
 }
 /// Every constraint site of `ForceApprove`, in document order.
 pub const FORCE_APPROVE_SITES: &[support::Site] = &[
@@ -5295,161 +2638,62 @@ pub const FORCE_APPROVE_SITES: &[support::Site] = &[
 ];
 /// `ForceApprove` bodies with exactly one constraint broken: one strategy per site of [`FORCE_APPROVE_SITES`].
 pub fn broken_force_approve() -> Vec<(support::Site, BoxedStrategy<support::Broken>)> {
-    Vec::from([
-        support::broken(
-            support::Site::new("/customer", "oneOf", true),
-            support::with_member(
-                support::json_of(force_approve()),
-                "customer",
-                support::not_one_branch(
-                    support::json_of(
-                        customer_customer_phone_number_branch()
-                            .prop_map(model::Customer::CustomerPhoneNumber)
-                            .boxed(),
-                    ),
-                    support::json_of(
-                        customer_personal_qr_code_branch()
-                            .prop_map(model::Customer::PersonalQrCode)
-                            .boxed(),
-                    ),
-                ),
-            ),
+    let bases = [
+        support::json_of(force_approve()),
+        support::json_of(
+            customer_customer_phone_number_branch()
+                .prop_map(model::Customer::CustomerPhoneNumber)
+                .boxed(),
         ),
-        support::broken(
-            support::Site::new("/customer/phoneNumber", "pattern", true),
-            support::with_member(
-                support::json_of(force_approve()),
-                "customer",
-                support::with_member(
-                    support::json_of(
-                        customer_customer_phone_number_branch()
-                            .prop_map(model::Customer::CustomerPhoneNumber)
-                            .boxed(),
-                    ),
-                    "phoneNumber",
-                    support::not_matching("^[0-9]{9,15}$", 9, Some(15)),
-                ),
-            ),
+        support::json_of(
+            customer_personal_qr_code_branch()
+                .prop_map(model::Customer::PersonalQrCode)
+                .boxed(),
         ),
-        support::broken(
-            support::Site::new("/customer/phoneNumber", "minLength", true),
-            support::with_member(
-                support::json_of(force_approve()),
-                "customer",
-                support::with_member(
-                    support::json_of(
-                        customer_customer_phone_number_branch()
-                            .prop_map(model::Customer::CustomerPhoneNumber)
-                            .boxed(),
-                    ),
-                    "phoneNumber",
-                    support::shorter_than(9),
-                ),
-            ),
+        support::json_of(
+            customer_customer_token_branch()
+                .prop_map(model::Customer::CustomerToken)
+                .boxed(),
         ),
-        support::broken(
-            support::Site::new("/customer/phoneNumber", "maxLength", true),
-            support::with_member(
-                support::json_of(force_approve()),
-                "customer",
-                support::with_member(
-                    support::json_of(
-                        customer_customer_phone_number_branch()
-                            .prop_map(model::Customer::CustomerPhoneNumber)
-                            .boxed(),
-                    ),
-                    "phoneNumber",
-                    support::longer_than(15),
-                ),
+    ];
+    support::broken_sites(
+        FORCE_APPROVE_SITES,
+        &bases,
+        &[
+            (&[Step::Member(0, "customer")], Bad::NotOneBranch(1, 2)),
+            (
+                &[Step::Member(0, "customer"), Step::Member(1, "phoneNumber")],
+                Bad::NotMatching("^[0-9]{9,15}$", 9, Some(15)),
             ),
-        ),
-        support::broken(
-            support::Site::new("/customer/phoneNumber", "type", true),
-            support::with_member(
-                support::json_of(force_approve()),
-                "customer",
-                support::with_member(
-                    support::json_of(
-                        customer_customer_phone_number_branch()
-                            .prop_map(model::Customer::CustomerPhoneNumber)
-                            .boxed(),
-                    ),
-                    "phoneNumber",
-                    support::wrong_type("string"),
-                ),
+            (
+                &[Step::Member(0, "customer"), Step::Member(1, "phoneNumber")],
+                Bad::ShorterThan(9),
             ),
-        ),
-        support::broken(
-            support::Site::new("/customer/personalQr", "minLength", true),
-            support::with_member(
-                support::json_of(force_approve()),
-                "customer",
-                support::with_member(
-                    support::json_of(
-                        customer_personal_qr_code_branch()
-                            .prop_map(model::Customer::PersonalQrCode)
-                            .boxed(),
-                    ),
-                    "personalQr",
-                    support::shorter_than(5),
-                ),
+            (
+                &[Step::Member(0, "customer"), Step::Member(1, "phoneNumber")],
+                Bad::LongerThan(15),
             ),
-        ),
-        support::broken(
-            support::Site::new("/customer/personalQr", "maxLength", true),
-            support::with_member(
-                support::json_of(force_approve()),
-                "customer",
-                support::with_member(
-                    support::json_of(
-                        customer_personal_qr_code_branch()
-                            .prop_map(model::Customer::PersonalQrCode)
-                            .boxed(),
-                    ),
-                    "personalQr",
-                    support::longer_than(255),
-                ),
+            (
+                &[Step::Member(0, "customer"), Step::Member(1, "phoneNumber")],
+                Bad::WrongType("string"),
             ),
-        ),
-        support::broken(
-            support::Site::new("/customer/personalQr", "type", true),
-            support::with_member(
-                support::json_of(force_approve()),
-                "customer",
-                support::with_member(
-                    support::json_of(
-                        customer_personal_qr_code_branch()
-                            .prop_map(model::Customer::PersonalQrCode)
-                            .boxed(),
-                    ),
-                    "personalQr",
-                    support::wrong_type("string"),
-                ),
+            (
+                &[Step::Member(0, "customer"), Step::Member(2, "personalQr")],
+                Bad::ShorterThan(5),
             ),
-        ),
-        support::broken(
-            support::Site::new("/customer/customerToken", "type", true),
-            support::with_member(
-                support::json_of(force_approve()),
-                "customer",
-                support::with_member(
-                    support::json_of(
-                        customer_customer_token_branch()
-                            .prop_map(model::Customer::CustomerToken)
-                            .boxed(),
-                    ),
-                    "customerToken",
-                    support::wrong_type("string"),
-                ),
+            (
+                &[Step::Member(0, "customer"), Step::Member(2, "personalQr")],
+                Bad::LongerThan(255),
             ),
-        ),
-        support::broken(
-            support::Site::new("/token", "type", true),
-            support::with_member(
-                support::json_of(force_approve()),
-                "token",
-                support::wrong_type("string"),
+            (
+                &[Step::Member(0, "customer"), Step::Member(2, "personalQr")],
+                Bad::WrongType("string"),
             ),
-        ),
-    ])
+            (
+                &[Step::Member(0, "customer"), Step::Member(3, "customerToken")],
+                Bad::WrongType("string"),
+            ),
+            (&[Step::Member(0, "token")], Bad::WrongType("string")),
+        ],
+    )
 }

@@ -98,6 +98,20 @@ pub fn json_of<T: serde::Serialize + Debug + 'static>(
         })
         .boxed()
 }
+/// Values of a validated type from values its rules accept (the strategy keeps the rules, so the
+/// conversion cannot fail; a failure is a generator bug and panics the test).
+pub fn checked<T: Debug + 'static, U: TryFrom<T> + Debug + 'static>(
+    values: BoxedStrategy<T>,
+) -> BoxedStrategy<U>
+where
+    U::Error: Debug,
+{
+    values
+        .prop_map(|value| {
+            U::try_from(value).expect("generated values keep the spec's rules")
+        })
+        .boxed()
+}
 /// Deserializes `value` as `T` and serializes it back.
 pub fn roundtrip<T: serde::de::DeserializeOwned + serde::Serialize>(
     value: Value,
@@ -217,6 +231,98 @@ pub fn broken(
         })
         .boxed();
     (site, strategy)
+}
+/// One step from a valid value down to the member a broken site sits in. The index names the
+/// valid value the step edits, in the `bases` of [`broken_sites`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Step {
+    /// The member of that name ([`with_member`]).
+    Member(usize, &'static str),
+    /// The first item of a list ([`with_first_item`]).
+    FirstItem(usize),
+    /// The entry of that key of a map with at most that many entries ([`with_entry`]).
+    Entry(usize, &'static str, Option<usize>),
+}
+/// What breaks a site's rule at the end of its steps; an index names a value in the `bases`
+/// of [`broken_sites`]. Each variant is the helper of the same name.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Bad {
+    /// A valid value of the base without that member ([`without_member`]).
+    Missing(usize, &'static str),
+    /// [`wrong_type`].
+    WrongType(&'static str),
+    /// [`not_listed`].
+    NotListed(&'static [&'static str]),
+    /// [`not_matching`].
+    NotMatching(&'static str, usize, Option<usize>),
+    /// [`shorter_than`].
+    ShorterThan(usize),
+    /// [`longer_than`].
+    LongerThan(usize),
+    /// [`int_below`].
+    IntBelow(i64, bool, i64),
+    /// [`int_above`].
+    IntAbove(i64, bool, i64),
+    /// [`float_below`].
+    FloatBelow(f64, bool),
+    /// [`float_above`].
+    FloatAbove(f64, bool),
+    /// [`not_a_date_time`].
+    NotADateTime,
+    /// [`array_of`] items of the base.
+    ArrayOf(usize, usize, usize),
+    /// [`object_of`] values of the base.
+    ObjectOf(usize, usize, usize),
+    /// [`not_one_branch`] of the two bases.
+    NotOneBranch(usize, usize),
+}
+/// The broken strategies of a body from its tables: `sites[i]` is built by `recipes[i]`, its
+/// steps (outermost first) and what breaks it, on the valid values in `bases`.
+pub fn broken_sites(
+    sites: &'static [Site],
+    bases: &[BoxedStrategy<Value>],
+    recipes: &'static [(&'static [Step], Bad)],
+) -> Vec<(Site, BoxedStrategy<Broken>)> {
+    assert_eq!(sites.len(), recipes.len(), "one recipe per site");
+    let base = |index: usize| bases[index].clone();
+    sites
+        .iter()
+        .zip(recipes)
+        .map(|(site, (steps, bad))| {
+            let mut value = match *bad {
+                Bad::Missing(index, name) => without_member(base(index), name),
+                Bad::WrongType(expected) => wrong_type(expected),
+                Bad::NotListed(known) => not_listed(known),
+                Bad::NotMatching(pattern, min, max) => not_matching(pattern, min, max),
+                Bad::ShorterThan(min) => shorter_than(min),
+                Bad::LongerThan(max) => longer_than(max),
+                Bad::IntBelow(limit, exclusive, floor) => {
+                    int_below(limit, exclusive, floor)
+                }
+                Bad::IntAbove(limit, exclusive, ceiling) => {
+                    int_above(limit, exclusive, ceiling)
+                }
+                Bad::FloatBelow(limit, exclusive) => float_below(limit, exclusive),
+                Bad::FloatAbove(limit, exclusive) => float_above(limit, exclusive),
+                Bad::NotADateTime => not_a_date_time(),
+                Bad::ArrayOf(items, min, max) => array_of(base(items), min, max),
+                Bad::ObjectOf(values, min, max) => object_of(base(values), min, max),
+                Bad::NotOneBranch(first, second) => {
+                    not_one_branch(base(first), base(second))
+                }
+            };
+            for step in steps.iter().rev() {
+                value = match *step {
+                    Step::Member(index, name) => with_member(base(index), name, value),
+                    Step::FirstItem(index) => with_first_item(base(index), value),
+                    Step::Entry(index, key, max) => {
+                        with_entry(base(index), key, max, value)
+                    }
+                };
+            }
+            broken(*site, value)
+        })
+        .collect()
 }
 /// One strategy over every site of a list (panics on an empty list).
 pub fn any_broken(sites: Vec<(Site, BoxedStrategy<Broken>)>) -> BoxedStrategy<Broken> {
@@ -426,3 +532,15 @@ pub fn object_of(
         .prop_map(|entries| Value::Object(entries.into_iter().collect()))
         .boxed()
 }
+/// The rows of a strategies module's `all_types()`, one `Type => function, "schema pointer"`
+/// per type: the type is the invoking module's `model::Type`, `function` its valid strategy.
+#[allow(unused_macros)]
+macro_rules! type_strategies {
+    ($($ty:ident => $function:ident, $pointer:literal);* $(;)?) => {
+        Vec::from([$(super::strategy_support::TypeStrategy { type_name : stringify!($ty),
+        schema_pointer : $pointer, valid : || super::strategy_support::json_of($function
+        ()), roundtrip : super::strategy_support::roundtrip::< model::$ty >, }),*])
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use type_strategies;

@@ -298,3 +298,156 @@ where
 {
     <Option<T> as serde::Deserialize>::deserialize(deserializer)
 }
+/// The rules of a validated string, as data: what its newtype's check applies, in this order
+/// (length, then pattern). Held in a `static` per type, so its pattern compiles once.
+pub struct StringRules {
+    /// `minLength` in characters.
+    pub min_length: Option<usize>,
+    /// `maxLength` in characters.
+    pub max_length: Option<usize>,
+    /// `pattern`.
+    pub pattern: Option<Pattern>,
+}
+impl StringRules {
+    /// Rules from the spec's `minLength`, `maxLength` and `pattern` (Rust syntax).
+    pub const fn new(
+        min_length: Option<usize>,
+        max_length: Option<usize>,
+        pattern: Option<&'static str>,
+    ) -> Self {
+        let pattern = match pattern {
+            Some(source) => Some(Pattern::new(source)),
+            None => None,
+        };
+        Self {
+            min_length,
+            max_length,
+            pattern,
+        }
+    }
+    /// Checks `value` against every rule.
+    pub fn check(
+        &self,
+        type_name: &'static str,
+        field: &'static str,
+        value: &str,
+    ) -> Result<(), ValidationError> {
+        if self.min_length.is_some() || self.max_length.is_some() {
+            check_length(type_name, field, value, self.min_length, self.max_length)?;
+        }
+        if let Some(pattern) = &self.pattern {
+            check_pattern(type_name, field, value, pattern)?;
+        }
+        Ok(())
+    }
+}
+/// Methods and conversions of a string newtype checked against `StringRules`:
+/// `string_newtype!(Type, "field", min_length, max_length, pattern)`, each an `Option`.
+#[allow(unused_macros)]
+macro_rules! string_newtype {
+    ($name:ident, $field:literal, $min:expr, $max:expr, $pattern:expr) => {
+        impl $name { #[doc = " Checks the spec's rules and wraps the value."] pub fn
+        new(value : impl Into < String >) -> Result < Self,
+        super::support::ValidationError > { let value = value.into(); Self::check(&
+        value) ?; Ok(Self(value)) } fn check(value : & str) -> Result < (),
+        super::support::ValidationError > { static RULES : super::support::StringRules =
+        super::support::StringRules::new($min, $max, $pattern); RULES
+        .check(stringify!($name), $field, value) } #[doc = " The value."] pub fn as_str(&
+        self) -> & str { & self.0 } #[doc = " The value, unwrapped."] pub fn
+        into_inner(self) -> String { self.0 } } impl AsRef < str > for $name { fn
+        as_ref(& self) -> & str { & self.0 } } impl std::fmt::Display for $name { fn
+        fmt(& self, f : & mut std::fmt::Formatter <'_ >) -> std::fmt::Result { f
+        .write_str(& self.0) } } impl std::str::FromStr for $name { type Err =
+        super::support::ValidationError; fn from_str(value : & str) -> Result < Self,
+        Self::Err > { Self::new(value) } } impl TryFrom < String > for $name { type Error
+        = super::support::ValidationError; fn try_from(value : String) -> Result < Self,
+        Self::Error > { Self::new(value) } } impl TryFrom <& str > for $name { type Error
+        = super::support::ValidationError; fn try_from(value : & str) -> Result < Self,
+        Self::Error > { Self::new(value) } } impl <'de > serde::Deserialize <'de > for
+        $name { fn deserialize < D : serde::Deserializer <'de >> (deserializer : D) ->
+        Result < Self, D::Error > { let value = < String as serde::Deserialize
+        >::deserialize(deserializer) ?; Self::new(value)
+        .map_err(serde::de::Error::custom) } }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use string_newtype;
+/// Methods and conversions of a numeric newtype checked against its bounds:
+/// `number_newtype!(Type, i64, "field", Some((min, exclusive)), None)`.
+#[allow(unused_macros)]
+macro_rules! number_newtype {
+    ($name:ident, $inner:ty, $field:literal, $min:expr, $max:expr) => {
+        impl $name { #[doc = " Checks the spec's bounds and wraps the value."] pub fn
+        new(value : $inner) -> Result < Self, super::support::ValidationError > {
+        super::support::check_bounds(stringify!($name), $field, value, $min, $max) ?;
+        Ok(Self(value)) } #[doc = " The value."] pub fn get(self) -> $inner { self.0 } }
+        impl TryFrom <$inner > for $name { type Error = super::support::ValidationError;
+        fn try_from(value : $inner) -> Result < Self, Self::Error > { Self::new(value) }
+        } impl std::fmt::Display for $name { fn fmt(& self, f : & mut std::fmt::Formatter
+        <'_ >) -> std::fmt::Result { std::fmt::Display::fmt(& self.0, f) } } impl <'de >
+        serde::Deserialize <'de > for $name { fn deserialize < D : serde::Deserializer
+        <'de >> (deserializer : D) -> Result < Self, D::Error > { let value = <$inner as
+        serde::Deserialize >::deserialize(deserializer) ?; Self::new(value)
+        .map_err(serde::de::Error::custom) } }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use number_newtype;
+/// Methods and conversions of a list newtype checked against its item count:
+/// `list_newtype!(Type, Item, "field", min, max)`.
+#[allow(unused_macros)]
+macro_rules! list_newtype {
+    ($name:ident, $item:ty, $field:literal, $min:expr, $max:expr) => {
+        impl $name { #[doc = " Checks the item count and wraps the list."] pub fn
+        new(items : Vec <$item >) -> Result < Self, super::support::ValidationError > {
+        super::support::check_items(stringify!($name), $field, items.len(), $min, $max)
+        ?; Ok(Self(items)) } #[doc = " The items."] pub fn as_slice(& self) -> & [$item]
+        { & self.0 } #[doc = " The items, unwrapped."] pub fn into_inner(self) -> Vec
+        <$item > { self.0 } } impl TryFrom < Vec <$item >> for $name { type Error =
+        super::support::ValidationError; fn try_from(items : Vec <$item >) -> Result <
+        Self, Self::Error > { Self::new(items) } } impl <'de > serde::Deserialize <'de >
+        for $name { fn deserialize < D : serde::Deserializer <'de >> (deserializer : D)
+        -> Result < Self, D::Error > { let items = < Vec <$item > as serde::Deserialize
+        >::deserialize(deserializer) ?; Self::new(items)
+        .map_err(serde::de::Error::custom) } }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use list_newtype;
+/// Methods and conversions of a string enum with a catch-all variant:
+/// `string_enum!(Type, Unknown, [Variant = "wire", ..])`. Values order by wire text (a value the
+/// spec does not list after a listed one with the same text), not by declaration, so a value a
+/// later spec adds does not reorder the others.
+#[allow(unused_macros)]
+macro_rules! string_enum {
+    ($name:ident, $unknown:ident, [$($variant:ident = $wire:literal),* $(,)?]) => {
+        impl $name { #[doc = " Every value the spec lists."] pub const KNOWN : &'static
+        [Self] = & [$(Self::$variant),*]; #[doc = " The value on the wire."] pub fn
+        as_str(& self) -> & str { match self { $(Self::$variant => $wire,)*
+        Self::$unknown (value) => value, } } #[doc =
+        " Reads a wire value; values the spec does not list become the unknown variant."]
+        pub fn from_wire(value : & str) -> Self { match value { $($wire =>
+        Self::$variant,)* other => Self::$unknown (other.to_string()), } } #[doc =
+        " Whether the spec lists this value."] pub fn is_known(& self) -> bool { !
+        matches!(self, Self::$unknown (_)) } } #[doc =
+        " Ordered by wire value (a value the spec does not list after a listed one with the same"]
+        #[doc =
+        " text), not by declaration, so a value a later spec adds does not reorder the others."]
+        impl Ord for $name { fn cmp(& self, other : & Self) -> std::cmp::Ordering { (self
+        .as_str(), ! self.is_known()).cmp(& (other.as_str(), ! other.is_known())) } }
+        impl PartialOrd for $name { fn partial_cmp(& self, other : & Self) -> Option <
+        std::cmp::Ordering > { Some(self.cmp(other)) } } impl std::fmt::Display for $name
+        { fn fmt(& self, f : & mut std::fmt::Formatter <'_ >) -> std::fmt::Result { f
+        .write_str(self.as_str()) } } impl std::str::FromStr for $name { type Err =
+        std::convert::Infallible; fn from_str(value : & str) -> Result < Self, Self::Err
+        > { Ok(Self::from_wire(value)) } } impl serde::Serialize for $name { fn serialize
+        < S : serde::Serializer > (& self, serializer : S) -> Result < S::Ok, S::Error >
+        { serializer.serialize_str(self.as_str()) } } impl <'de > serde::Deserialize <'de
+        > for $name { fn deserialize < D : serde::Deserializer <'de >> (deserializer : D)
+        -> Result < Self, D::Error > { let value = < std::borrow::Cow <'de, str > as
+        serde::Deserialize >::deserialize(deserializer) ?; Ok(Self::from_wire(& value)) }
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use string_enum;

@@ -4,9 +4,12 @@
 //!
 //! Valid values keep every rule of the spec; `broken_*` bodies break exactly one.
 #![allow(deprecated)]
-use proptest::strategy::{BoxedStrategy, Strategy as _};
+use proptest::strategy::BoxedStrategy;
+#[allow(unused_imports)]
+use proptest::strategy::Strategy as _;
 use super::webhooks as model;
 use super::strategy_support as support;
+use support::{Bad, Step};
 /// Every request body sent by a client-side operation, with its strategies.
 pub fn request_bodies() -> Vec<support::RequestBody> {
     Vec::from([
@@ -23,86 +26,28 @@ pub fn request_bodies() -> Vec<support::RequestBody> {
 }
 /// Every type with a strategy, with its schema.
 pub fn all_types() -> Vec<support::TypeStrategy> {
-    Vec::from([
-        support::TypeStrategy {
-            type_name: "RegisterRequest",
-            schema_pointer: "/components/schemas/RegisterRequest",
-            valid: || support::json_of(register_request()),
-            roundtrip: support::roundtrip::<model::RegisterRequest>,
-        },
-        support::TypeStrategy {
-            type_name: "VippsSystemName",
-            schema_pointer: "/paths/~1v1~1webhooks/get/parameters/2/schema",
-            valid: || support::json_of(vipps_system_name()),
-            roundtrip: support::roundtrip::<model::VippsSystemName>,
-        },
-        support::TypeStrategy {
-            type_name: "VippsSystemName2",
-            schema_pointer: "/paths/~1v1~1webhooks/post/parameters/2/schema",
-            valid: || support::json_of(vipps_system_name2()),
-            roundtrip: support::roundtrip::<model::VippsSystemName2>,
-        },
-        support::TypeStrategy {
-            type_name: "VippsSystemName3",
-            schema_pointer: "/paths/~1v1~1webhooks~1{id}/delete/parameters/3/schema",
-            valid: || support::json_of(vipps_system_name3()),
-            roundtrip: support::roundtrip::<model::VippsSystemName3>,
-        },
-        support::TypeStrategy {
-            type_name: "VippsSystemPluginName",
-            schema_pointer: "/paths/~1v1~1webhooks/get/parameters/4/schema",
-            valid: || support::json_of(vipps_system_plugin_name()),
-            roundtrip: support::roundtrip::<model::VippsSystemPluginName>,
-        },
-        support::TypeStrategy {
-            type_name: "VippsSystemPluginName2",
-            schema_pointer: "/paths/~1v1~1webhooks/post/parameters/4/schema",
-            valid: || support::json_of(vipps_system_plugin_name2()),
-            roundtrip: support::roundtrip::<model::VippsSystemPluginName2>,
-        },
-        support::TypeStrategy {
-            type_name: "VippsSystemPluginName3",
-            schema_pointer: "/paths/~1v1~1webhooks~1{id}/delete/parameters/5/schema",
-            valid: || support::json_of(vipps_system_plugin_name3()),
-            roundtrip: support::roundtrip::<model::VippsSystemPluginName3>,
-        },
-        support::TypeStrategy {
-            type_name: "VippsSystemPluginVersion",
-            schema_pointer: "/paths/~1v1~1webhooks/get/parameters/5/schema",
-            valid: || support::json_of(vipps_system_plugin_version()),
-            roundtrip: support::roundtrip::<model::VippsSystemPluginVersion>,
-        },
-        support::TypeStrategy {
-            type_name: "VippsSystemPluginVersion2",
-            schema_pointer: "/paths/~1v1~1webhooks/post/parameters/5/schema",
-            valid: || support::json_of(vipps_system_plugin_version2()),
-            roundtrip: support::roundtrip::<model::VippsSystemPluginVersion2>,
-        },
-        support::TypeStrategy {
-            type_name: "VippsSystemPluginVersion3",
-            schema_pointer: "/paths/~1v1~1webhooks~1{id}/delete/parameters/6/schema",
-            valid: || support::json_of(vipps_system_plugin_version3()),
-            roundtrip: support::roundtrip::<model::VippsSystemPluginVersion3>,
-        },
-        support::TypeStrategy {
-            type_name: "VippsSystemVersion",
-            schema_pointer: "/paths/~1v1~1webhooks/get/parameters/3/schema",
-            valid: || support::json_of(vipps_system_version()),
-            roundtrip: support::roundtrip::<model::VippsSystemVersion>,
-        },
-        support::TypeStrategy {
-            type_name: "VippsSystemVersion2",
-            schema_pointer: "/paths/~1v1~1webhooks/post/parameters/3/schema",
-            valid: || support::json_of(vipps_system_version2()),
-            roundtrip: support::roundtrip::<model::VippsSystemVersion2>,
-        },
-        support::TypeStrategy {
-            type_name: "VippsSystemVersion3",
-            schema_pointer: "/paths/~1v1~1webhooks~1{id}/delete/parameters/4/schema",
-            valid: || support::json_of(vipps_system_version3()),
-            roundtrip: support::roundtrip::<model::VippsSystemVersion3>,
-        },
-    ])
+    support::type_strategies![
+        RegisterRequest => register_request, "/components/schemas/RegisterRequest";
+        VippsSystemName => vipps_system_name,
+        "/paths/~1v1~1webhooks/get/parameters/2/schema"; VippsSystemName2 =>
+        vipps_system_name2, "/paths/~1v1~1webhooks/post/parameters/2/schema";
+        VippsSystemName3 => vipps_system_name3,
+        "/paths/~1v1~1webhooks~1{id}/delete/parameters/3/schema"; VippsSystemPluginName
+        => vipps_system_plugin_name, "/paths/~1v1~1webhooks/get/parameters/4/schema";
+        VippsSystemPluginName2 => vipps_system_plugin_name2,
+        "/paths/~1v1~1webhooks/post/parameters/4/schema"; VippsSystemPluginName3 =>
+        vipps_system_plugin_name3,
+        "/paths/~1v1~1webhooks~1{id}/delete/parameters/5/schema";
+        VippsSystemPluginVersion => vipps_system_plugin_version,
+        "/paths/~1v1~1webhooks/get/parameters/5/schema"; VippsSystemPluginVersion2 =>
+        vipps_system_plugin_version2, "/paths/~1v1~1webhooks/post/parameters/5/schema";
+        VippsSystemPluginVersion3 => vipps_system_plugin_version3,
+        "/paths/~1v1~1webhooks~1{id}/delete/parameters/6/schema"; VippsSystemVersion =>
+        vipps_system_version, "/paths/~1v1~1webhooks/get/parameters/3/schema";
+        VippsSystemVersion2 => vipps_system_version2,
+        "/paths/~1v1~1webhooks/post/parameters/3/schema"; VippsSystemVersion3 =>
+        vipps_system_version3, "/paths/~1v1~1webhooks~1{id}/delete/parameters/4/schema"
+    ]
 }
 /// Valid `RegisterRequest` values: required fields always, optional ones sometimes.
 pub fn register_request() -> BoxedStrategy<model::RegisterRequest> {
@@ -115,115 +60,55 @@ pub fn register_request() -> BoxedStrategy<model::RegisterRequest> {
 }
 /// Valid `VippsSystemName` values: within the spec's rules.
 pub fn vipps_system_name() -> BoxedStrategy<model::VippsSystemName> {
-    support::text(0, Some(30))
-        .prop_map(|value| {
-            model::VippsSystemName::new(value)
-                .expect("generated values keep the spec's rules")
-        })
-        .boxed()
+    support::checked(support::text(0, Some(30)))
 }
 /// Valid `VippsSystemName2` values: within the spec's rules.
 pub fn vipps_system_name2() -> BoxedStrategy<model::VippsSystemName2> {
-    support::text(0, Some(30))
-        .prop_map(|value| {
-            model::VippsSystemName2::new(value)
-                .expect("generated values keep the spec's rules")
-        })
-        .boxed()
+    support::checked(support::text(0, Some(30)))
 }
 /// Valid `VippsSystemName3` values: within the spec's rules.
 pub fn vipps_system_name3() -> BoxedStrategy<model::VippsSystemName3> {
-    support::text(0, Some(30))
-        .prop_map(|value| {
-            model::VippsSystemName3::new(value)
-                .expect("generated values keep the spec's rules")
-        })
-        .boxed()
+    support::checked(support::text(0, Some(30)))
 }
 /// Valid `VippsSystemPluginName` values: within the spec's rules.
 pub fn vipps_system_plugin_name() -> BoxedStrategy<model::VippsSystemPluginName> {
-    support::text(0, Some(30))
-        .prop_map(|value| {
-            model::VippsSystemPluginName::new(value)
-                .expect("generated values keep the spec's rules")
-        })
-        .boxed()
+    support::checked(support::text(0, Some(30)))
 }
 /// Valid `VippsSystemPluginName2` values: within the spec's rules.
 pub fn vipps_system_plugin_name2() -> BoxedStrategy<model::VippsSystemPluginName2> {
-    support::text(0, Some(30))
-        .prop_map(|value| {
-            model::VippsSystemPluginName2::new(value)
-                .expect("generated values keep the spec's rules")
-        })
-        .boxed()
+    support::checked(support::text(0, Some(30)))
 }
 /// Valid `VippsSystemPluginName3` values: within the spec's rules.
 pub fn vipps_system_plugin_name3() -> BoxedStrategy<model::VippsSystemPluginName3> {
-    support::text(0, Some(30))
-        .prop_map(|value| {
-            model::VippsSystemPluginName3::new(value)
-                .expect("generated values keep the spec's rules")
-        })
-        .boxed()
+    support::checked(support::text(0, Some(30)))
 }
 /// Valid `VippsSystemPluginVersion` values: within the spec's rules.
 pub fn vipps_system_plugin_version() -> BoxedStrategy<model::VippsSystemPluginVersion> {
-    support::text(0, Some(30))
-        .prop_map(|value| {
-            model::VippsSystemPluginVersion::new(value)
-                .expect("generated values keep the spec's rules")
-        })
-        .boxed()
+    support::checked(support::text(0, Some(30)))
 }
 /// Valid `VippsSystemPluginVersion2` values: within the spec's rules.
 pub fn vipps_system_plugin_version2() -> BoxedStrategy<
     model::VippsSystemPluginVersion2,
 > {
-    support::text(0, Some(30))
-        .prop_map(|value| {
-            model::VippsSystemPluginVersion2::new(value)
-                .expect("generated values keep the spec's rules")
-        })
-        .boxed()
+    support::checked(support::text(0, Some(30)))
 }
 /// Valid `VippsSystemPluginVersion3` values: within the spec's rules.
 pub fn vipps_system_plugin_version3() -> BoxedStrategy<
     model::VippsSystemPluginVersion3,
 > {
-    support::text(0, Some(30))
-        .prop_map(|value| {
-            model::VippsSystemPluginVersion3::new(value)
-                .expect("generated values keep the spec's rules")
-        })
-        .boxed()
+    support::checked(support::text(0, Some(30)))
 }
 /// Valid `VippsSystemVersion` values: within the spec's rules.
 pub fn vipps_system_version() -> BoxedStrategy<model::VippsSystemVersion> {
-    support::text(0, Some(30))
-        .prop_map(|value| {
-            model::VippsSystemVersion::new(value)
-                .expect("generated values keep the spec's rules")
-        })
-        .boxed()
+    support::checked(support::text(0, Some(30)))
 }
 /// Valid `VippsSystemVersion2` values: within the spec's rules.
 pub fn vipps_system_version2() -> BoxedStrategy<model::VippsSystemVersion2> {
-    support::text(0, Some(30))
-        .prop_map(|value| {
-            model::VippsSystemVersion2::new(value)
-                .expect("generated values keep the spec's rules")
-        })
-        .boxed()
+    support::checked(support::text(0, Some(30)))
 }
 /// Valid `VippsSystemVersion3` values: within the spec's rules.
 pub fn vipps_system_version3() -> BoxedStrategy<model::VippsSystemVersion3> {
-    support::text(0, Some(30))
-        .prop_map(|value| {
-            model::VippsSystemVersion3::new(value)
-                .expect("generated values keep the spec's rules")
-        })
-        .boxed()
+    support::checked(support::text(0, Some(30)))
 }
 /// Every constraint site of `RegisterRequest`, in document order.
 pub const REGISTER_REQUEST_SITES: &[support::Site] = &[
@@ -237,43 +122,19 @@ pub const REGISTER_REQUEST_SITES: &[support::Site] = &[
 pub fn broken_register_request() -> Vec<
     (support::Site, BoxedStrategy<support::Broken>),
 > {
-    Vec::from([
-        support::broken(
-            support::Site::new("/url", "required", true),
-            support::without_member(support::json_of(register_request()), "url"),
-        ),
-        support::broken(
-            support::Site::new("/url", "type", true),
-            support::with_member(
-                support::json_of(register_request()),
-                "url",
-                support::wrong_type("string"),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/events", "required", true),
-            support::without_member(support::json_of(register_request()), "events"),
-        ),
-        support::broken(
-            support::Site::new("/events", "type", true),
-            support::with_member(
-                support::json_of(register_request()),
-                "events",
-                support::wrong_type("array"),
-            ),
-        ),
-        support::broken(
-            support::Site::new("/events/0", "type", true),
-            support::with_member(
-                support::json_of(register_request()),
-                "events",
-                support::with_first_item(
-                    support::json_of(
-                        support::list(support::text(0, None), 0, support::SMALL),
-                    ),
-                    support::wrong_type("string"),
-                ),
-            ),
-        ),
-    ])
+    let bases = [
+        support::json_of(register_request()),
+        support::json_of(support::list(support::text(0, None), 0, support::SMALL)),
+    ];
+    support::broken_sites(
+        REGISTER_REQUEST_SITES,
+        &bases,
+        &[
+            (&[], Bad::Missing(0, "url")),
+            (&[Step::Member(0, "url")], Bad::WrongType("string")),
+            (&[], Bad::Missing(0, "events")),
+            (&[Step::Member(0, "events")], Bad::WrongType("array")),
+            (&[Step::Member(0, "events"), Step::FirstItem(1)], Bad::WrongType("string")),
+        ],
+    )
 }
