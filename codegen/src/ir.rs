@@ -444,6 +444,94 @@ pub struct Operation {
     pub repeatable: bool,
     /// JSON pointer of the operation.
     pub origin: String,
+    /// The shape of its client method (`lower/method.rs`).
+    pub method_plan: MethodPlan,
+}
+
+/// How one operation's client method is shaped, decided in lowering (`lower/method.rs`); emit
+/// only translates it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MethodPlan {
+    /// Indices into `Operation::params` of the method's arguments, in order: path parameters in
+    /// template order, then the other argument parameters, required before optional.
+    pub arguments: Vec<usize>,
+    /// Names of the method body's locals, clear of every argument name.
+    pub locals: MethodLocals,
+    /// What a success returns.
+    pub success: Success,
+    /// The arms of the method's `match` on the response status, in order.
+    pub arms: Vec<ResponseArm>,
+}
+
+/// Names of a method body's locals.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MethodLocals {
+    /// The request being built.
+    pub request: String,
+    /// The response.
+    pub response: String,
+    /// The success value.
+    pub value: String,
+    /// The idempotency key sent.
+    pub idempotency_key: String,
+}
+
+/// What an operation's success returns.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Success {
+    /// Nothing: no documented 2xx response has a body (or none is documented).
+    #[default]
+    Unit,
+    /// The body of the one documented 2xx response.
+    Body(TypeRef),
+    /// An enum with a variant per documented 2xx response (`<Operation>Outcome`).
+    Outcome {
+        /// The enum's name.
+        name: String,
+        /// Its variants, in document order.
+        variants: Vec<OutcomeVariant>,
+    },
+}
+
+/// One variant of an outcome enum.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutcomeVariant {
+    /// Variant name (`Ok`, `Created`, `Status299`, `Other2xx`).
+    pub name: String,
+    /// The status it stands for.
+    pub status: StatusMatch,
+    /// Its body, when the response has one.
+    pub body: Option<TypeRef>,
+}
+
+/// One arm of a method's status `match`: the statuses it matches (`Range(2)` is any 2xx,
+/// `Default` anything) and what it does.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResponseArm {
+    /// Statuses joined with `|`.
+    pub statuses: Vec<StatusMatch>,
+    /// What the arm does.
+    pub action: ArmAction,
+}
+
+/// What a response arm does.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ArmAction {
+    /// The success value: the body decoded from its media type (or none), in the outcome
+    /// variant of that name when the success is an outcome enum.
+    Success {
+        /// Body type and media type essence.
+        body: Option<(TypeRef, String)>,
+        /// Outcome variant.
+        variant: Option<String>,
+    },
+    /// A documented error with a body: the runtime's typed error.
+    ErrorBody(TypeRef, String),
+    /// An error status without a body; `documented` when the document lists it.
+    ErrorStatus {
+        /// Whether the document lists the status.
+        documented: bool,
+    },
 }
 
 /// What the crate's glue hands the runtime, decided from the settings and every lowered API

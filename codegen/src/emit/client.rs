@@ -35,8 +35,9 @@ use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
 
 use super::types::doc_attrs;
-use crate::ir::{Api, BodyEncoding, HeaderRole, Operation, Param, ParamEncoding, ParamLocation, Presence, Response, StatusMatch, TypeKind, TypeRef};
-use crate::names::type_name;
+use crate::ir::{
+    Api, ArmAction, BodyEncoding, HeaderRole, Operation, Param, ParamEncoding, ParamLocation, Presence, StatusMatch, Success, TypeKind, TypeRef,
+};
 use crate::settings::ClientSettings;
 
 /// The client module of one API: its static descriptions and its `impl Client` block.
@@ -88,7 +89,8 @@ fn names_a_model(op: &Operation) -> bool {
             _ => false,
         }
     }
-    op.params.iter().any(|p| (is_argument(p) || p.role == HeaderRole::IdempotencyKey) && named(&p.ty))
+    let arguments = op.method_plan.arguments.iter().map(|&index| &op.params[index]);
+    arguments.chain(op.params.iter().filter(|p| p.role == HeaderRole::IdempotencyKey)).any(|p| named(&p.ty))
         || op.body.as_ref().is_some_and(|body| body.encoding != BodyEncoding::Raw && named(&body.ty))
         || op.responses.iter().filter_map(|r| r.ty.as_ref()).any(named)
 }
@@ -215,72 +217,32 @@ fn needs_auth(op: &Operation) -> bool {
     op.authenticated || op.params.iter().any(|p| p.role == HeaderRole::Authorization)
 }
 
-fn is_success(status: StatusMatch) -> bool {
-    matches!(status, StatusMatch::Code(200..=299) | StatusMatch::Range(2))
-}
-
-fn success_responses(op: &Operation) -> Vec<&Response> {
-    op.responses.iter().filter(|r| is_success(r.status)).collect()
-}
-
-/// The variant name of a success status in an `<Operation>Outcome` enum.
-fn status_variant(status: StatusMatch) -> Ident {
-    let name = match status {
-        StatusMatch::Code(200) => "Ok".to_string(),
-        StatusMatch::Code(201) => "Created".to_string(),
-        StatusMatch::Code(202) => "Accepted".to_string(),
-        StatusMatch::Code(203) => "NonAuthoritativeInformation".to_string(),
-        StatusMatch::Code(204) => "NoContent".to_string(),
-        StatusMatch::Code(205) => "ResetContent".to_string(),
-        StatusMatch::Code(206) => "PartialContent".to_string(),
-        StatusMatch::Code(code) => format!("Status{code}"),
-        StatusMatch::Range(range) => format!("Other{range}xx"),
-        StatusMatch::Default => "Other".to_string(),
-    };
-    format_ident!("{}", name)
-}
-
-fn outcome_ident(op: &Operation) -> Ident {
-    format_ident!("{}Outcome", type_name(&op.id))
-}
-
-fn body_type(response: &Response) -> Option<&TypeRef> {
-    response.ty.as_ref()
-}
-
-/// The success type of an operation: the one 2xx body, `()`, or the outcome enum.
+/// The success type of an operation, as its plan says.
 fn success_type(op: &Operation) -> TokenStream {
-    let successes = success_responses(op);
-    match successes.as_slice() {
-        [] => quote! { () },
-        [one] => match body_type(one) {
-            Some(ty) => model_type(ty),
-            None => quote! { () },
-        },
-        _ => {
-            let ident = outcome_ident(op);
+    match &op.method_plan.success {
+        Success::Unit => quote! { () },
+        Success::Body(ty) => model_type(ty),
+        Success::Outcome { name, .. } => {
+            let ident = format_ident!("{}", name);
             quote! { #ident }
         }
     }
 }
 
-/// `<Operation>Outcome` for operations with more than one documented 2xx response.
+/// `<Operation>Outcome` for operations whose plan has one.
 fn emit_outcome_enum(op: &Operation) -> Option<TokenStream> {
-    let successes = success_responses(op);
-    if successes.len() < 2 {
-        return None;
-    }
-    let ident = outcome_ident(op);
+    let Success::Outcome { name, variants } = &op.method_plan.success else { return None };
+    let ident = format_ident!("{}", name);
     let doc = format!(" The documented success responses of `{}`.", op.id);
-    let variants = successes.iter().map(|response| {
-        let variant = status_variant(response.status);
-        let status_doc = format!(" {}", status_text(response.status));
-        match body_type(response) {
+    let variants = variants.iter().map(|variant| {
+        let name = format_ident!("{}", variant.name);
+        let status_doc = format!(" {}", status_text(variant.status));
+        match &variant.body {
             Some(ty) => {
                 let ty = model_type(ty);
-                quote! { #[doc = #status_doc] #variant(#ty), }
+                quote! { #[doc = #status_doc] #name(#ty), }
             }
-            None => quote! { #[doc = #status_doc] #variant, },
+            None => quote! { #[doc = #status_doc] #name, },
         }
     });
     Some(quote! {
@@ -317,92 +279,37 @@ fn status_pattern(status: StatusMatch) -> TokenStream {
     }
 }
 
-/// Local variable names of a method body that avoid the argument names.
-struct Locals {
-    taken: Vec<String>,
-}
-
-impl Locals {
-    fn name(&self, wanted: &str) -> Ident {
-        let mut name = wanted.to_string();
-        while self.taken.contains(&name) {
-            name.push('_');
-        }
-        format_ident!("{}", name)
-    }
-}
-
-/// A parameter that is a method argument (path, query, cookie, and headers without a role).
-fn is_argument(param: &Param) -> bool {
-    match param.location {
-        ParamLocation::Header => param.role == HeaderRole::Plain,
-        _ => true,
-    }
-}
-
-/// The `match` arms that turn a response into the success value or the error.
+/// The `match` arms of the plan, as tokens.
 fn response_arms(op: &Operation, response_var: &Ident) -> TokenStream {
-    let successes = success_responses(op);
-    let multi = successes.len() > 1;
-    let outcome = outcome_ident(op);
-    let mut arms: Vec<(Vec<TokenStream>, TokenStream)> = Vec::new();
-    let mut ordered: Vec<&Response> = op.responses.iter().collect();
-    ordered.sort_by_key(|r| match r.status {
-        StatusMatch::Code(_) => 0,
-        StatusMatch::Range(_) => 1,
-        StatusMatch::Default => 2,
-    });
-    let mut has_default = false;
-    for response in ordered {
-        let pattern = status_pattern(response.status);
-        has_default |= response.status == StatusMatch::Default;
-        let media = response.media_type.clone().unwrap_or_default();
-        let handling = if is_success(response.status) {
-            let value = match body_type(response) {
-                Some(ty) => {
+    let arms = op.method_plan.arms.iter().map(|arm| {
+        let patterns = arm.statuses.iter().map(|status| status_pattern(*status));
+        let handling = match &arm.action {
+            ArmAction::Success { body, variant } => {
+                let value = body.as_ref().map(|(ty, media)| {
                     let ty = model_type(ty);
                     quote! { #response_var.decode::<#ty>(#media)? }
+                });
+                match (variant, value) {
+                    (Some(variant), value) => {
+                        let Success::Outcome { name, .. } = &op.method_plan.success else { unreachable!("outcome variants come with an outcome") };
+                        let (outcome, variant) = (format_ident!("{}", name), format_ident!("{}", variant));
+                        match value {
+                            Some(value) => quote! { #outcome::#variant(#value) },
+                            None => quote! { #outcome::#variant },
+                        }
+                    }
+                    (None, Some(value)) => value,
+                    (None, None) => quote! { {} },
                 }
-                None => quote! { () },
-            };
-            if multi {
-                let variant = status_variant(response.status);
-                if body_type(response).is_some() {
-                    quote! { #outcome::#variant(#value) }
-                } else {
-                    quote! { #outcome::#variant }
-                }
-            } else if body_type(response).is_some() {
-                value
-            } else {
-                quote! { {} }
             }
-        } else {
-            match body_type(response) {
-                Some(ty) => {
-                    let ty = model_type(ty);
-                    quote! { return Err(#response_var.error_body::<#ty>(#media)) }
-                }
-                None => quote! { return Err(#response_var.error_status(true)) },
+            ArmAction::ErrorBody(ty, media) => {
+                let ty = model_type(ty);
+                quote! { return Err(#response_var.error_body::<#ty>(#media)) }
             }
+            ArmAction::ErrorStatus { documented } => quote! { return Err(#response_var.error_status(#documented)) },
         };
-        // Codes handled the same way share one arm (`400 | 404 | 409`).
-        let mergeable = matches!(response.status, StatusMatch::Code(_));
-        match arms.iter_mut().find(|(patterns, existing)| {
-            mergeable && existing.to_string() == handling.to_string() && patterns.iter().all(|p| !p.to_string().contains(".."))
-        }) {
-            Some((patterns, _)) => patterns.push(pattern),
-            None => arms.push((vec![pattern], handling)),
-        }
-    }
-    if successes.is_empty() {
-        // Nothing documented as success: any 2xx is taken as success without a body.
-        arms.insert(0, (vec![quote! { 200..=299 }], quote! { {} }));
-    }
-    if !has_default {
-        arms.push((vec![quote! { _ }], quote! { return Err(#response_var.error_status(false)) }));
-    }
-    let arms = arms.iter().map(|(patterns, handling)| quote! { #(#patterns)|* => #handling, });
+        quote! { #(#patterns)|* => #handling, }
+    });
     quote! { #(#arms)* }
 }
 
@@ -541,19 +448,12 @@ const CLIPPY_MAX_ARGUMENTS: usize = 7;
 fn emit_method(api: &Api, op: &Operation, settings: &ClientSettings, rt: &TokenStream) -> TokenStream {
     let fn_name = format_ident!("{}", op.fn_name);
     let info = static_ident(op);
-    let arguments: Vec<&Param> = {
-        let mut path: Vec<&Param> = op.params.iter().filter(|p| p.location == ParamLocation::Path).collect();
-        // Path parameters in template order.
-        path.sort_by_key(|p| op.path.find(&format!("{{{}}}", p.wire_name)).unwrap_or(usize::MAX));
-        let mut others: Vec<&Param> = op.params.iter().filter(|p| p.location != ParamLocation::Path && is_argument(p)).collect();
-        others.sort_by_key(|p| !p.required);
-        path.into_iter().chain(others).collect()
-    };
-    let locals = Locals { taken: arguments.iter().map(|p| p.name.clone()).collect() };
-    let request = locals.name("request");
-    let response = locals.name("response");
-    let value = locals.name("value");
-    let key = locals.name("idempotency_key");
+    let plan = &op.method_plan;
+    let arguments: Vec<&Param> = plan.arguments.iter().map(|&index| &op.params[index]).collect();
+    let request = format_ident!("{}", plan.locals.request);
+    let response = format_ident!("{}", plan.locals.response);
+    let value = format_ident!("{}", plan.locals.value);
+    let key = format_ident!("{}", plan.locals.idempotency_key);
 
     let params = arguments.iter().map(|p| {
         let name = format_ident!("{}", p.name);
@@ -662,7 +562,7 @@ fn emit_method(api: &Api, op: &Operation, settings: &ClientSettings, rt: &TokenS
     });
     let call_options = if idempotency.is_some() { quote! { &options.call } } else { quote! { &options } };
     let arms = response_arms(op, &response);
-    let unit_success = success.to_string() == "()";
+    let unit_success = plan.success == Success::Unit;
     let finish = match (idempotency.is_some(), unit_success) {
         (true, true) => quote! {
             match #response.status() { #arms }
@@ -742,7 +642,7 @@ fn responses_doc(op: &Operation) -> String {
             (Some(ty), Some(media)) => format!("`{}` ({media})", type_label(ty)),
             _ => "no body".to_string(),
         };
-        let what = if is_success(response.status) { "success" } else { "error" };
+        let what = if crate::lower::method::is_success(response.status) { "success" } else { "error" };
         lines.push(format!("- {status}: {what}, {body}"));
     }
     if !op.responses.iter().any(|r| r.status == StatusMatch::Default) {

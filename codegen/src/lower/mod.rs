@@ -2,6 +2,7 @@
 
 mod cycles;
 pub mod glue;
+pub mod method;
 mod operation;
 mod pattern;
 mod schema;

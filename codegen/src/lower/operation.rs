@@ -166,7 +166,10 @@ pub(super) fn lower_operations(lowerer: &mut Lowerer<'_>) -> Result<Vec<Operatio
                 test_only: operation.tags.iter().any(|t| lowerer.settings.test_only_tags.contains(t)),
                 repeatable,
                 origin: operation_pointer.clone(),
+                method_plan: Default::default(),
             });
+            let lowered = operations.last_mut().expect("just pushed");
+            lowered.method_plan = super::method::plan(lowered);
             // Callback operations are merchant-served too; lower their types so they exist.
             for (callback_name, callback) in &operation.callbacks {
                 for (expression, callback_item) in callback {
