@@ -1,7 +1,7 @@
 //! The intermediate representation: plain data, no syn types, every naming and shape decision
 //! already made. Emit stages only translate it to tokens.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::error::Warning;
 
@@ -25,6 +25,8 @@ pub struct Api {
     pub schema_index: BTreeMap<String, TypeRef>,
     /// Spec defects found while lowering.
     pub warnings: Vec<Warning>,
+    /// The proptest strategies to generate.
+    pub strategies: StrategyPlan,
 }
 
 /// A `servers` entry.
@@ -571,4 +573,157 @@ pub struct FieldRead {
     pub name: String,
     /// Held as `Option<T>`.
     pub optional: bool,
+}
+
+/// What gets a proptest strategy, under which names, and how each request body's broken values
+/// are built (`lower/strategies.rs`); `emit/strategies.rs` only translates it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StrategyPlan {
+    /// Types with a valid strategy, sorted.
+    pub types: Vec<String>,
+    /// Types a client-side operation sends that get none: they contain themselves (a cycle,
+    /// through lists and maps too) or a type that does.
+    pub skipped: BTreeSet<String>,
+    /// Type -> strategy function name.
+    pub fn_names: BTreeMap<String, String>,
+    /// (union, variant index) -> the strategy of a branch that fixes some of its fields.
+    pub branches: BTreeMap<(String, usize), BranchStrategy>,
+    /// Request bodies with broken strategies, in operation order.
+    pub bodies: Vec<BodyStrategy>,
+}
+
+/// The strategy of a union branch that fixes the fields selecting it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BranchStrategy {
+    /// Function name.
+    pub fn_name: String,
+    /// The branch's struct (aliases followed).
+    pub struct_name: String,
+    /// Fixed fields, by wire name.
+    pub forced: BTreeMap<String, Forced>,
+}
+
+/// How a struct field's value is fixed when the struct is a union branch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Forced {
+    /// Always present (a property that selects the branch).
+    Present,
+    /// Always this discriminator tag.
+    Tag(String),
+}
+
+/// A request body type, the operations that send it, and its constraint sites.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BodyStrategy {
+    /// The body type.
+    pub type_name: String,
+    /// `operationId`s sending it.
+    pub operations: Vec<String>,
+    /// Name of the const listing its sites.
+    pub sites_const: String,
+    /// Name of its broken-strategies function.
+    pub broken_fn: String,
+    /// Every site, in document order.
+    pub sites: Vec<SitePlan>,
+}
+
+/// A constraint site of a body: the pointer below the body, the rule, whether the generated
+/// types refuse a value breaking it, and how such a body is built (steps outermost first, then
+/// the leaf that breaks the rule).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SitePlan {
+    /// JSON pointer below the body.
+    pub pointer: String,
+    /// JSON Schema keyword of the rule.
+    pub rule: &'static str,
+    /// Whether the generated types refuse it.
+    pub typed_rejects: bool,
+    /// Steps from the body down to the broken value.
+    pub steps: Vec<SiteStep>,
+    /// What breaks the rule.
+    pub leaf: SiteLeaf,
+}
+
+/// A valid JSON value a broken body is built on: a type's own strategy, or a union branch's.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SiteBase {
+    /// Valid values of the type.
+    Type(TypeRef),
+    /// Valid values of the union's variant (union name, variant index).
+    Branch(String, usize),
+}
+
+/// One step from a valid value (the base) down to the member a site sits in.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SiteStep {
+    /// The member of that name.
+    Member(SiteBase, String),
+    /// The first item of a list.
+    FirstItem(SiteBase),
+    /// The entry of that key of a map, whose size is capped at `maxProperties`.
+    Entry(SiteBase, String, Option<usize>),
+}
+
+/// What breaks a rule at the end of a site's steps.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SiteLeaf {
+    /// A valid value of the base without the member.
+    Missing(SiteBase, String),
+    /// A JSON value of another type than the one named.
+    WrongType(&'static str),
+    /// A string the enum does not list.
+    NotListed(Vec<String>),
+    /// A string within the length bounds that does not match the pattern.
+    NotMatching {
+        /// The pattern.
+        pattern: String,
+        /// `minLength` (0 without one).
+        min: usize,
+        /// `maxLength`.
+        max: Option<usize>,
+    },
+    /// Shorter than `minLength`.
+    ShorterThan(usize),
+    /// Longer than `maxLength`.
+    LongerThan(usize),
+    /// An integer below the minimum; `floor` is the type's lowest value.
+    IntBelow {
+        /// The bound.
+        limit: i64,
+        /// `exclusiveMinimum`.
+        exclusive: bool,
+        /// Lowest value of the integer type.
+        floor: i64,
+    },
+    /// An integer above the maximum; `ceiling` is the type's highest value.
+    IntAbove {
+        /// The bound.
+        limit: i64,
+        /// `exclusiveMaximum`.
+        exclusive: bool,
+        /// Highest value of the integer type.
+        ceiling: i64,
+    },
+    /// A number below the minimum.
+    FloatBelow {
+        /// The bound.
+        limit: f64,
+        /// `exclusiveMinimum`.
+        exclusive: bool,
+    },
+    /// A number above the maximum.
+    FloatAbove {
+        /// The bound.
+        limit: f64,
+        /// `exclusiveMaximum`.
+        exclusive: bool,
+    },
+    /// A string that is not an RFC 3339 date-time.
+    NotADateTime,
+    /// A list of valid items of the base, with a length in `min..=max` (outside the rule).
+    ArrayOf(SiteBase, usize, usize),
+    /// A map of valid values of the base, with a size in `min..=max` (outside the rule).
+    ObjectOf(SiteBase, usize, usize),
+    /// An object with the properties of two branches.
+    NotOneBranch(SiteBase, SiteBase),
 }

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use heck::{ToPascalCase, ToSnakeCase};
+use heck::{ToPascalCase, ToShoutySnakeCase, ToSnakeCase};
 
 /// Rust keywords (strict and reserved) that cannot be plain identifiers.
 const KEYWORDS: &[&str] = &[
@@ -30,6 +30,11 @@ pub fn type_name(text: &str) -> String {
         name.push('_');
     }
     name
+}
+
+/// A Rust const name (`SHOUTY_SNAKE`) for a type name: `CreatePaymentRequest` -> `CREATE_PAYMENT_REQUEST`.
+pub fn const_name(text: &str) -> String {
+    text.to_shouty_snake_case()
 }
 
 /// A snake_case field, argument or method name (`phoneNumber` -> `phone_number`, `type` -> `type_`).

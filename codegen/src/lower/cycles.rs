@@ -26,10 +26,11 @@ fn direct_edges(def: &TypeDef) -> Vec<String> {
     targets.into_iter().filter_map(direct_target).map(str::to_string).collect()
 }
 
-/// Tarjan's SCC over direct containment; returns the component index of each type.
-fn components(types: &BTreeMap<String, TypeDef>) -> BTreeMap<String, usize> {
+/// Tarjan's SCC over `edges`; returns the component index of each type.
+fn components(types: &BTreeMap<String, TypeDef>, edges: &dyn Fn(&TypeDef) -> Vec<String>) -> BTreeMap<String, usize> {
     struct State<'a> {
         types: &'a BTreeMap<String, TypeDef>,
+        edges: &'a dyn Fn(&TypeDef) -> Vec<String>,
         index: usize,
         indices: BTreeMap<String, usize>,
         lowlink: BTreeMap<String, usize>,
@@ -44,7 +45,7 @@ fn components(types: &BTreeMap<String, TypeDef>) -> BTreeMap<String, usize> {
         state.index += 1;
         state.stack.push(name.to_string());
         state.on_stack.insert(name.to_string());
-        let edges = state.types.get(name).map(direct_edges).unwrap_or_default();
+        let edges = state.types.get(name).map(state.edges).unwrap_or_default();
         for target in edges {
             if !state.types.contains_key(&target) {
                 continue;
@@ -71,6 +72,7 @@ fn components(types: &BTreeMap<String, TypeDef>) -> BTreeMap<String, usize> {
     }
     let mut state = State {
         types,
+        edges,
         index: 0,
         indices: BTreeMap::new(),
         lowlink: BTreeMap::new(),
@@ -89,7 +91,7 @@ fn components(types: &BTreeMap<String, TypeDef>) -> BTreeMap<String, usize> {
 
 /// Boxes every direct edge that stays inside its strongly connected component.
 pub fn box_cycles(types: &mut BTreeMap<String, TypeDef>) {
-    let component = components(types);
+    let component = components(types, &direct_edges);
     let same = |a: &str, b: &str| component.get(a).is_some_and(|ca| component.get(b) == Some(ca));
     for (name, def) in types.iter_mut() {
         match &mut def.kind {
@@ -110,4 +112,37 @@ pub fn box_cycles(types: &mut BTreeMap<String, TypeDef>) {
             _ => {}
         }
     }
+}
+
+/// The types on a cycle of `edges` (a component of several types, or a type with an edge to
+/// itself) and every type that reaches one: linear in types and edges.
+pub fn on_or_reaching_cycle(types: &BTreeMap<String, TypeDef>, edges: &dyn Fn(&TypeDef) -> Vec<String>) -> BTreeSet<String> {
+    let component = components(types, edges);
+    let mut sizes: BTreeMap<usize, usize> = BTreeMap::new();
+    for index in component.values() {
+        *sizes.entry(*index).or_default() += 1;
+    }
+    let mut callers: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut found = BTreeSet::new();
+    let mut stack = Vec::new();
+    for (name, def) in types {
+        for target in edges(def) {
+            let Some((target, _)) = types.get_key_value(&target) else { continue };
+            callers.entry(target.as_str()).or_default().push(name.as_str());
+            if target == name && found.insert(name.clone()) {
+                stack.push(name.as_str());
+            }
+        }
+        if sizes[&component[name]] > 1 && found.insert(name.clone()) {
+            stack.push(name.as_str());
+        }
+    }
+    while let Some(name) = stack.pop() {
+        for caller in callers.get(name).into_iter().flatten() {
+            if found.insert((*caller).to_string()) {
+                stack.push(caller);
+            }
+        }
+    }
+    found
 }

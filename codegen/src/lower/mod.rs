@@ -7,6 +7,7 @@ mod operation;
 mod pattern;
 mod schema;
 mod security;
+pub mod strategies;
 mod unions;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -52,7 +53,7 @@ fn lower_resolved(resolved: &Resolved, settings: &Settings, module: &str, notes:
     warnings.extend(crate::lint::lint_examples(resolved));
     warnings.sort();
     warnings.dedup();
-    Ok(Api {
+    let mut api = Api {
         module: module.to_string(),
         title: openapi.info.title.clone(),
         version: openapi.info.version.clone(),
@@ -65,7 +66,10 @@ fn lower_resolved(resolved: &Resolved, settings: &Settings, module: &str, notes:
         operations,
         schema_index: lowerer.schema_index,
         warnings,
-    })
+        strategies: Default::default(),
+    };
+    api.strategies = strategies::plan(&api);
+    Ok(api)
 }
 
 /// State of one lowering run.
