@@ -22,8 +22,10 @@ pub mod project;
 pub mod resolve;
 pub mod settings;
 pub mod shared;
+pub mod stamp;
 mod standalone;
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use quote::quote;
@@ -106,6 +108,14 @@ pub fn generate_project(root: &Path, settings_path: &Path, extra_refs: &RemoteRe
         dispatch_mod.extend(quote! { pub mod #module_ident; });
     }
     generation.files.push(GeneratedFile { path: PathBuf::from("tests/roundtrip/mod.rs"), contents: format::format_file(dispatch_mod, &generation.mod_header)? });
+    let relative = |path: &Path| path.strip_prefix(root).unwrap_or(path).to_path_buf();
+    let mut inputs = std::mem::take(&mut generation.inputs);
+    inputs.insert(relative(settings_path));
+    if let Some(file) = &settings.remote_refs {
+        inputs.insert(relative(&settings_dir.join(file)));
+    }
+    let stamp = stamp::stamp_file(root, &inputs, &generation.files);
+    generation.files.push(stamp);
     generation.files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(generation.into())
 }
@@ -129,6 +139,8 @@ struct CrateGeneration {
     headers: Vec<Vec<String>>,
     /// The header of files made from every document (`mod.rs`).
     mod_header: Vec<String>,
+    /// Every document file read, relative to the root where it is under it.
+    inputs: BTreeSet<PathBuf>,
 }
 
 impl From<CrateGeneration> for Generation {
@@ -154,10 +166,12 @@ fn generate_crate(
     let mut client_modules = Vec::new();
     let mut checksums = Vec::new();
     let mut lowered = Vec::new();
+    let mut inputs = BTreeSet::new();
     for entry in &settings.specs {
         let spec_path = settings_dir.join(&entry.file);
         let (resolved, api) = lower_file(&spec_path, settings, &entry.module, remote_refs)?;
         let spec_display = display_path(root, &spec_path);
+        inputs.extend(resolved.source_paths().map(|path| path.strip_prefix(root).unwrap_or(path).to_path_buf()));
         let sha = resolved.sha256();
         let header = format::generated_header(&spec_display, &sha);
         checksums.push(format!("{spec_display} {sha}"));
@@ -214,7 +228,7 @@ fn generate_crate(
             warning.location.file = relative.to_path_buf();
         }
     }
-    Ok(CrateGeneration { apis, files, warnings, headers, mod_header })
+    Ok(CrateGeneration { apis, files, warnings, headers, mod_header, inputs })
 }
 
 /// Work that makes one generated file. Token streams are not `Send`, so each job emits and

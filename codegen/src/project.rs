@@ -29,9 +29,24 @@ pub enum ProjectError {
     Io(#[from] std::io::Error),
 }
 
-/// Generates from `<root>/spec/codegen.yaml` into `<root>/generated/`.
+/// Generates from `<root>/spec/codegen.yaml` into `<root>/generated/` (always in full). A run
+/// that leaves the tree as generated records it in the check cache (`crate::stamp`), unless
+/// extra ref mappings, which the stamp does not list, took part.
 pub fn run_project(root: &Path, mode: OutputMode, extra_refs: &RemoteRefMap) -> Result<ProjectRun, ProjectError> {
     let generation = generate_project(root, &root.join("spec/codegen.yaml"), extra_refs)?;
-    let report = write_or_check(&root.join(PROJECT_CRATE_DIR), &generation.files, OWNED_DIRS, mode)?;
+    let crate_dir = root.join(PROJECT_CRATE_DIR);
+    let report = write_or_check(&crate_dir, &generation.files, OWNED_DIRS, mode)?;
+    if extra_refs.entries.is_empty() && (mode == OutputMode::Write || report.is_clean()) {
+        crate::stamp::remember_fresh(root, &crate_dir);
+    }
     Ok(ProjectRun { generation, report })
+}
+
+/// `--check` of the project: `None` when the check cache shows the tree fresh without
+/// generating (`crate::stamp::is_fresh`), otherwise the full run's result.
+pub fn check_project(root: &Path) -> Result<Option<ProjectRun>, ProjectError> {
+    if crate::stamp::is_fresh(root, &root.join(PROJECT_CRATE_DIR), OWNED_DIRS) {
+        return Ok(None);
+    }
+    run_project(root, OutputMode::Check, &RemoteRefMap::default()).map(Some)
 }

@@ -49,6 +49,11 @@ impl Resolved {
         sha256_hex(self.root.text.as_bytes())
     }
 
+    /// Every file this document was read from: the root and each imported document.
+    pub fn source_paths(&self) -> impl Iterator<Item = &Path> {
+        std::iter::once(self.root.path.as_path()).chain(self.externals.iter().map(|doc| doc.path.as_path()))
+    }
+
     /// The node at a pointer of the bundled document.
     pub fn node(&self, pointer: &str) -> Option<&Value> {
         self.bundled.pointer(pointer)

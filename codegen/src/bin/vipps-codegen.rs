@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use vipps_codegen::output::{OutputMode, write_or_check};
-use vipps_codegen::project::run_project;
+use vipps_codegen::project::{check_project, run_project};
 use vipps_codegen::{StandaloneOptions, generate_standalone};
 
 const USAGE: &str = "usage: vipps-codegen [--check] [--root DIR] | vipps-codegen --spec PATH --out DIR | vipps-codegen --version";
@@ -40,6 +40,19 @@ fn main() -> ExitCode {
             .and_then(|generation| write_or_check(out, &generation.files, &["src", "spec"], mode).map_err(|err| err.to_string()));
         return match result {
             Ok(report) if mode == OutputMode::Check && !report.is_clean() => ExitCode::FAILURE,
+            Ok(_) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("error: {err}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    if mode == OutputMode::Check {
+        return match check_project(&root) {
+            Ok(Some(run)) if !run.report.is_clean() => {
+                eprintln!("generated/ is stale; run `cargo xtask codegen`");
+                ExitCode::FAILURE
+            }
             Ok(_) => ExitCode::SUCCESS,
             Err(err) => {
                 eprintln!("error: {err}");
