@@ -5,6 +5,9 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+/// How long the diff of one file may take before it settles for a coarser one.
+const DIFF_DEADLINE: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// A file to write, relative to the output root.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GeneratedFile {
@@ -30,7 +33,7 @@ pub struct OutputReport {
     pub changed: Vec<PathBuf>,
     /// Files in the generated folders that are no longer produced.
     pub stale: Vec<PathBuf>,
-    /// Unified diff of every difference.
+    /// Unified diff of every difference (check mode only).
     pub diff: String,
 }
 
@@ -53,10 +56,14 @@ pub fn write_or_check(root: &Path, files: &[GeneratedFile], owned_dirs: &[&str],
             continue;
         }
         report.changed.push(file.path.clone());
-        let old = current.unwrap_or_default();
-        let diff = similar::TextDiff::from_lines(&old, &file.contents);
-        let name = file.path.display().to_string();
-        let _ = write!(report.diff, "{}", diff.unified_diff().context_radius(3).header(&format!("a/{name}"), &format!("b/{name}")));
+        // Only a check shows the diff. Myers' diff costs grow with the product of the sizes when
+        // a file is rewritten throughout; past the deadline it gives a coarser, still correct diff.
+        if mode == OutputMode::Check {
+            let old = current.unwrap_or_default();
+            let diff = similar::TextDiff::configure().timeout(DIFF_DEADLINE).diff_lines(&old, &file.contents);
+            let name = file.path.display().to_string();
+            let _ = write!(report.diff, "{}", diff.unified_diff().context_radius(3).header(&format!("a/{name}"), &format!("b/{name}")));
+        }
         if mode == OutputMode::Write {
             if let Some(parent) = path.parent() {
                 std::fs::create_dir_all(parent)?;

@@ -501,7 +501,7 @@ impl Emitter<'_> {
                 });
                 let steps: Vec<TokenStream> = steps.collect();
                 let leaf = self.leaf_tokens(&site.leaf, &mut index_of);
-                quote! { (&[#(#steps),*], #leaf) }
+                quote! { [#(#steps),*] #leaf }
             })
             .collect();
         let base_values: Vec<TokenStream> = bases.iter().map(|base| self.base_json(base)).collect();
@@ -520,7 +520,7 @@ impl Emitter<'_> {
             #[doc = #fn_doc]
             pub fn #broken_fn() -> Vec<(support::Site, BoxedStrategy<support::Broken>)> {
                 let bases = [#(#base_values),*];
-                support::broken_sites(#sites_const, &bases, &[#(#recipes),*])
+                support::broken_table!(#sites_const, &bases; #(#recipes);*)
             }
         }
     }

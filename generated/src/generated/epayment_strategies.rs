@@ -1236,1278 +1236,322 @@ pub fn broken_create_payment_request() -> Vec<
             support::list(card_passthrough_allowed_card_type(), 0, support::SMALL),
         ),
     ];
-    support::broken_sites(
-        CREATE_PAYMENT_REQUEST_SITES,
-        &bases,
-        &[
-            (&[], Bad::Missing(0, "amount")),
-            (&[Step::Member(0, "amount")], Bad::Missing(1, "currency")),
-            (
-                &[Step::Member(0, "amount"), Step::Member(1, "currency")],
-                Bad::NotListed(&["NOK", "DKK", "EUR", "SEK", "USD", "GBP"]),
-            ),
-            (
-                &[Step::Member(0, "amount"), Step::Member(1, "currency")],
-                Bad::WrongType("string"),
-            ),
-            (&[Step::Member(0, "amount")], Bad::Missing(1, "value")),
-            (
-                &[Step::Member(0, "amount"), Step::Member(1, "value")],
-                Bad::IntBelow(0i64, false, i64::MIN),
-            ),
-            (
-                &[Step::Member(0, "amount"), Step::Member(1, "value")],
-                Bad::IntAbove(65000000i64, false, i64::MAX),
-            ),
-            (
-                &[Step::Member(0, "amount"), Step::Member(1, "value")],
-                Bad::WrongType("integer"),
-            ),
-            (&[Step::Member(0, "customer")], Bad::NotOneBranch(2, 3)),
-            (
-                &[Step::Member(0, "customer"), Step::Member(2, "phoneNumber")],
-                Bad::NotMatching("^[0-9]{9,15}$", 9, Some(15)),
-            ),
-            (
-                &[Step::Member(0, "customer"), Step::Member(2, "phoneNumber")],
-                Bad::ShorterThan(9),
-            ),
-            (
-                &[Step::Member(0, "customer"), Step::Member(2, "phoneNumber")],
-                Bad::LongerThan(15),
-            ),
-            (
-                &[Step::Member(0, "customer"), Step::Member(2, "phoneNumber")],
-                Bad::WrongType("string"),
-            ),
-            (
-                &[Step::Member(0, "customer"), Step::Member(3, "personalQr")],
-                Bad::ShorterThan(5),
-            ),
-            (
-                &[Step::Member(0, "customer"), Step::Member(3, "personalQr")],
-                Bad::LongerThan(255),
-            ),
-            (
-                &[Step::Member(0, "customer"), Step::Member(3, "personalQr")],
-                Bad::WrongType("string"),
-            ),
-            (
-                &[Step::Member(0, "customer"), Step::Member(4, "customerToken")],
-                Bad::WrongType("string"),
-            ),
-            (&[Step::Member(0, "minimumUserAge")], Bad::IntBelow(0i64, false, i64::MIN)),
-            (
-                &[Step::Member(0, "minimumUserAge")],
-                Bad::IntAbove(100i64, false, i64::MAX),
-            ),
-            (&[Step::Member(0, "minimumUserAge")], Bad::WrongType("integer")),
-            (
-                &[Step::Member(0, "customerInteraction")],
-                Bad::NotListed(&["CUSTOMER_PRESENT", "CUSTOMER_NOT_PRESENT"]),
-            ),
-            (&[Step::Member(0, "customerInteraction")], Bad::WrongType("string")),
-            (
-                &[Step::Member(0, "industryData"), Step::Member(5, "airlineData")],
-                Bad::Missing(6, "agencyInvoiceNumber"),
-            ),
-            (
-                &[
-                    Step::Member(0, "industryData"),
-                    Step::Member(5, "airlineData"),
-                    Step::Member(6, "agencyInvoiceNumber"),
-                ],
-                Bad::ShorterThan(1),
-            ),
-            (
-                &[
-                    Step::Member(0, "industryData"),
-                    Step::Member(5, "airlineData"),
-                    Step::Member(6, "agencyInvoiceNumber"),
-                ],
-                Bad::LongerThan(6),
-            ),
-            (
-                &[
-                    Step::Member(0, "industryData"),
-                    Step::Member(5, "airlineData"),
-                    Step::Member(6, "agencyInvoiceNumber"),
-                ],
-                Bad::WrongType("string"),
-            ),
-            (
-                &[Step::Member(0, "industryData"), Step::Member(5, "airlineData")],
-                Bad::Missing(6, "airlineCode"),
-            ),
-            (
-                &[
-                    Step::Member(0, "industryData"),
-                    Step::Member(5, "airlineData"),
-                    Step::Member(6, "airlineCode"),
-                ],
-                Bad::ShorterThan(3),
-            ),
-            (
-                &[
-                    Step::Member(0, "industryData"),
-                    Step::Member(5, "airlineData"),
-                    Step::Member(6, "airlineCode"),
-                ],
-                Bad::LongerThan(3),
-            ),
-            (
-                &[
-                    Step::Member(0, "industryData"),
-                    Step::Member(5, "airlineData"),
-                    Step::Member(6, "airlineCode"),
-                ],
-                Bad::WrongType("string"),
-            ),
-            (
-                &[Step::Member(0, "industryData"), Step::Member(5, "airlineData")],
-                Bad::Missing(6, "airlineDesignatorCode"),
-            ),
-            (
-                &[
-                    Step::Member(0, "industryData"),
-                    Step::Member(5, "airlineData"),
-                    Step::Member(6, "airlineDesignatorCode"),
-                ],
-                Bad::ShorterThan(2),
-            ),
-            (
-                &[
-                    Step::Member(0, "industryData"),
-                    Step::Member(5, "airlineData"),
-                    Step::Member(6, "airlineDesignatorCode"),
-                ],
-                Bad::LongerThan(2),
-            ),
-            (
-                &[
-                    Step::Member(0, "industryData"),
-                    Step::Member(5, "airlineData"),
-                    Step::Member(6, "airlineDesignatorCode"),
-                ],
-                Bad::WrongType("string"),
-            ),
-            (
-                &[Step::Member(0, "industryData"), Step::Member(5, "airlineData")],
-                Bad::Missing(6, "passengerName"),
-            ),
-            (
-                &[
-                    Step::Member(0, "industryData"),
-                    Step::Member(5, "airlineData"),
-                    Step::Member(6, "passengerName"),
-                ],
-                Bad::ShorterThan(1),
-            ),
-            (
-                &[
-                    Step::Member(0, "industryData"),
-                    Step::Member(5, "airlineData"),
-                    Step::Member(6, "passengerName"),
-                ],
-                Bad::LongerThan(49),
-            ),
-            (
-                &[
-                    Step::Member(0, "industryData"),
-                    Step::Member(5, "airlineData"),
-                    Step::Member(6, "passengerName"),
-                ],
-                Bad::WrongType("string"),
-            ),
-            (
-                &[
-                    Step::Member(0, "industryData"),
-                    Step::Member(5, "airlineData"),
-                    Step::Member(6, "ticketNumber"),
-                ],
-                Bad::ShorterThan(1),
-            ),
-            (
-                &[
-                    Step::Member(0, "industryData"),
-                    Step::Member(5, "airlineData"),
-                    Step::Member(6, "ticketNumber"),
-                ],
-                Bad::LongerThan(150),
-            ),
-            (
-                &[
-                    Step::Member(0, "industryData"),
-                    Step::Member(5, "airlineData"),
-                    Step::Member(6, "ticketNumber"),
-                ],
-                Bad::WrongType("string"),
-            ),
-            (&[], Bad::Missing(0, "paymentMethod")),
-            (&[Step::Member(0, "paymentMethod")], Bad::Missing(7, "type")),
-            (
-                &[Step::Member(0, "paymentMethod"), Step::Member(7, "type")],
-                Bad::NotListed(&["WALLET", "CARD", "CARD_PASSTHROUGH"]),
-            ),
-            (
-                &[Step::Member(0, "paymentMethod"), Step::Member(7, "type")],
-                Bad::WrongType("string"),
-            ),
-            (
-                &[Step::Member(0, "paymentMethod"), Step::Member(7, "blockedSources")],
-                Bad::WrongType("array"),
-            ),
-            (
-                &[
-                    Step::Member(0, "paymentMethod"),
-                    Step::Member(7, "blockedSources"),
-                    Step::FirstItem(8),
-                ],
-                Bad::NotListed(&["COMMERCIAL_CARDS"]),
-            ),
-            (
-                &[
-                    Step::Member(0, "paymentMethod"),
-                    Step::Member(7, "blockedSources"),
-                    Step::FirstItem(8),
-                ],
-                Bad::WrongType("string"),
-            ),
-            (
-                &[Step::Member(0, "profile"), Step::Member(9, "scope")],
-                Bad::WrongType("string"),
-            ),
-            (&[], Bad::Missing(0, "reference")),
-            (
-                &[Step::Member(0, "reference")],
-                Bad::NotMatching("^[a-zA-Z0-9-]{8,64}$", 8, Some(64)),
-            ),
-            (&[Step::Member(0, "reference")], Bad::ShorterThan(8)),
-            (&[Step::Member(0, "reference")], Bad::LongerThan(64)),
-            (&[Step::Member(0, "reference")], Bad::WrongType("string")),
-            (&[Step::Member(0, "returnUrl")], Bad::LongerThan(2500)),
-            (&[Step::Member(0, "returnUrl")], Bad::WrongType("string")),
-            (&[], Bad::Missing(0, "userFlow")),
-            (
-                &[Step::Member(0, "userFlow")],
-                Bad::NotListed(
-                    &["PUSH_MESSAGE", "NATIVE_REDIRECT", "WEB_REDIRECT", "QR"],
-                ),
-            ),
-            (&[Step::Member(0, "userFlow")], Bad::WrongType("string")),
-            (
-                &[Step::Member(0, "expiresAt")],
-                Bad::NotMatching(
-                    "^((?:([0-9]{4}-[0-9]{2}-[0-9]{2})(T|t)([0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?))(Z|z|([+-](?:2[0-3]|[01][0-9]):[0-5][0-9])))$",
-                    0,
-                    None,
-                ),
-            ),
-            (&[Step::Member(0, "expiresAt")], Bad::WrongType("string")),
-            (&[Step::Member(0, "qrFormat")], Bad::Missing(10, "format")),
-            (
-                &[Step::Member(0, "qrFormat"), Step::Member(10, "format")],
-                Bad::NotListed(&["TEXT/TARGETURL", "IMAGE/SVG+XML", "IMAGE/PNG"]),
-            ),
-            (
-                &[Step::Member(0, "qrFormat"), Step::Member(10, "format")],
-                Bad::WrongType("string"),
-            ),
-            (
-                &[Step::Member(0, "qrFormat"), Step::Member(10, "size")],
-                Bad::IntBelow(100i64, false, i64::MIN),
-            ),
-            (
-                &[Step::Member(0, "qrFormat"), Step::Member(10, "size")],
-                Bad::IntAbove(2000i64, false, i64::MAX),
-            ),
-            (
-                &[Step::Member(0, "qrFormat"), Step::Member(10, "size")],
-                Bad::WrongType("integer"),
-            ),
-            (&[Step::Member(0, "paymentDescription")], Bad::ShorterThan(3)),
-            (&[Step::Member(0, "paymentDescription")], Bad::LongerThan(100)),
-            (&[Step::Member(0, "paymentDescription")], Bad::WrongType("string")),
-            (&[Step::Member(0, "receipt")], Bad::Missing(11, "orderLines")),
-            (
-                &[Step::Member(0, "receipt"), Step::Member(11, "orderLines")],
-                Bad::ArrayOf(12, 0, 0),
-            ),
-            (
-                &[Step::Member(0, "receipt"), Step::Member(11, "orderLines")],
-                Bad::WrongType("array"),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "orderLines"),
-                    Step::FirstItem(13),
-                ],
-                Bad::Missing(12, "name"),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "orderLines"),
-                    Step::FirstItem(13),
-                    Step::Member(12, "name"),
-                ],
-                Bad::WrongType("string"),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "orderLines"),
-                    Step::FirstItem(13),
-                ],
-                Bad::Missing(12, "id"),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "orderLines"),
-                    Step::FirstItem(13),
-                    Step::Member(12, "id"),
-                ],
-                Bad::WrongType("string"),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "orderLines"),
-                    Step::FirstItem(13),
-                ],
-                Bad::Missing(12, "totalAmount"),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "orderLines"),
-                    Step::FirstItem(13),
-                    Step::Member(12, "totalAmount"),
-                ],
-                Bad::WrongType("integer"),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "orderLines"),
-                    Step::FirstItem(13),
-                ],
-                Bad::Missing(12, "totalAmountExcludingTax"),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "orderLines"),
-                    Step::FirstItem(13),
-                    Step::Member(12, "totalAmountExcludingTax"),
-                ],
-                Bad::WrongType("integer"),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "orderLines"),
-                    Step::FirstItem(13),
-                ],
-                Bad::Missing(12, "totalTaxAmount"),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "orderLines"),
-                    Step::FirstItem(13),
-                    Step::Member(12, "totalTaxAmount"),
-                ],
-                Bad::WrongType("integer"),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "orderLines"),
-                    Step::FirstItem(13),
-                    Step::Member(12, "taxPercentage"),
-                ],
-                Bad::IntBelow(0i64, false, i64::MIN),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "orderLines"),
-                    Step::FirstItem(13),
-                    Step::Member(12, "taxPercentage"),
-                ],
-                Bad::IntAbove(100i64, false, i64::MAX),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "orderLines"),
-                    Step::FirstItem(13),
-                    Step::Member(12, "taxPercentage"),
-                ],
-                Bad::WrongType("integer"),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "orderLines"),
-                    Step::FirstItem(13),
-                    Step::Member(12, "taxRate"),
-                ],
-                Bad::IntBelow(0i64, false, i64::MIN),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "orderLines"),
-                    Step::FirstItem(13),
-                    Step::Member(12, "taxRate"),
-                ],
-                Bad::IntAbove(10000i64, false, i64::MAX),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "orderLines"),
-                    Step::FirstItem(13),
-                    Step::Member(12, "taxRate"),
-                ],
-                Bad::WrongType("integer"),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "orderLines"),
-                    Step::FirstItem(13),
-                    Step::Member(12, "unitInfo"),
-                ],
-                Bad::Missing(14, "unitPrice"),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "orderLines"),
-                    Step::FirstItem(13),
-                    Step::Member(12, "unitInfo"),
-                    Step::Member(14, "unitPrice"),
-                ],
-                Bad::IntBelow(0i64, false, i64::MIN),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "orderLines"),
-                    Step::FirstItem(13),
-                    Step::Member(12, "unitInfo"),
-                    Step::Member(14, "unitPrice"),
-                ],
-                Bad::WrongType("integer"),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "orderLines"),
-                    Step::FirstItem(13),
-                    Step::Member(12, "unitInfo"),
-                ],
-                Bad::Missing(14, "quantity"),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "orderLines"),
-                    Step::FirstItem(13),
-                    Step::Member(12, "unitInfo"),
-                    Step::Member(14, "quantity"),
-                ],
-                Bad::NotMatching("^[0-9]+([\\.][0-9]{1,8})?$", 0, Some(10)),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "orderLines"),
-                    Step::FirstItem(13),
-                    Step::Member(12, "unitInfo"),
-                    Step::Member(14, "quantity"),
-                ],
-                Bad::LongerThan(10),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "orderLines"),
-                    Step::FirstItem(13),
-                    Step::Member(12, "unitInfo"),
-                    Step::Member(14, "quantity"),
-                ],
-                Bad::WrongType("string"),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "orderLines"),
-                    Step::FirstItem(13),
-                    Step::Member(12, "unitInfo"),
-                    Step::Member(14, "quantityUnit"),
-                ],
-                Bad::NotListed(&["PCS", "KG", "KM", "MINUTE", "LITRE", "KWH"]),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "orderLines"),
-                    Step::FirstItem(13),
-                    Step::Member(12, "unitInfo"),
-                    Step::Member(14, "quantityUnit"),
-                ],
-                Bad::WrongType("string"),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "orderLines"),
-                    Step::FirstItem(13),
-                    Step::Member(12, "discount"),
-                ],
-                Bad::IntBelow(0i64, false, i64::MIN),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "orderLines"),
-                    Step::FirstItem(13),
-                    Step::Member(12, "discount"),
-                ],
-                Bad::WrongType("integer"),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "orderLines"),
-                    Step::FirstItem(13),
-                    Step::Member(12, "productUrl"),
-                ],
-                Bad::WrongType("string"),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "orderLines"),
-                    Step::FirstItem(13),
-                    Step::Member(12, "isReturn"),
-                ],
-                Bad::WrongType("boolean"),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "orderLines"),
-                    Step::FirstItem(13),
-                    Step::Member(12, "isShipping"),
-                ],
-                Bad::WrongType("boolean"),
-            ),
-            (&[Step::Member(0, "receipt")], Bad::Missing(11, "bottomLine")),
-            (
-                &[Step::Member(0, "receipt"), Step::Member(11, "bottomLine")],
-                Bad::Missing(15, "currency"),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "bottomLine"),
-                    Step::Member(15, "currency"),
-                ],
-                Bad::NotListed(&["NOK", "DKK", "EUR", "SEK", "USD", "GBP"]),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "bottomLine"),
-                    Step::Member(15, "currency"),
-                ],
-                Bad::WrongType("string"),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "bottomLine"),
-                    Step::Member(15, "tipAmount"),
-                ],
-                Bad::IntBelow(0i64, false, i64::MIN),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "bottomLine"),
-                    Step::Member(15, "tipAmount"),
-                ],
-                Bad::WrongType("integer"),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "bottomLine"),
-                    Step::Member(15, "giftCardAmount"),
-                ],
-                Bad::IntBelow(0i64, false, i64::MIN),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "bottomLine"),
-                    Step::Member(15, "giftCardAmount"),
-                ],
-                Bad::WrongType("integer"),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "bottomLine"),
-                    Step::Member(15, "posId"),
-                ],
-                Bad::WrongType("string"),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "bottomLine"),
-                    Step::Member(15, "totalAmount"),
-                ],
-                Bad::WrongType("integer"),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "bottomLine"),
-                    Step::Member(15, "totalTax"),
-                ],
-                Bad::IntBelow(0i64, false, i64::MIN),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "bottomLine"),
-                    Step::Member(15, "totalTax"),
-                ],
-                Bad::WrongType("integer"),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "bottomLine"),
-                    Step::Member(15, "totalDiscount"),
-                ],
-                Bad::IntBelow(0i64, false, i64::MIN),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "bottomLine"),
-                    Step::Member(15, "totalDiscount"),
-                ],
-                Bad::WrongType("integer"),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "bottomLine"),
-                    Step::Member(15, "shippingAmount"),
-                ],
-                Bad::IntBelow(0i64, false, i64::MIN),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "bottomLine"),
-                    Step::Member(15, "shippingAmount"),
-                ],
-                Bad::WrongType("integer"),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "bottomLine"),
-                    Step::Member(15, "shippingInfo"),
-                ],
-                Bad::Missing(16, "amount"),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "bottomLine"),
-                    Step::Member(15, "shippingInfo"),
-                    Step::Member(16, "amount"),
-                ],
-                Bad::IntBelow(0i64, false, i64::MIN),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "bottomLine"),
-                    Step::Member(15, "shippingInfo"),
-                    Step::Member(16, "amount"),
-                ],
-                Bad::WrongType("integer"),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "bottomLine"),
-                    Step::Member(15, "shippingInfo"),
-                ],
-                Bad::Missing(16, "amountExcludingTax"),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "bottomLine"),
-                    Step::Member(15, "shippingInfo"),
-                    Step::Member(16, "amountExcludingTax"),
-                ],
-                Bad::IntBelow(0i64, false, i64::MIN),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "bottomLine"),
-                    Step::Member(15, "shippingInfo"),
-                    Step::Member(16, "amountExcludingTax"),
-                ],
-                Bad::WrongType("integer"),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "bottomLine"),
-                    Step::Member(15, "shippingInfo"),
-                ],
-                Bad::Missing(16, "taxAmount"),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "bottomLine"),
-                    Step::Member(15, "shippingInfo"),
-                    Step::Member(16, "taxAmount"),
-                ],
-                Bad::IntBelow(0i64, false, i64::MIN),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "bottomLine"),
-                    Step::Member(15, "shippingInfo"),
-                    Step::Member(16, "taxAmount"),
-                ],
-                Bad::WrongType("integer"),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "bottomLine"),
-                    Step::Member(15, "shippingInfo"),
-                ],
-                Bad::Missing(16, "taxPercentage"),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "bottomLine"),
-                    Step::Member(15, "shippingInfo"),
-                    Step::Member(16, "taxPercentage"),
-                ],
-                Bad::IntBelow(0i64, false, i64::MIN),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "bottomLine"),
-                    Step::Member(15, "shippingInfo"),
-                    Step::Member(16, "taxPercentage"),
-                ],
-                Bad::IntAbove(100i64, false, i64::MAX),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "bottomLine"),
-                    Step::Member(15, "shippingInfo"),
-                    Step::Member(16, "taxPercentage"),
-                ],
-                Bad::WrongType("integer"),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "bottomLine"),
-                    Step::Member(15, "paymentSources"),
-                    Step::Member(17, "giftCard"),
-                ],
-                Bad::WrongType("integer"),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "bottomLine"),
-                    Step::Member(15, "paymentSources"),
-                    Step::Member(17, "card"),
-                ],
-                Bad::WrongType("integer"),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "bottomLine"),
-                    Step::Member(15, "paymentSources"),
-                    Step::Member(17, "voucher"),
-                ],
-                Bad::WrongType("integer"),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "bottomLine"),
-                    Step::Member(15, "paymentSources"),
-                    Step::Member(17, "cash"),
-                ],
-                Bad::WrongType("integer"),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "bottomLine"),
-                    Step::Member(15, "barcode"),
-                ],
-                Bad::Missing(18, "format"),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "bottomLine"),
-                    Step::Member(15, "barcode"),
-                    Step::Member(18, "format"),
-                ],
-                Bad::NotListed(&["EAN-13", "CODE 39", "CODE 128"]),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "bottomLine"),
-                    Step::Member(15, "barcode"),
-                    Step::Member(18, "format"),
-                ],
-                Bad::WrongType("string"),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "bottomLine"),
-                    Step::Member(15, "barcode"),
-                ],
-                Bad::Missing(18, "data"),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "bottomLine"),
-                    Step::Member(15, "barcode"),
-                    Step::Member(18, "data"),
-                ],
-                Bad::WrongType("string"),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "bottomLine"),
-                    Step::Member(15, "receiptNumber"),
-                ],
-                Bad::WrongType("string"),
-            ),
-            (
-                &[
-                    Step::Member(0, "receipt"),
-                    Step::Member(11, "bottomLine"),
-                    Step::Member(15, "terminalId"),
-                ],
-                Bad::WrongType("string"),
-            ),
-            (&[Step::Member(0, "metadata")], Bad::ObjectOf(19, 6, 8)),
-            (
-                &[Step::Member(0, "metadata"), Step::Entry(20, "broken", Some(5))],
-                Bad::WrongType("string"),
-            ),
-            (&[Step::Member(0, "receiptUrl")], Bad::WrongType("string")),
-            (
-                &[Step::Member(0, "shipping"), Step::Member(21, "dynamicOptions")],
-                Bad::Missing(22, "callbackUrl"),
-            ),
-            (
-                &[
-                    Step::Member(0, "shipping"),
-                    Step::Member(21, "dynamicOptions"),
-                    Step::Member(22, "callbackUrl"),
-                ],
-                Bad::WrongType("string"),
-            ),
-            (
-                &[
-                    Step::Member(0, "shipping"),
-                    Step::Member(21, "dynamicOptions"),
-                    Step::Member(22, "callbackAuthorizationToken"),
-                ],
-                Bad::WrongType("string"),
-            ),
-            (
-                &[Step::Member(0, "shipping"), Step::Member(21, "fixedOptions")],
-                Bad::WrongType("array"),
-            ),
-            (
-                &[
-                    Step::Member(0, "shipping"),
-                    Step::Member(21, "fixedOptions"),
-                    Step::FirstItem(23),
-                    Step::Member(24, "isDefault"),
-                ],
-                Bad::WrongType("boolean"),
-            ),
-            (
-                &[
-                    Step::Member(0, "shipping"),
-                    Step::Member(21, "fixedOptions"),
-                    Step::FirstItem(23),
-                    Step::Member(24, "priority"),
-                ],
-                Bad::WrongType("integer"),
-            ),
-            (
-                &[
-                    Step::Member(0, "shipping"),
-                    Step::Member(21, "fixedOptions"),
-                    Step::FirstItem(23),
-                ],
-                Bad::Missing(24, "type"),
-            ),
-            (
-                &[
-                    Step::Member(0, "shipping"),
-                    Step::Member(21, "fixedOptions"),
-                    Step::FirstItem(23),
-                    Step::Member(24, "type"),
-                ],
-                Bad::NotListed(
-                    &["HOME_DELIVERY", "PICKUP_POINT", "MAILBOX", "IN_STORE", "OTHER"],
-                ),
-            ),
-            (
-                &[
-                    Step::Member(0, "shipping"),
-                    Step::Member(21, "fixedOptions"),
-                    Step::FirstItem(23),
-                    Step::Member(24, "type"),
-                ],
-                Bad::WrongType("string"),
-            ),
-            (
-                &[
-                    Step::Member(0, "shipping"),
-                    Step::Member(21, "fixedOptions"),
-                    Step::FirstItem(23),
-                ],
-                Bad::Missing(24, "brand"),
-            ),
-            (
-                &[
-                    Step::Member(0, "shipping"),
-                    Step::Member(21, "fixedOptions"),
-                    Step::FirstItem(23),
-                    Step::Member(24, "brand"),
-                ],
-                Bad::NotListed(
-                    &[
-                        "POSTEN",
-                        "BRING",
-                        "POSTNORD",
-                        "HELTHJEM",
-                        "PORTERBUDDY",
-                        "DHL",
-                        "INSTABOX",
-                        "FEDEX",
-                        "MATKAHUOLTO",
-                        "GLS",
-                        "POSTI",
-                        "GORDON",
-                        "OTHER",
-                    ],
-                ),
-            ),
-            (
-                &[
-                    Step::Member(0, "shipping"),
-                    Step::Member(21, "fixedOptions"),
-                    Step::FirstItem(23),
-                    Step::Member(24, "brand"),
-                ],
-                Bad::WrongType("string"),
-            ),
-            (
-                &[
-                    Step::Member(0, "shipping"),
-                    Step::Member(21, "fixedOptions"),
-                    Step::FirstItem(23),
-                ],
-                Bad::Missing(24, "options"),
-            ),
-            (
-                &[
-                    Step::Member(0, "shipping"),
-                    Step::Member(21, "fixedOptions"),
-                    Step::FirstItem(23),
-                    Step::Member(24, "options"),
-                ],
-                Bad::WrongType("array"),
-            ),
-            (
-                &[
-                    Step::Member(0, "shipping"),
-                    Step::Member(21, "fixedOptions"),
-                    Step::FirstItem(23),
-                    Step::Member(24, "options"),
-                    Step::FirstItem(25),
-                ],
-                Bad::Missing(26, "id"),
-            ),
-            (
-                &[
-                    Step::Member(0, "shipping"),
-                    Step::Member(21, "fixedOptions"),
-                    Step::FirstItem(23),
-                    Step::Member(24, "options"),
-                    Step::FirstItem(25),
-                    Step::Member(26, "id"),
-                ],
-                Bad::WrongType("string"),
-            ),
-            (
-                &[
-                    Step::Member(0, "shipping"),
-                    Step::Member(21, "fixedOptions"),
-                    Step::FirstItem(23),
-                    Step::Member(24, "options"),
-                    Step::FirstItem(25),
-                    Step::Member(26, "isDefault"),
-                ],
-                Bad::WrongType("boolean"),
-            ),
-            (
-                &[
-                    Step::Member(0, "shipping"),
-                    Step::Member(21, "fixedOptions"),
-                    Step::FirstItem(23),
-                    Step::Member(24, "options"),
-                    Step::FirstItem(25),
-                ],
-                Bad::Missing(26, "amount"),
-            ),
-            (
-                &[
-                    Step::Member(0, "shipping"),
-                    Step::Member(21, "fixedOptions"),
-                    Step::FirstItem(23),
-                    Step::Member(24, "options"),
-                    Step::FirstItem(25),
-                    Step::Member(26, "amount"),
-                ],
-                Bad::Missing(1, "currency"),
-            ),
-            (
-                &[
-                    Step::Member(0, "shipping"),
-                    Step::Member(21, "fixedOptions"),
-                    Step::FirstItem(23),
-                    Step::Member(24, "options"),
-                    Step::FirstItem(25),
-                    Step::Member(26, "amount"),
-                    Step::Member(1, "currency"),
-                ],
-                Bad::NotListed(&["NOK", "DKK", "EUR", "SEK", "USD", "GBP"]),
-            ),
-            (
-                &[
-                    Step::Member(0, "shipping"),
-                    Step::Member(21, "fixedOptions"),
-                    Step::FirstItem(23),
-                    Step::Member(24, "options"),
-                    Step::FirstItem(25),
-                    Step::Member(26, "amount"),
-                    Step::Member(1, "currency"),
-                ],
-                Bad::WrongType("string"),
-            ),
-            (
-                &[
-                    Step::Member(0, "shipping"),
-                    Step::Member(21, "fixedOptions"),
-                    Step::FirstItem(23),
-                    Step::Member(24, "options"),
-                    Step::FirstItem(25),
-                    Step::Member(26, "amount"),
-                ],
-                Bad::Missing(1, "value"),
-            ),
-            (
-                &[
-                    Step::Member(0, "shipping"),
-                    Step::Member(21, "fixedOptions"),
-                    Step::FirstItem(23),
-                    Step::Member(24, "options"),
-                    Step::FirstItem(25),
-                    Step::Member(26, "amount"),
-                    Step::Member(1, "value"),
-                ],
-                Bad::IntBelow(0i64, false, i64::MIN),
-            ),
-            (
-                &[
-                    Step::Member(0, "shipping"),
-                    Step::Member(21, "fixedOptions"),
-                    Step::FirstItem(23),
-                    Step::Member(24, "options"),
-                    Step::FirstItem(25),
-                    Step::Member(26, "amount"),
-                    Step::Member(1, "value"),
-                ],
-                Bad::IntAbove(65000000i64, false, i64::MAX),
-            ),
-            (
-                &[
-                    Step::Member(0, "shipping"),
-                    Step::Member(21, "fixedOptions"),
-                    Step::FirstItem(23),
-                    Step::Member(24, "options"),
-                    Step::FirstItem(25),
-                    Step::Member(26, "amount"),
-                    Step::Member(1, "value"),
-                ],
-                Bad::WrongType("integer"),
-            ),
-            (
-                &[
-                    Step::Member(0, "shipping"),
-                    Step::Member(21, "fixedOptions"),
-                    Step::FirstItem(23),
-                    Step::Member(24, "options"),
-                    Step::FirstItem(25),
-                ],
-                Bad::Missing(26, "name"),
-            ),
-            (
-                &[
-                    Step::Member(0, "shipping"),
-                    Step::Member(21, "fixedOptions"),
-                    Step::FirstItem(23),
-                    Step::Member(24, "options"),
-                    Step::FirstItem(25),
-                    Step::Member(26, "name"),
-                ],
-                Bad::WrongType("string"),
-            ),
-            (
-                &[
-                    Step::Member(0, "shipping"),
-                    Step::Member(21, "fixedOptions"),
-                    Step::FirstItem(23),
-                    Step::Member(24, "options"),
-                    Step::FirstItem(25),
-                    Step::Member(26, "priority"),
-                ],
-                Bad::WrongType("integer"),
-            ),
-            (
-                &[
-                    Step::Member(0, "shipping"),
-                    Step::Member(21, "fixedOptions"),
-                    Step::FirstItem(23),
-                    Step::Member(24, "options"),
-                    Step::FirstItem(25),
-                    Step::Member(26, "meta"),
-                ],
-                Bad::WrongType("string"),
-            ),
-            (
-                &[
-                    Step::Member(0, "shipping"),
-                    Step::Member(21, "fixedOptions"),
-                    Step::FirstItem(23),
-                    Step::Member(24, "options"),
-                    Step::FirstItem(25),
-                    Step::Member(26, "estimatedDelivery"),
-                ],
-                Bad::WrongType("string"),
-            ),
-            (&[Step::Member(0, "cardPassthrough")], Bad::Missing(27, "pspReference")),
-            (
-                &[Step::Member(0, "cardPassthrough"), Step::Member(27, "pspReference")],
-                Bad::LongerThan(64),
-            ),
-            (
-                &[Step::Member(0, "cardPassthrough"), Step::Member(27, "pspReference")],
-                Bad::WrongType("string"),
-            ),
-            (&[Step::Member(0, "cardPassthrough")], Bad::Missing(27, "cardCallbackUrl")),
-            (
-                &[
-                    Step::Member(0, "cardPassthrough"),
-                    Step::Member(27, "cardCallbackUrl"),
-                ],
-                Bad::WrongType("string"),
-            ),
-            (
-                &[Step::Member(0, "cardPassthrough")],
-                Bad::Missing(27, "allowedCardTypes"),
-            ),
-            (
-                &[
-                    Step::Member(0, "cardPassthrough"),
-                    Step::Member(27, "allowedCardTypes"),
-                ],
-                Bad::WrongType("array"),
-            ),
-            (
-                &[
-                    Step::Member(0, "cardPassthrough"),
-                    Step::Member(27, "allowedCardTypes"),
-                    Step::FirstItem(28),
-                ],
-                Bad::NotListed(
-                    &["VISA_DEBIT", "VISA_CREDIT", "MC_CREDIT", "MC_DEBIT", "DANKORT"],
-                ),
-            ),
-            (
-                &[
-                    Step::Member(0, "cardPassthrough"),
-                    Step::Member(27, "allowedCardTypes"),
-                    Step::FirstItem(28),
-                ],
-                Bad::WrongType("string"),
-            ),
-            (
-                &[
-                    Step::Member(0, "cardPassthrough"),
-                    Step::Member(27, "preferVisaPartOfVisaDankort"),
-                ],
-                Bad::WrongType("boolean"),
-            ),
-            (
-                &[
-                    Step::Member(0, "cardPassthrough"),
-                    Step::Member(27, "publicEncryptionKeyId"),
-                ],
-                Bad::WrongType("string"),
-            ),
-        ],
+    support::broken_table!(
+        CREATE_PAYMENT_REQUEST_SITES, & bases; [] Bad::Missing(0, "amount");
+        [Step::Member(0, "amount")] Bad::Missing(1, "currency"); [Step::Member(0,
+        "amount"), Step::Member(1, "currency")] Bad::NotListed(& ["NOK", "DKK", "EUR",
+        "SEK", "USD", "GBP"]); [Step::Member(0, "amount"), Step::Member(1, "currency")]
+        Bad::WrongType("string"); [Step::Member(0, "amount")] Bad::Missing(1, "value");
+        [Step::Member(0, "amount"), Step::Member(1, "value")] Bad::IntBelow(0i64, false,
+        i64::MIN); [Step::Member(0, "amount"), Step::Member(1, "value")]
+        Bad::IntAbove(65000000i64, false, i64::MAX); [Step::Member(0, "amount"),
+        Step::Member(1, "value")] Bad::WrongType("integer"); [Step::Member(0,
+        "customer")] Bad::NotOneBranch(2, 3); [Step::Member(0, "customer"),
+        Step::Member(2, "phoneNumber")] Bad::NotMatching("^[0-9]{9,15}$", 9, Some(15));
+        [Step::Member(0, "customer"), Step::Member(2, "phoneNumber")]
+        Bad::ShorterThan(9); [Step::Member(0, "customer"), Step::Member(2,
+        "phoneNumber")] Bad::LongerThan(15); [Step::Member(0, "customer"),
+        Step::Member(2, "phoneNumber")] Bad::WrongType("string"); [Step::Member(0,
+        "customer"), Step::Member(3, "personalQr")] Bad::ShorterThan(5); [Step::Member(0,
+        "customer"), Step::Member(3, "personalQr")] Bad::LongerThan(255);
+        [Step::Member(0, "customer"), Step::Member(3, "personalQr")]
+        Bad::WrongType("string"); [Step::Member(0, "customer"), Step::Member(4,
+        "customerToken")] Bad::WrongType("string"); [Step::Member(0, "minimumUserAge")]
+        Bad::IntBelow(0i64, false, i64::MIN); [Step::Member(0, "minimumUserAge")]
+        Bad::IntAbove(100i64, false, i64::MAX); [Step::Member(0, "minimumUserAge")]
+        Bad::WrongType("integer"); [Step::Member(0, "customerInteraction")]
+        Bad::NotListed(& ["CUSTOMER_PRESENT", "CUSTOMER_NOT_PRESENT"]); [Step::Member(0,
+        "customerInteraction")] Bad::WrongType("string"); [Step::Member(0,
+        "industryData"), Step::Member(5, "airlineData")] Bad::Missing(6,
+        "agencyInvoiceNumber"); [Step::Member(0, "industryData"), Step::Member(5,
+        "airlineData"), Step::Member(6, "agencyInvoiceNumber")] Bad::ShorterThan(1);
+        [Step::Member(0, "industryData"), Step::Member(5, "airlineData"), Step::Member(6,
+        "agencyInvoiceNumber")] Bad::LongerThan(6); [Step::Member(0, "industryData"),
+        Step::Member(5, "airlineData"), Step::Member(6, "agencyInvoiceNumber")]
+        Bad::WrongType("string"); [Step::Member(0, "industryData"), Step::Member(5,
+        "airlineData")] Bad::Missing(6, "airlineCode"); [Step::Member(0, "industryData"),
+        Step::Member(5, "airlineData"), Step::Member(6, "airlineCode")]
+        Bad::ShorterThan(3); [Step::Member(0, "industryData"), Step::Member(5,
+        "airlineData"), Step::Member(6, "airlineCode")] Bad::LongerThan(3);
+        [Step::Member(0, "industryData"), Step::Member(5, "airlineData"), Step::Member(6,
+        "airlineCode")] Bad::WrongType("string"); [Step::Member(0, "industryData"),
+        Step::Member(5, "airlineData")] Bad::Missing(6, "airlineDesignatorCode");
+        [Step::Member(0, "industryData"), Step::Member(5, "airlineData"), Step::Member(6,
+        "airlineDesignatorCode")] Bad::ShorterThan(2); [Step::Member(0, "industryData"),
+        Step::Member(5, "airlineData"), Step::Member(6, "airlineDesignatorCode")]
+        Bad::LongerThan(2); [Step::Member(0, "industryData"), Step::Member(5,
+        "airlineData"), Step::Member(6, "airlineDesignatorCode")]
+        Bad::WrongType("string"); [Step::Member(0, "industryData"), Step::Member(5,
+        "airlineData")] Bad::Missing(6, "passengerName"); [Step::Member(0,
+        "industryData"), Step::Member(5, "airlineData"), Step::Member(6,
+        "passengerName")] Bad::ShorterThan(1); [Step::Member(0, "industryData"),
+        Step::Member(5, "airlineData"), Step::Member(6, "passengerName")]
+        Bad::LongerThan(49); [Step::Member(0, "industryData"), Step::Member(5,
+        "airlineData"), Step::Member(6, "passengerName")] Bad::WrongType("string");
+        [Step::Member(0, "industryData"), Step::Member(5, "airlineData"), Step::Member(6,
+        "ticketNumber")] Bad::ShorterThan(1); [Step::Member(0, "industryData"),
+        Step::Member(5, "airlineData"), Step::Member(6, "ticketNumber")]
+        Bad::LongerThan(150); [Step::Member(0, "industryData"), Step::Member(5,
+        "airlineData"), Step::Member(6, "ticketNumber")] Bad::WrongType("string"); []
+        Bad::Missing(0, "paymentMethod"); [Step::Member(0, "paymentMethod")]
+        Bad::Missing(7, "type"); [Step::Member(0, "paymentMethod"), Step::Member(7,
+        "type")] Bad::NotListed(& ["WALLET", "CARD", "CARD_PASSTHROUGH"]);
+        [Step::Member(0, "paymentMethod"), Step::Member(7, "type")]
+        Bad::WrongType("string"); [Step::Member(0, "paymentMethod"), Step::Member(7,
+        "blockedSources")] Bad::WrongType("array"); [Step::Member(0, "paymentMethod"),
+        Step::Member(7, "blockedSources"), Step::FirstItem(8)] Bad::NotListed(&
+        ["COMMERCIAL_CARDS"]); [Step::Member(0, "paymentMethod"), Step::Member(7,
+        "blockedSources"), Step::FirstItem(8)] Bad::WrongType("string"); [Step::Member(0,
+        "profile"), Step::Member(9, "scope")] Bad::WrongType("string"); []
+        Bad::Missing(0, "reference"); [Step::Member(0, "reference")]
+        Bad::NotMatching("^[a-zA-Z0-9-]{8,64}$", 8, Some(64)); [Step::Member(0,
+        "reference")] Bad::ShorterThan(8); [Step::Member(0, "reference")]
+        Bad::LongerThan(64); [Step::Member(0, "reference")] Bad::WrongType("string");
+        [Step::Member(0, "returnUrl")] Bad::LongerThan(2500); [Step::Member(0,
+        "returnUrl")] Bad::WrongType("string"); [] Bad::Missing(0, "userFlow");
+        [Step::Member(0, "userFlow")] Bad::NotListed(& ["PUSH_MESSAGE",
+        "NATIVE_REDIRECT", "WEB_REDIRECT", "QR"]); [Step::Member(0, "userFlow")]
+        Bad::WrongType("string"); [Step::Member(0, "expiresAt")]
+        Bad::NotMatching("^((?:([0-9]{4}-[0-9]{2}-[0-9]{2})(T|t)([0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]+)?))(Z|z|([+-](?:2[0-3]|[01][0-9]):[0-5][0-9])))$",
+        0, None); [Step::Member(0, "expiresAt")] Bad::WrongType("string");
+        [Step::Member(0, "qrFormat")] Bad::Missing(10, "format"); [Step::Member(0,
+        "qrFormat"), Step::Member(10, "format")] Bad::NotListed(& ["TEXT/TARGETURL",
+        "IMAGE/SVG+XML", "IMAGE/PNG"]); [Step::Member(0, "qrFormat"), Step::Member(10,
+        "format")] Bad::WrongType("string"); [Step::Member(0, "qrFormat"),
+        Step::Member(10, "size")] Bad::IntBelow(100i64, false, i64::MIN);
+        [Step::Member(0, "qrFormat"), Step::Member(10, "size")] Bad::IntAbove(2000i64,
+        false, i64::MAX); [Step::Member(0, "qrFormat"), Step::Member(10, "size")]
+        Bad::WrongType("integer"); [Step::Member(0, "paymentDescription")]
+        Bad::ShorterThan(3); [Step::Member(0, "paymentDescription")]
+        Bad::LongerThan(100); [Step::Member(0, "paymentDescription")]
+        Bad::WrongType("string"); [Step::Member(0, "receipt")] Bad::Missing(11,
+        "orderLines"); [Step::Member(0, "receipt"), Step::Member(11, "orderLines")]
+        Bad::ArrayOf(12, 0, 0); [Step::Member(0, "receipt"), Step::Member(11,
+        "orderLines")] Bad::WrongType("array"); [Step::Member(0, "receipt"),
+        Step::Member(11, "orderLines"), Step::FirstItem(13)] Bad::Missing(12, "name");
+        [Step::Member(0, "receipt"), Step::Member(11, "orderLines"), Step::FirstItem(13),
+        Step::Member(12, "name")] Bad::WrongType("string"); [Step::Member(0, "receipt"),
+        Step::Member(11, "orderLines"), Step::FirstItem(13)] Bad::Missing(12, "id");
+        [Step::Member(0, "receipt"), Step::Member(11, "orderLines"), Step::FirstItem(13),
+        Step::Member(12, "id")] Bad::WrongType("string"); [Step::Member(0, "receipt"),
+        Step::Member(11, "orderLines"), Step::FirstItem(13)] Bad::Missing(12,
+        "totalAmount"); [Step::Member(0, "receipt"), Step::Member(11, "orderLines"),
+        Step::FirstItem(13), Step::Member(12, "totalAmount")] Bad::WrongType("integer");
+        [Step::Member(0, "receipt"), Step::Member(11, "orderLines"), Step::FirstItem(13)]
+        Bad::Missing(12, "totalAmountExcludingTax"); [Step::Member(0, "receipt"),
+        Step::Member(11, "orderLines"), Step::FirstItem(13), Step::Member(12,
+        "totalAmountExcludingTax")] Bad::WrongType("integer"); [Step::Member(0,
+        "receipt"), Step::Member(11, "orderLines"), Step::FirstItem(13)] Bad::Missing(12,
+        "totalTaxAmount"); [Step::Member(0, "receipt"), Step::Member(11, "orderLines"),
+        Step::FirstItem(13), Step::Member(12, "totalTaxAmount")]
+        Bad::WrongType("integer"); [Step::Member(0, "receipt"), Step::Member(11,
+        "orderLines"), Step::FirstItem(13), Step::Member(12, "taxPercentage")]
+        Bad::IntBelow(0i64, false, i64::MIN); [Step::Member(0, "receipt"),
+        Step::Member(11, "orderLines"), Step::FirstItem(13), Step::Member(12,
+        "taxPercentage")] Bad::IntAbove(100i64, false, i64::MAX); [Step::Member(0,
+        "receipt"), Step::Member(11, "orderLines"), Step::FirstItem(13), Step::Member(12,
+        "taxPercentage")] Bad::WrongType("integer"); [Step::Member(0, "receipt"),
+        Step::Member(11, "orderLines"), Step::FirstItem(13), Step::Member(12, "taxRate")]
+        Bad::IntBelow(0i64, false, i64::MIN); [Step::Member(0, "receipt"),
+        Step::Member(11, "orderLines"), Step::FirstItem(13), Step::Member(12, "taxRate")]
+        Bad::IntAbove(10000i64, false, i64::MAX); [Step::Member(0, "receipt"),
+        Step::Member(11, "orderLines"), Step::FirstItem(13), Step::Member(12, "taxRate")]
+        Bad::WrongType("integer"); [Step::Member(0, "receipt"), Step::Member(11,
+        "orderLines"), Step::FirstItem(13), Step::Member(12, "unitInfo")]
+        Bad::Missing(14, "unitPrice"); [Step::Member(0, "receipt"), Step::Member(11,
+        "orderLines"), Step::FirstItem(13), Step::Member(12, "unitInfo"),
+        Step::Member(14, "unitPrice")] Bad::IntBelow(0i64, false, i64::MIN);
+        [Step::Member(0, "receipt"), Step::Member(11, "orderLines"), Step::FirstItem(13),
+        Step::Member(12, "unitInfo"), Step::Member(14, "unitPrice")]
+        Bad::WrongType("integer"); [Step::Member(0, "receipt"), Step::Member(11,
+        "orderLines"), Step::FirstItem(13), Step::Member(12, "unitInfo")]
+        Bad::Missing(14, "quantity"); [Step::Member(0, "receipt"), Step::Member(11,
+        "orderLines"), Step::FirstItem(13), Step::Member(12, "unitInfo"),
+        Step::Member(14, "quantity")] Bad::NotMatching("^[0-9]+([\\.][0-9]{1,8})?$", 0,
+        Some(10)); [Step::Member(0, "receipt"), Step::Member(11, "orderLines"),
+        Step::FirstItem(13), Step::Member(12, "unitInfo"), Step::Member(14, "quantity")]
+        Bad::LongerThan(10); [Step::Member(0, "receipt"), Step::Member(11, "orderLines"),
+        Step::FirstItem(13), Step::Member(12, "unitInfo"), Step::Member(14, "quantity")]
+        Bad::WrongType("string"); [Step::Member(0, "receipt"), Step::Member(11,
+        "orderLines"), Step::FirstItem(13), Step::Member(12, "unitInfo"),
+        Step::Member(14, "quantityUnit")] Bad::NotListed(& ["PCS", "KG", "KM", "MINUTE",
+        "LITRE", "KWH"]); [Step::Member(0, "receipt"), Step::Member(11, "orderLines"),
+        Step::FirstItem(13), Step::Member(12, "unitInfo"), Step::Member(14,
+        "quantityUnit")] Bad::WrongType("string"); [Step::Member(0, "receipt"),
+        Step::Member(11, "orderLines"), Step::FirstItem(13), Step::Member(12,
+        "discount")] Bad::IntBelow(0i64, false, i64::MIN); [Step::Member(0, "receipt"),
+        Step::Member(11, "orderLines"), Step::FirstItem(13), Step::Member(12,
+        "discount")] Bad::WrongType("integer"); [Step::Member(0, "receipt"),
+        Step::Member(11, "orderLines"), Step::FirstItem(13), Step::Member(12,
+        "productUrl")] Bad::WrongType("string"); [Step::Member(0, "receipt"),
+        Step::Member(11, "orderLines"), Step::FirstItem(13), Step::Member(12,
+        "isReturn")] Bad::WrongType("boolean"); [Step::Member(0, "receipt"),
+        Step::Member(11, "orderLines"), Step::FirstItem(13), Step::Member(12,
+        "isShipping")] Bad::WrongType("boolean"); [Step::Member(0, "receipt")]
+        Bad::Missing(11, "bottomLine"); [Step::Member(0, "receipt"), Step::Member(11,
+        "bottomLine")] Bad::Missing(15, "currency"); [Step::Member(0, "receipt"),
+        Step::Member(11, "bottomLine"), Step::Member(15, "currency")] Bad::NotListed(&
+        ["NOK", "DKK", "EUR", "SEK", "USD", "GBP"]); [Step::Member(0, "receipt"),
+        Step::Member(11, "bottomLine"), Step::Member(15, "currency")]
+        Bad::WrongType("string"); [Step::Member(0, "receipt"), Step::Member(11,
+        "bottomLine"), Step::Member(15, "tipAmount")] Bad::IntBelow(0i64, false,
+        i64::MIN); [Step::Member(0, "receipt"), Step::Member(11, "bottomLine"),
+        Step::Member(15, "tipAmount")] Bad::WrongType("integer"); [Step::Member(0,
+        "receipt"), Step::Member(11, "bottomLine"), Step::Member(15, "giftCardAmount")]
+        Bad::IntBelow(0i64, false, i64::MIN); [Step::Member(0, "receipt"),
+        Step::Member(11, "bottomLine"), Step::Member(15, "giftCardAmount")]
+        Bad::WrongType("integer"); [Step::Member(0, "receipt"), Step::Member(11,
+        "bottomLine"), Step::Member(15, "posId")] Bad::WrongType("string");
+        [Step::Member(0, "receipt"), Step::Member(11, "bottomLine"), Step::Member(15,
+        "totalAmount")] Bad::WrongType("integer"); [Step::Member(0, "receipt"),
+        Step::Member(11, "bottomLine"), Step::Member(15, "totalTax")] Bad::IntBelow(0i64,
+        false, i64::MIN); [Step::Member(0, "receipt"), Step::Member(11, "bottomLine"),
+        Step::Member(15, "totalTax")] Bad::WrongType("integer"); [Step::Member(0,
+        "receipt"), Step::Member(11, "bottomLine"), Step::Member(15, "totalDiscount")]
+        Bad::IntBelow(0i64, false, i64::MIN); [Step::Member(0, "receipt"),
+        Step::Member(11, "bottomLine"), Step::Member(15, "totalDiscount")]
+        Bad::WrongType("integer"); [Step::Member(0, "receipt"), Step::Member(11,
+        "bottomLine"), Step::Member(15, "shippingAmount")] Bad::IntBelow(0i64, false,
+        i64::MIN); [Step::Member(0, "receipt"), Step::Member(11, "bottomLine"),
+        Step::Member(15, "shippingAmount")] Bad::WrongType("integer"); [Step::Member(0,
+        "receipt"), Step::Member(11, "bottomLine"), Step::Member(15, "shippingInfo")]
+        Bad::Missing(16, "amount"); [Step::Member(0, "receipt"), Step::Member(11,
+        "bottomLine"), Step::Member(15, "shippingInfo"), Step::Member(16, "amount")]
+        Bad::IntBelow(0i64, false, i64::MIN); [Step::Member(0, "receipt"),
+        Step::Member(11, "bottomLine"), Step::Member(15, "shippingInfo"),
+        Step::Member(16, "amount")] Bad::WrongType("integer"); [Step::Member(0,
+        "receipt"), Step::Member(11, "bottomLine"), Step::Member(15, "shippingInfo")]
+        Bad::Missing(16, "amountExcludingTax"); [Step::Member(0, "receipt"),
+        Step::Member(11, "bottomLine"), Step::Member(15, "shippingInfo"),
+        Step::Member(16, "amountExcludingTax")] Bad::IntBelow(0i64, false, i64::MIN);
+        [Step::Member(0, "receipt"), Step::Member(11, "bottomLine"), Step::Member(15,
+        "shippingInfo"), Step::Member(16, "amountExcludingTax")]
+        Bad::WrongType("integer"); [Step::Member(0, "receipt"), Step::Member(11,
+        "bottomLine"), Step::Member(15, "shippingInfo")] Bad::Missing(16, "taxAmount");
+        [Step::Member(0, "receipt"), Step::Member(11, "bottomLine"), Step::Member(15,
+        "shippingInfo"), Step::Member(16, "taxAmount")] Bad::IntBelow(0i64, false,
+        i64::MIN); [Step::Member(0, "receipt"), Step::Member(11, "bottomLine"),
+        Step::Member(15, "shippingInfo"), Step::Member(16, "taxAmount")]
+        Bad::WrongType("integer"); [Step::Member(0, "receipt"), Step::Member(11,
+        "bottomLine"), Step::Member(15, "shippingInfo")] Bad::Missing(16,
+        "taxPercentage"); [Step::Member(0, "receipt"), Step::Member(11, "bottomLine"),
+        Step::Member(15, "shippingInfo"), Step::Member(16, "taxPercentage")]
+        Bad::IntBelow(0i64, false, i64::MIN); [Step::Member(0, "receipt"),
+        Step::Member(11, "bottomLine"), Step::Member(15, "shippingInfo"),
+        Step::Member(16, "taxPercentage")] Bad::IntAbove(100i64, false, i64::MAX);
+        [Step::Member(0, "receipt"), Step::Member(11, "bottomLine"), Step::Member(15,
+        "shippingInfo"), Step::Member(16, "taxPercentage")] Bad::WrongType("integer");
+        [Step::Member(0, "receipt"), Step::Member(11, "bottomLine"), Step::Member(15,
+        "paymentSources"), Step::Member(17, "giftCard")] Bad::WrongType("integer");
+        [Step::Member(0, "receipt"), Step::Member(11, "bottomLine"), Step::Member(15,
+        "paymentSources"), Step::Member(17, "card")] Bad::WrongType("integer");
+        [Step::Member(0, "receipt"), Step::Member(11, "bottomLine"), Step::Member(15,
+        "paymentSources"), Step::Member(17, "voucher")] Bad::WrongType("integer");
+        [Step::Member(0, "receipt"), Step::Member(11, "bottomLine"), Step::Member(15,
+        "paymentSources"), Step::Member(17, "cash")] Bad::WrongType("integer");
+        [Step::Member(0, "receipt"), Step::Member(11, "bottomLine"), Step::Member(15,
+        "barcode")] Bad::Missing(18, "format"); [Step::Member(0, "receipt"),
+        Step::Member(11, "bottomLine"), Step::Member(15, "barcode"), Step::Member(18,
+        "format")] Bad::NotListed(& ["EAN-13", "CODE 39", "CODE 128"]); [Step::Member(0,
+        "receipt"), Step::Member(11, "bottomLine"), Step::Member(15, "barcode"),
+        Step::Member(18, "format")] Bad::WrongType("string"); [Step::Member(0,
+        "receipt"), Step::Member(11, "bottomLine"), Step::Member(15, "barcode")]
+        Bad::Missing(18, "data"); [Step::Member(0, "receipt"), Step::Member(11,
+        "bottomLine"), Step::Member(15, "barcode"), Step::Member(18, "data")]
+        Bad::WrongType("string"); [Step::Member(0, "receipt"), Step::Member(11,
+        "bottomLine"), Step::Member(15, "receiptNumber")] Bad::WrongType("string");
+        [Step::Member(0, "receipt"), Step::Member(11, "bottomLine"), Step::Member(15,
+        "terminalId")] Bad::WrongType("string"); [Step::Member(0, "metadata")]
+        Bad::ObjectOf(19, 6, 8); [Step::Member(0, "metadata"), Step::Entry(20, "broken",
+        Some(5))] Bad::WrongType("string"); [Step::Member(0, "receiptUrl")]
+        Bad::WrongType("string"); [Step::Member(0, "shipping"), Step::Member(21,
+        "dynamicOptions")] Bad::Missing(22, "callbackUrl"); [Step::Member(0, "shipping"),
+        Step::Member(21, "dynamicOptions"), Step::Member(22, "callbackUrl")]
+        Bad::WrongType("string"); [Step::Member(0, "shipping"), Step::Member(21,
+        "dynamicOptions"), Step::Member(22, "callbackAuthorizationToken")]
+        Bad::WrongType("string"); [Step::Member(0, "shipping"), Step::Member(21,
+        "fixedOptions")] Bad::WrongType("array"); [Step::Member(0, "shipping"),
+        Step::Member(21, "fixedOptions"), Step::FirstItem(23), Step::Member(24,
+        "isDefault")] Bad::WrongType("boolean"); [Step::Member(0, "shipping"),
+        Step::Member(21, "fixedOptions"), Step::FirstItem(23), Step::Member(24,
+        "priority")] Bad::WrongType("integer"); [Step::Member(0, "shipping"),
+        Step::Member(21, "fixedOptions"), Step::FirstItem(23)] Bad::Missing(24, "type");
+        [Step::Member(0, "shipping"), Step::Member(21, "fixedOptions"),
+        Step::FirstItem(23), Step::Member(24, "type")] Bad::NotListed(& ["HOME_DELIVERY",
+        "PICKUP_POINT", "MAILBOX", "IN_STORE", "OTHER"]); [Step::Member(0, "shipping"),
+        Step::Member(21, "fixedOptions"), Step::FirstItem(23), Step::Member(24, "type")]
+        Bad::WrongType("string"); [Step::Member(0, "shipping"), Step::Member(21,
+        "fixedOptions"), Step::FirstItem(23)] Bad::Missing(24, "brand"); [Step::Member(0,
+        "shipping"), Step::Member(21, "fixedOptions"), Step::FirstItem(23),
+        Step::Member(24, "brand")] Bad::NotListed(& ["POSTEN", "BRING", "POSTNORD",
+        "HELTHJEM", "PORTERBUDDY", "DHL", "INSTABOX", "FEDEX", "MATKAHUOLTO", "GLS",
+        "POSTI", "GORDON", "OTHER"]); [Step::Member(0, "shipping"), Step::Member(21,
+        "fixedOptions"), Step::FirstItem(23), Step::Member(24, "brand")]
+        Bad::WrongType("string"); [Step::Member(0, "shipping"), Step::Member(21,
+        "fixedOptions"), Step::FirstItem(23)] Bad::Missing(24, "options");
+        [Step::Member(0, "shipping"), Step::Member(21, "fixedOptions"),
+        Step::FirstItem(23), Step::Member(24, "options")] Bad::WrongType("array");
+        [Step::Member(0, "shipping"), Step::Member(21, "fixedOptions"),
+        Step::FirstItem(23), Step::Member(24, "options"), Step::FirstItem(25)]
+        Bad::Missing(26, "id"); [Step::Member(0, "shipping"), Step::Member(21,
+        "fixedOptions"), Step::FirstItem(23), Step::Member(24, "options"),
+        Step::FirstItem(25), Step::Member(26, "id")] Bad::WrongType("string");
+        [Step::Member(0, "shipping"), Step::Member(21, "fixedOptions"),
+        Step::FirstItem(23), Step::Member(24, "options"), Step::FirstItem(25),
+        Step::Member(26, "isDefault")] Bad::WrongType("boolean"); [Step::Member(0,
+        "shipping"), Step::Member(21, "fixedOptions"), Step::FirstItem(23),
+        Step::Member(24, "options"), Step::FirstItem(25)] Bad::Missing(26, "amount");
+        [Step::Member(0, "shipping"), Step::Member(21, "fixedOptions"),
+        Step::FirstItem(23), Step::Member(24, "options"), Step::FirstItem(25),
+        Step::Member(26, "amount")] Bad::Missing(1, "currency"); [Step::Member(0,
+        "shipping"), Step::Member(21, "fixedOptions"), Step::FirstItem(23),
+        Step::Member(24, "options"), Step::FirstItem(25), Step::Member(26, "amount"),
+        Step::Member(1, "currency")] Bad::NotListed(& ["NOK", "DKK", "EUR", "SEK", "USD",
+        "GBP"]); [Step::Member(0, "shipping"), Step::Member(21, "fixedOptions"),
+        Step::FirstItem(23), Step::Member(24, "options"), Step::FirstItem(25),
+        Step::Member(26, "amount"), Step::Member(1, "currency")]
+        Bad::WrongType("string"); [Step::Member(0, "shipping"), Step::Member(21,
+        "fixedOptions"), Step::FirstItem(23), Step::Member(24, "options"),
+        Step::FirstItem(25), Step::Member(26, "amount")] Bad::Missing(1, "value");
+        [Step::Member(0, "shipping"), Step::Member(21, "fixedOptions"),
+        Step::FirstItem(23), Step::Member(24, "options"), Step::FirstItem(25),
+        Step::Member(26, "amount"), Step::Member(1, "value")] Bad::IntBelow(0i64, false,
+        i64::MIN); [Step::Member(0, "shipping"), Step::Member(21, "fixedOptions"),
+        Step::FirstItem(23), Step::Member(24, "options"), Step::FirstItem(25),
+        Step::Member(26, "amount"), Step::Member(1, "value")] Bad::IntAbove(65000000i64,
+        false, i64::MAX); [Step::Member(0, "shipping"), Step::Member(21, "fixedOptions"),
+        Step::FirstItem(23), Step::Member(24, "options"), Step::FirstItem(25),
+        Step::Member(26, "amount"), Step::Member(1, "value")] Bad::WrongType("integer");
+        [Step::Member(0, "shipping"), Step::Member(21, "fixedOptions"),
+        Step::FirstItem(23), Step::Member(24, "options"), Step::FirstItem(25)]
+        Bad::Missing(26, "name"); [Step::Member(0, "shipping"), Step::Member(21,
+        "fixedOptions"), Step::FirstItem(23), Step::Member(24, "options"),
+        Step::FirstItem(25), Step::Member(26, "name")] Bad::WrongType("string");
+        [Step::Member(0, "shipping"), Step::Member(21, "fixedOptions"),
+        Step::FirstItem(23), Step::Member(24, "options"), Step::FirstItem(25),
+        Step::Member(26, "priority")] Bad::WrongType("integer"); [Step::Member(0,
+        "shipping"), Step::Member(21, "fixedOptions"), Step::FirstItem(23),
+        Step::Member(24, "options"), Step::FirstItem(25), Step::Member(26, "meta")]
+        Bad::WrongType("string"); [Step::Member(0, "shipping"), Step::Member(21,
+        "fixedOptions"), Step::FirstItem(23), Step::Member(24, "options"),
+        Step::FirstItem(25), Step::Member(26, "estimatedDelivery")]
+        Bad::WrongType("string"); [Step::Member(0, "cardPassthrough")] Bad::Missing(27,
+        "pspReference"); [Step::Member(0, "cardPassthrough"), Step::Member(27,
+        "pspReference")] Bad::LongerThan(64); [Step::Member(0, "cardPassthrough"),
+        Step::Member(27, "pspReference")] Bad::WrongType("string"); [Step::Member(0,
+        "cardPassthrough")] Bad::Missing(27, "cardCallbackUrl"); [Step::Member(0,
+        "cardPassthrough"), Step::Member(27, "cardCallbackUrl")]
+        Bad::WrongType("string"); [Step::Member(0, "cardPassthrough")] Bad::Missing(27,
+        "allowedCardTypes"); [Step::Member(0, "cardPassthrough"), Step::Member(27,
+        "allowedCardTypes")] Bad::WrongType("array"); [Step::Member(0,
+        "cardPassthrough"), Step::Member(27, "allowedCardTypes"), Step::FirstItem(28)]
+        Bad::NotListed(& ["VISA_DEBIT", "VISA_CREDIT", "MC_CREDIT", "MC_DEBIT",
+        "DANKORT"]); [Step::Member(0, "cardPassthrough"), Step::Member(27,
+        "allowedCardTypes"), Step::FirstItem(28)] Bad::WrongType("string");
+        [Step::Member(0, "cardPassthrough"), Step::Member(27,
+        "preferVisaPartOfVisaDankort")] Bad::WrongType("boolean"); [Step::Member(0,
+        "cardPassthrough"), Step::Member(27, "publicEncryptionKeyId")]
+        Bad::WrongType("string")
     )
 }
 /// Every constraint site of `CancelModificationRequest`, in document order.
@@ -2519,10 +1563,9 @@ pub fn broken_cancel_modification_request() -> Vec<
     (support::Site, BoxedStrategy<support::Broken>),
 > {
     let bases = [support::json_of(cancel_modification_request())];
-    support::broken_sites(
-        CANCEL_MODIFICATION_REQUEST_SITES,
-        &bases,
-        &[(&[Step::Member(0, "cancelTransactionOnly")], Bad::WrongType("boolean"))],
+    support::broken_table!(
+        CANCEL_MODIFICATION_REQUEST_SITES, & bases; [Step::Member(0,
+        "cancelTransactionOnly")] Bad::WrongType("boolean")
     )
 }
 /// Every constraint site of `CaptureModificationRequest`, in document order.
@@ -2544,34 +1587,18 @@ pub fn broken_capture_modification_request() -> Vec<
         support::json_of(capture_modification_request()),
         support::json_of(amount()),
     ];
-    support::broken_sites(
-        CAPTURE_MODIFICATION_REQUEST_SITES,
-        &bases,
-        &[
-            (&[], Bad::Missing(0, "modificationAmount")),
-            (&[Step::Member(0, "modificationAmount")], Bad::Missing(1, "currency")),
-            (
-                &[Step::Member(0, "modificationAmount"), Step::Member(1, "currency")],
-                Bad::NotListed(&["NOK", "DKK", "EUR", "SEK", "USD", "GBP"]),
-            ),
-            (
-                &[Step::Member(0, "modificationAmount"), Step::Member(1, "currency")],
-                Bad::WrongType("string"),
-            ),
-            (&[Step::Member(0, "modificationAmount")], Bad::Missing(1, "value")),
-            (
-                &[Step::Member(0, "modificationAmount"), Step::Member(1, "value")],
-                Bad::IntBelow(0i64, false, i64::MIN),
-            ),
-            (
-                &[Step::Member(0, "modificationAmount"), Step::Member(1, "value")],
-                Bad::IntAbove(65000000i64, false, i64::MAX),
-            ),
-            (
-                &[Step::Member(0, "modificationAmount"), Step::Member(1, "value")],
-                Bad::WrongType("integer"),
-            ),
-        ],
+    support::broken_table!(
+        CAPTURE_MODIFICATION_REQUEST_SITES, & bases; [] Bad::Missing(0,
+        "modificationAmount"); [Step::Member(0, "modificationAmount")] Bad::Missing(1,
+        "currency"); [Step::Member(0, "modificationAmount"), Step::Member(1, "currency")]
+        Bad::NotListed(& ["NOK", "DKK", "EUR", "SEK", "USD", "GBP"]); [Step::Member(0,
+        "modificationAmount"), Step::Member(1, "currency")] Bad::WrongType("string");
+        [Step::Member(0, "modificationAmount")] Bad::Missing(1, "value");
+        [Step::Member(0, "modificationAmount"), Step::Member(1, "value")]
+        Bad::IntBelow(0i64, false, i64::MIN); [Step::Member(0, "modificationAmount"),
+        Step::Member(1, "value")] Bad::IntAbove(65000000i64, false, i64::MAX);
+        [Step::Member(0, "modificationAmount"), Step::Member(1, "value")]
+        Bad::WrongType("integer")
     )
 }
 /// Every constraint site of `RefundModificationRequest`, in document order.
@@ -2593,34 +1620,18 @@ pub fn broken_refund_modification_request() -> Vec<
         support::json_of(refund_modification_request()),
         support::json_of(amount()),
     ];
-    support::broken_sites(
-        REFUND_MODIFICATION_REQUEST_SITES,
-        &bases,
-        &[
-            (&[], Bad::Missing(0, "modificationAmount")),
-            (&[Step::Member(0, "modificationAmount")], Bad::Missing(1, "currency")),
-            (
-                &[Step::Member(0, "modificationAmount"), Step::Member(1, "currency")],
-                Bad::NotListed(&["NOK", "DKK", "EUR", "SEK", "USD", "GBP"]),
-            ),
-            (
-                &[Step::Member(0, "modificationAmount"), Step::Member(1, "currency")],
-                Bad::WrongType("string"),
-            ),
-            (&[Step::Member(0, "modificationAmount")], Bad::Missing(1, "value")),
-            (
-                &[Step::Member(0, "modificationAmount"), Step::Member(1, "value")],
-                Bad::IntBelow(0i64, false, i64::MIN),
-            ),
-            (
-                &[Step::Member(0, "modificationAmount"), Step::Member(1, "value")],
-                Bad::IntAbove(65000000i64, false, i64::MAX),
-            ),
-            (
-                &[Step::Member(0, "modificationAmount"), Step::Member(1, "value")],
-                Bad::WrongType("integer"),
-            ),
-        ],
+    support::broken_table!(
+        REFUND_MODIFICATION_REQUEST_SITES, & bases; [] Bad::Missing(0,
+        "modificationAmount"); [Step::Member(0, "modificationAmount")] Bad::Missing(1,
+        "currency"); [Step::Member(0, "modificationAmount"), Step::Member(1, "currency")]
+        Bad::NotListed(& ["NOK", "DKK", "EUR", "SEK", "USD", "GBP"]); [Step::Member(0,
+        "modificationAmount"), Step::Member(1, "currency")] Bad::WrongType("string");
+        [Step::Member(0, "modificationAmount")] Bad::Missing(1, "value");
+        [Step::Member(0, "modificationAmount"), Step::Member(1, "value")]
+        Bad::IntBelow(0i64, false, i64::MIN); [Step::Member(0, "modificationAmount"),
+        Step::Member(1, "value")] Bad::IntAbove(65000000i64, false, i64::MAX);
+        [Step::Member(0, "modificationAmount"), Step::Member(1, "value")]
+        Bad::WrongType("integer")
     )
 }
 /// Every constraint site of `ForceApprove`, in document order.
@@ -2656,44 +1667,18 @@ pub fn broken_force_approve() -> Vec<(support::Site, BoxedStrategy<support::Brok
                 .boxed(),
         ),
     ];
-    support::broken_sites(
-        FORCE_APPROVE_SITES,
-        &bases,
-        &[
-            (&[Step::Member(0, "customer")], Bad::NotOneBranch(1, 2)),
-            (
-                &[Step::Member(0, "customer"), Step::Member(1, "phoneNumber")],
-                Bad::NotMatching("^[0-9]{9,15}$", 9, Some(15)),
-            ),
-            (
-                &[Step::Member(0, "customer"), Step::Member(1, "phoneNumber")],
-                Bad::ShorterThan(9),
-            ),
-            (
-                &[Step::Member(0, "customer"), Step::Member(1, "phoneNumber")],
-                Bad::LongerThan(15),
-            ),
-            (
-                &[Step::Member(0, "customer"), Step::Member(1, "phoneNumber")],
-                Bad::WrongType("string"),
-            ),
-            (
-                &[Step::Member(0, "customer"), Step::Member(2, "personalQr")],
-                Bad::ShorterThan(5),
-            ),
-            (
-                &[Step::Member(0, "customer"), Step::Member(2, "personalQr")],
-                Bad::LongerThan(255),
-            ),
-            (
-                &[Step::Member(0, "customer"), Step::Member(2, "personalQr")],
-                Bad::WrongType("string"),
-            ),
-            (
-                &[Step::Member(0, "customer"), Step::Member(3, "customerToken")],
-                Bad::WrongType("string"),
-            ),
-            (&[Step::Member(0, "token")], Bad::WrongType("string")),
-        ],
+    support::broken_table!(
+        FORCE_APPROVE_SITES, & bases; [Step::Member(0, "customer")] Bad::NotOneBranch(1,
+        2); [Step::Member(0, "customer"), Step::Member(1, "phoneNumber")]
+        Bad::NotMatching("^[0-9]{9,15}$", 9, Some(15)); [Step::Member(0, "customer"),
+        Step::Member(1, "phoneNumber")] Bad::ShorterThan(9); [Step::Member(0,
+        "customer"), Step::Member(1, "phoneNumber")] Bad::LongerThan(15);
+        [Step::Member(0, "customer"), Step::Member(1, "phoneNumber")]
+        Bad::WrongType("string"); [Step::Member(0, "customer"), Step::Member(2,
+        "personalQr")] Bad::ShorterThan(5); [Step::Member(0, "customer"), Step::Member(2,
+        "personalQr")] Bad::LongerThan(255); [Step::Member(0, "customer"),
+        Step::Member(2, "personalQr")] Bad::WrongType("string"); [Step::Member(0,
+        "customer"), Step::Member(3, "customerToken")] Bad::WrongType("string");
+        [Step::Member(0, "token")] Bad::WrongType("string")
     )
 }

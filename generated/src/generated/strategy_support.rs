@@ -544,3 +544,14 @@ macro_rules! type_strategies {
 }
 #[allow(unused_imports)]
 pub(crate) use type_strategies;
+/// A body's recipe table for [`broken_sites`], one `[steps] bad` row per site, `;`-separated.
+/// A macro so the table stays one token tree for the formatter, however long it is.
+#[allow(unused_macros)]
+macro_rules! broken_table {
+    ($sites:expr, $bases:expr; $([$($step:expr),*] $bad:expr);* $(;)?) => {
+        super::strategy_support::broken_sites($sites, $bases, & [$((& [$($step),*],
+        $bad)),*])
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use broken_table;

@@ -126,15 +126,10 @@ pub fn broken_register_request() -> Vec<
         support::json_of(register_request()),
         support::json_of(support::list(support::text(0, None), 0, support::SMALL)),
     ];
-    support::broken_sites(
-        REGISTER_REQUEST_SITES,
-        &bases,
-        &[
-            (&[], Bad::Missing(0, "url")),
-            (&[Step::Member(0, "url")], Bad::WrongType("string")),
-            (&[], Bad::Missing(0, "events")),
-            (&[Step::Member(0, "events")], Bad::WrongType("array")),
-            (&[Step::Member(0, "events"), Step::FirstItem(1)], Bad::WrongType("string")),
-        ],
+    support::broken_table!(
+        REGISTER_REQUEST_SITES, & bases; [] Bad::Missing(0, "url"); [Step::Member(0,
+        "url")] Bad::WrongType("string"); [] Bad::Missing(0, "events"); [Step::Member(0,
+        "events")] Bad::WrongType("array"); [Step::Member(0, "events"),
+        Step::FirstItem(1)] Bad::WrongType("string")
     )
 }
