@@ -9,6 +9,7 @@ pub mod diff;
 pub mod emit;
 pub mod error;
 pub mod format;
+pub mod layout;
 pub mod ir;
 pub mod json_schema;
 pub mod lint;
@@ -48,12 +49,12 @@ pub struct Generation {
     pub warnings: Vec<Warning>,
 }
 
-/// Where the generated code of the project goes (`generated/`) and how it is named.
-pub const PROJECT_CRATE_DIR: &str = "generated";
+/// Where the generated code of the project goes (`generated/`), as `layout` decides.
+pub use layout::PROJECT_CRATE_DIR;
 /// The folder of the generated modules inside the crate.
-pub const PROJECT_GENERATED_DIR: &str = "src/generated";
+pub use layout::GENERATED_DIR as PROJECT_GENERATED_DIR;
 /// The folder where the spec copies live inside the crate (read by `spec diff`).
-pub const PROJECT_SPEC_COPY_DIR: &str = "spec";
+pub use layout::SPEC_COPY_DIR as PROJECT_SPEC_COPY_DIR;
 
 /// Loads, resolves and lowers one document.
 pub fn lower_file(path: &Path, settings: &Settings, module: &str, remote_refs: &RemoteRefMap) -> Result<(Resolved, Api), Error> {
@@ -102,12 +103,12 @@ pub fn generate_project(root: &Path, settings_path: &Path, extra_refs: &RemoteRe
         let module_ident = quote::format_ident!("{}", api.module);
         let dispatch = emit::emit_roundtrip_dispatch(api, &quote! { #lib::#module_ident });
         generation.files.push(GeneratedFile {
-            path: PathBuf::from("tests/roundtrip").join(format!("{}.rs", api.module)),
+            path: layout::roundtrip_file(&api.module),
             contents: format::format_file(dispatch, header)?,
         });
         dispatch_mod.extend(quote! { pub mod #module_ident; });
     }
-    generation.files.push(GeneratedFile { path: PathBuf::from("tests/roundtrip/mod.rs"), contents: format::format_file(dispatch_mod, &generation.mod_header)? });
+    generation.files.push(GeneratedFile { path: layout::roundtrip_file("mod"), contents: format::format_file(dispatch_mod, &generation.mod_header)? });
     let relative = |path: &Path| path.strip_prefix(root).unwrap_or(path).to_path_buf();
     let mut inputs = std::mem::take(&mut generation.inputs);
     inputs.insert(relative(settings_path));
@@ -176,31 +177,28 @@ fn generate_crate(
         let header = format::generated_header(&spec_display, &sha);
         checksums.push(format!("{spec_display} {sha}"));
         let file_name = entry.file.file_name().map(PathBuf::from).unwrap_or_else(|| entry.file.clone());
-        files.push(GeneratedFile { path: PathBuf::from(PROJECT_SPEC_COPY_DIR).join(file_name), contents: resolved.root.text.clone() });
+        files.push(GeneratedFile { path: layout::spec_copy(&file_name), contents: resolved.root.text.clone() });
         warnings.extend(api.warnings.iter().cloned());
         modules.push(entry.module.clone());
-        client_modules.push(format!("{}_client", entry.module));
+        client_modules.push(layout::client_module(&entry.module));
         lowered.push((entry, api, spec_display, header));
     }
     // Emitting and formatting dominate the run and are independent per file: one job each.
     let mut jobs: Vec<FileJob<'_>> = Vec::new();
     for (entry, api, spec_display, header) in &lowered {
         let module = &entry.module;
-        let dir = PathBuf::from(PROJECT_GENERATED_DIR);
         jobs.push(Box::new(move || {
-            Ok(GeneratedFile { path: dir.join(format!("{module}.rs")), contents: format::format_chunks(emit::emit_api_module_chunks(api, spec_display), header)? })
+            Ok(GeneratedFile { path: layout::module_file(module), contents: format::format_chunks(emit::emit_api_module_chunks(api, spec_display), header)? })
         }));
         let client_settings = &settings.client;
-        let dir = PathBuf::from(PROJECT_GENERATED_DIR);
         jobs.push(Box::new(move || {
             let tokens = emit::emit_client_module(api, spec_display, client_settings);
-            Ok(GeneratedFile { path: dir.join(format!("{module}_client.rs")), contents: format::format_file(tokens, header)? })
+            Ok(GeneratedFile { path: layout::module_file(&layout::client_module(module)), contents: format::format_file(tokens, header)? })
         }));
         // Proptest strategies of the request models, behind the crate's `proptest` feature.
-        let dir = PathBuf::from(PROJECT_GENERATED_DIR);
         jobs.push(Box::new(move || {
             let chunks = emit::emit_strategies_module_chunks(api, spec_display);
-            Ok(GeneratedFile { path: dir.join(format!("{module}_strategies.rs")), contents: format::format_chunks(chunks, header)? })
+            Ok(GeneratedFile { path: layout::module_file(&layout::strategies_module(module)), contents: format::format_chunks(chunks, header)? })
         }));
     }
     for file in run_jobs(jobs) {
@@ -210,11 +208,11 @@ fn generate_crate(
     let apis: Vec<Api> = lowered.into_iter().map(|(_, api, _, _)| api).collect();
     let support_header = format::generated_header(&source.display, &source.sha256);
     files.push(GeneratedFile {
-        path: PathBuf::from(PROJECT_GENERATED_DIR).join("support.rs"),
+        path: layout::module_file("support"),
         contents: format::format_file(support_tokens()?, &support_header)?,
     });
     files.push(GeneratedFile {
-        path: PathBuf::from(PROJECT_GENERATED_DIR).join("strategy_support.rs"),
+        path: layout::module_file("strategy_support"),
         contents: format::format_file(emit::strategy_support_tokens()?, &support_header)?,
     });
     let mut mod_header = support_header.clone();
@@ -222,7 +220,7 @@ fn generate_crate(
     let plan = lower::glue::plan(&apis, &settings.client);
     let mut tokens = emit::emit_mod_file(&modules, &client_modules, &plan, &settings.client);
     tokens.extend(emit::emit_strategies_mod_entries(&modules));
-    files.push(GeneratedFile { path: PathBuf::from(PROJECT_GENERATED_DIR).join("mod.rs"), contents: format::format_file(tokens, &mod_header)? });
+    files.push(GeneratedFile { path: layout::module_file("mod"), contents: format::format_file(tokens, &mod_header)? });
     for warning in &mut warnings {
         if let Ok(relative) = warning.location.file.strip_prefix(root) {
             warning.location.file = relative.to_path_buf();

@@ -4,10 +4,9 @@
 use std::path::Path;
 
 use crate::output::{OutputMode, OutputReport, write_or_check};
-use crate::{Error, Generation, PROJECT_CRATE_DIR, PROJECT_GENERATED_DIR, PROJECT_SPEC_COPY_DIR, RemoteRefMap, generate_project};
-
-/// Folders of the generated crate that hold only generated files.
-pub const OWNED_DIRS: &[&str] = &[PROJECT_GENERATED_DIR, "tests/roundtrip", PROJECT_SPEC_COPY_DIR];
+/// Folders of the generated crate that hold only generated files (`layout` decides).
+pub use crate::layout::PROJECT_OWNED_DIRS as OWNED_DIRS;
+use crate::{Error, Generation, PROJECT_CRATE_DIR, RemoteRefMap, generate_project};
 
 /// What a project run did.
 #[derive(Debug)]

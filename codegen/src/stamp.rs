@@ -19,7 +19,8 @@ use std::path::{Path, PathBuf};
 use crate::output::GeneratedFile;
 use crate::resolve::sha256_hex;
 
-/// The stamp's path, relative to the generated crate.
+/// The stamp's path, relative to the generated crate: in `layout::GENERATED_DIR`, which holds
+/// only generated files.
 pub const STAMP_PATH: &str = "src/generated/codegen.stamp";
 
 /// The check cache's path, relative to the project root.

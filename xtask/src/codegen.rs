@@ -61,7 +61,7 @@ pub fn run(args: &[String]) -> anyhow::Result<ExitCode> {
         };
         let generation = generate_standalone(spec, &options)?;
         print_warnings(&generation.warnings);
-        let report = write_or_check(out, &generation.files, &["src", "spec"], mode)
+        let report = write_or_check(out, &generation.files, vipps_codegen::layout::STANDALONE_OWNED_DIRS, mode)
             .with_context(|| format!("writing {}", out.display()))?;
         return Ok(finish(&report, mode, &format!("cargo xtask codegen --spec {} --out {}", spec.display(), out.display())));
     }

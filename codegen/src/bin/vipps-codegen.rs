@@ -40,7 +40,7 @@ fn main() -> ExitCode {
     if let (Some(spec), Some(out)) = (&spec, &out) {
         let result = generate_standalone(spec, &StandaloneOptions::default())
             .map_err(|err| err.to_string())
-            .and_then(|generation| write_or_check(out, &generation.files, &["src", "spec"], mode).map_err(|err| err.to_string()));
+            .and_then(|generation| write_or_check(out, &generation.files, vipps_codegen::layout::STANDALONE_OWNED_DIRS, mode).map_err(|err| err.to_string()));
         return match result {
             Ok(report) if mode == OutputMode::Check && !report.is_clean() => ExitCode::FAILURE,
             Ok(_) => ExitCode::SUCCESS,

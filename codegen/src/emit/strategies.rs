@@ -40,11 +40,11 @@ pub fn emit_strategies_mod_entries(modules: &[String]) -> TokenStream {
         return TokenStream::new();
     }
     let declared = modules.iter().map(|m| {
-        let ident = format_ident!("{}_strategies", m);
+        let ident = format_ident!("{}", crate::layout::strategies_module(m));
         quote! { #[cfg(feature = "proptest")] #[doc(hidden)] pub mod #ident; }
     });
     let named = modules.iter().map(|m| {
-        let ident = format_ident!("{}_strategies", m);
+        let ident = format_ident!("{}", crate::layout::strategies_module(m));
         let alias = format_ident!("{}", m);
         quote! { pub use super::#ident as #alias; }
     });

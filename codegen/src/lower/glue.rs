@@ -60,7 +60,7 @@ fn token_plan(apis: &[Api], settings: &ClientSettings) -> Option<TokenPlan> {
     };
     let names = &settings.token_fields;
     Some(TokenPlan {
-        client_module: format!("{}_client", api.module),
+        client_module: crate::layout::client_module(&api.module),
         fn_name: op.fn_name.clone(),
         static_name: op.fn_name.to_shouty_snake_case(),
         access_token: read(&names.access_token)?,
