@@ -26,7 +26,7 @@ pub mod shared;
 pub mod stamp;
 mod standalone;
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use quote::quote;
@@ -111,11 +111,12 @@ pub fn generate_project(root: &Path, settings_path: &Path, extra_refs: &RemoteRe
     generation.files.push(GeneratedFile { path: layout::roundtrip_file("mod"), contents: format::format_file(dispatch_mod, &generation.mod_header)? });
     let relative = |path: &Path| path.strip_prefix(root).unwrap_or(path).to_path_buf();
     let mut inputs = std::mem::take(&mut generation.inputs);
-    inputs.insert(relative(settings_path));
+    inputs.insert(relative(settings_path), source.sha256.clone());
     if let Some(file) = &settings.remote_refs {
-        inputs.insert(relative(&settings_dir.join(file)));
+        let path = settings_dir.join(file);
+        inputs.insert(relative(&path), sha256_hex(&std::fs::read(&path).unwrap_or_default()));
     }
-    let stamp = stamp::stamp_file(root, &inputs, &generation.files);
+    let stamp = stamp::stamp_file(&inputs, &generation.files);
     generation.files.push(stamp);
     generation.files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(generation.into())
@@ -140,8 +141,8 @@ struct CrateGeneration {
     headers: Vec<Vec<String>>,
     /// The header of files made from every document (`mod.rs`).
     mod_header: Vec<String>,
-    /// Every document file read, relative to the root where it is under it.
-    inputs: BTreeSet<PathBuf>,
+    /// Every document file read (relative to the root where it is under it) -> sha256 of its text.
+    inputs: BTreeMap<PathBuf, String>,
 }
 
 impl From<CrateGeneration> for Generation {
@@ -167,12 +168,12 @@ fn generate_crate(
     let mut client_modules = Vec::new();
     let mut checksums = Vec::new();
     let mut lowered = Vec::new();
-    let mut inputs = BTreeSet::new();
+    let mut inputs = BTreeMap::new();
     for entry in &settings.specs {
         let spec_path = settings_dir.join(&entry.file);
         let (resolved, api) = lower_file(&spec_path, settings, &entry.module, remote_refs)?;
         let spec_display = display_path(root, &spec_path);
-        inputs.extend(resolved.source_paths().map(|path| path.strip_prefix(root).unwrap_or(path).to_path_buf()));
+        inputs.extend(resolved.sources().map(|(path, sha)| (path.strip_prefix(root).unwrap_or(path).to_path_buf(), sha)));
         let sha = resolved.sha256();
         let header = format::generated_header(&spec_display, &sha);
         checksums.push(format!("{spec_display} {sha}"));

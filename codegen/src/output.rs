@@ -71,20 +71,29 @@ pub fn write_or_check(root: &Path, files: &[GeneratedFile], owned_dirs: &[&str],
             std::fs::write(&path, &file.contents)?;
         }
     }
-    for dir in owned_dirs {
-        let Ok(entries) = std::fs::read_dir(root.join(dir)) else { continue };
-        let mut found: Vec<PathBuf> = entries.filter_map(|e| e.ok()).map(|e| Path::new(dir).join(e.file_name())).collect();
-        found.sort();
-        for relative in found {
-            if produced.contains(&relative) || !root.join(&relative).is_file() {
-                continue;
-            }
-            let _ = writeln!(report.diff, "--- a/{}\n+++ /dev/null\n(file is no longer generated)", relative.display());
-            if mode == OutputMode::Write {
-                std::fs::remove_file(root.join(&relative))?;
-            }
-            report.stale.push(relative);
+    for relative in unlisted_files(root, owned_dirs, &produced) {
+        let _ = writeln!(report.diff, "--- a/{}\n+++ /dev/null\n(file is no longer generated)", relative.display());
+        if mode == OutputMode::Write {
+            std::fs::remove_file(root.join(&relative))?;
         }
+        report.stale.push(relative);
     }
     Ok(report)
+}
+
+/// Files directly in the `owned_dirs` of `root` (paths relative to it) that `listed` does not
+/// name, folder by folder and sorted within each: what a generation no longer produces.
+pub fn unlisted_files(root: &Path, owned_dirs: &[&str], listed: &BTreeSet<PathBuf>) -> Vec<PathBuf> {
+    let mut unlisted = Vec::new();
+    for dir in owned_dirs {
+        let Ok(entries) = std::fs::read_dir(root.join(dir)) else { continue };
+        let mut found: Vec<PathBuf> = entries
+            .flatten()
+            .map(|entry| Path::new(dir).join(entry.file_name()))
+            .filter(|relative| !listed.contains(relative) && root.join(relative).is_file())
+            .collect();
+        found.sort();
+        unlisted.extend(found);
+    }
+    unlisted
 }

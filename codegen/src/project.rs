@@ -35,8 +35,11 @@ pub fn run_project(root: &Path, mode: OutputMode, extra_refs: &RemoteRefMap) -> 
     let generation = generate_project(root, &root.join("spec/codegen.yaml"), extra_refs)?;
     let crate_dir = root.join(PROJECT_CRATE_DIR);
     let report = write_or_check(&crate_dir, &generation.files, OWNED_DIRS, mode)?;
-    if extra_refs.entries.is_empty() && (mode == OutputMode::Write || report.is_clean()) {
-        crate::stamp::remember_fresh(root, &crate_dir);
+    if extra_refs.entries.is_empty()
+        && (mode == OutputMode::Write || report.is_clean())
+        && let Some(stamp) = generation.files.iter().find(|file| file.path == Path::new(crate::stamp::STAMP_PATH))
+    {
+        crate::stamp::remember_fresh(root, &stamp.contents);
     }
     Ok(ProjectRun { generation, report })
 }

@@ -49,9 +49,12 @@ impl Resolved {
         sha256_hex(self.root.text.as_bytes())
     }
 
-    /// Every file this document was read from: the root and each imported document.
-    pub fn source_paths(&self) -> impl Iterator<Item = &Path> {
-        std::iter::once(self.root.path.as_path()).chain(self.externals.iter().map(|doc| doc.path.as_path()))
+    /// Every file this document was read from (the root and each imported document), with the
+    /// sha256 of the text that was read.
+    pub fn sources(&self) -> impl Iterator<Item = (&Path, String)> {
+        std::iter::once(&self.root)
+            .chain(self.externals.iter().map(|doc| doc.as_ref()))
+            .map(|doc| (doc.path.as_path(), sha256_hex(doc.text.as_bytes())))
     }
 
     /// The node at a pointer of the bundled document.

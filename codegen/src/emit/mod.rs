@@ -16,6 +16,17 @@ pub use strategies::{
 };
 pub use types::{doc_attrs, type_tokens};
 
+/// `Some(n)` (unsuffixed) or `None`, for an optional count in emitted code.
+fn usize_option(value: Option<usize>) -> TokenStream {
+    match value {
+        Some(v) => {
+            let v = proc_macro2::Literal::usize_unsuffixed(v);
+            quote! { Some(#v) }
+        }
+        None => quote! { None },
+    }
+}
+
 /// Source of the support module every generated module uses (spec-independent).
 pub const SUPPORT_SOURCE: &str = include_str!("support.rs.in");
 

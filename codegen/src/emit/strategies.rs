@@ -13,9 +13,10 @@ use std::collections::BTreeMap;
 use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
 
+use super::usize_option;
 use crate::error::{Error, ErrorKind, Location};
 use crate::ir::{
-    Api, BodyStrategy, BranchStrategy, Field, Forced, NewtypeDef, Number, Presence, SiteBase, SiteLeaf, SiteStep, StrategyPlan, StructDef, TypeDef,
+    Api, BodyStrategy, BranchStrategy, Field, Forced, NewtypeDef, Number, Presence, SiteBase, SiteLeaf, SiteStep, StructDef, TypeDef,
     TypeKind, TypeRef, UnionDef, UnionStrategy,
 };
 
@@ -77,7 +78,7 @@ pub fn emit_strategies_module(api: &Api, spec_display: &str) -> TokenStream {
 /// type strategy and one per request body), for `format::format_chunks`.
 pub fn emit_strategies_module_chunks<'a>(api: &'a Api, spec_display: &str) -> impl Iterator<Item = TokenStream> + 'a {
     let plan = &api.strategies;
-    let emitter = Emitter { api, plan };
+    let emitter = Emitter { api };
     let doc = format!(
         " {} {} (from `{spec_display}`): proptest strategies of the request models (feature `proptest`).",
         api.title, api.version
@@ -151,16 +152,6 @@ fn count(value: usize) -> Literal {
     Literal::usize_unsuffixed(value)
 }
 
-fn usize_option(value: Option<usize>) -> TokenStream {
-    match value {
-        Some(v) => {
-            let v = count(v);
-            quote! { Some(#v) }
-        }
-        None => quote! { None },
-    }
-}
-
 /// `min + SMALL`, the upper size where the spec gives none.
 fn small_above(min: usize) -> TokenStream {
     if min == 0 {
@@ -191,16 +182,15 @@ fn float_tokens(value: f64) -> TokenStream {
     if value < 0.0 { quote! { -#literal } } else { quote! { #literal } }
 }
 
-/// Translates an API's strategy plan into tokens.
+/// Translates an API's strategy plan (`api.strategies`) into tokens.
 #[derive(Clone, Copy)]
 struct Emitter<'a> {
     api: &'a Api,
-    plan: &'a StrategyPlan,
 }
 
 impl Emitter<'_> {
     fn fn_ident(&self, type_name: &str) -> Ident {
-        format_ident!("{}", self.plan.fn_names[type_name])
+        format_ident!("{}", self.api.strategies.fn_names[type_name])
     }
 
     /// A `BoxedStrategy<T>` expression of valid values of a type use.
@@ -255,7 +245,7 @@ impl Emitter<'_> {
                 let mut branch_fns = Vec::new();
                 let branches = union.variants.iter().enumerate().map(|(index, variant)| {
                     let variant_ident = format_ident!("{}", variant.name);
-                    let strategy = match self.plan.branches.get(&(name.clone(), index)) {
+                    let strategy = match self.api.strategies.branches.get(&(name.clone(), index)) {
                         Some(branch) => {
                             let branch_fn = &branch.fn_name;
                             branch_fns.push(self.emit_branch(name, union, index, branch));
@@ -452,7 +442,7 @@ impl Emitter<'_> {
                 let ident = format_ident!("{}", name);
                 let variant = &union.variants[*index];
                 let variant_ident = format_ident!("{}", variant.name);
-                let strategy = match self.plan.branches.get(&(name.clone(), *index)).map(|branch| &branch.fn_name) {
+                let strategy = match self.api.strategies.branches.get(&(name.clone(), *index)).map(|branch| &branch.fn_name) {
                     Some(branch_fn) => {
                         let branch_fn = format_ident!("{}", branch_fn);
                         quote! { #branch_fn() }

@@ -3,6 +3,7 @@
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
+use super::usize_option;
 use crate::ir::{
     Api, EnumDef, Field, MapDef, NewtypeDef, Number, Presence, Rules, StructDef, TypeDef, TypeKind, TypeRef, UnionDef,
     UnionStrategy,
@@ -551,16 +552,6 @@ fn variant_has_property(api: &Api, ty: &TypeRef, property: &str) -> bool {
             _ => false,
         },
         _ => false,
-    }
-}
-
-fn usize_option(value: Option<usize>) -> TokenStream {
-    match value {
-        Some(v) => {
-            let v = Literal::usize_unsuffixed(v);
-            quote! { Some(#v) }
-        }
-        None => quote! { None },
     }
 }
 

@@ -341,6 +341,21 @@ impl StringRules {
         Ok(())
     }
 }
+/// `TryFrom<inner>` and `Deserialize` of a validated newtype, both through its checking `new`:
+/// `checked_conversions!(Type, Inner)`. Shared by the newtype macros below.
+#[allow(unused_macros)]
+macro_rules! checked_conversions {
+    ($name:ident, $inner:ty) => {
+        impl TryFrom <$inner > for $name { type Error = super::support::ValidationError;
+        fn try_from(value : $inner) -> Result < Self, Self::Error > { Self::new(value) }
+        } impl <'de > serde::Deserialize <'de > for $name { fn deserialize < D :
+        serde::Deserializer <'de >> (deserializer : D) -> Result < Self, D::Error > { let
+        value = <$inner as serde::Deserialize >::deserialize(deserializer) ?;
+        Self::new(value).map_err(serde::de::Error::custom) } }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use checked_conversions;
 /// Methods and conversions of a string newtype checked against `StringRules`:
 /// `string_newtype!(Type, "field", min_length, max_length, pattern)`, each an `Option`.
 #[allow(unused_macros)]
@@ -359,15 +374,10 @@ macro_rules! string_newtype {
         fmt(& self, f : & mut std::fmt::Formatter <'_ >) -> std::fmt::Result { f
         .write_str(& self.0) } } impl std::str::FromStr for $name { type Err =
         super::support::ValidationError; fn from_str(value : & str) -> Result < Self,
-        Self::Err > { Self::new(value) } } impl TryFrom < String > for $name { type Error
-        = super::support::ValidationError; fn try_from(value : String) -> Result < Self,
-        Self::Error > { Self::new(value) } } impl TryFrom <& str > for $name { type Error
-        = super::support::ValidationError; fn try_from(value : & str) -> Result < Self,
-        Self::Error > { Self::new(value) } } impl <'de > serde::Deserialize <'de > for
-        $name { fn deserialize < D : serde::Deserializer <'de >> (deserializer : D) ->
-        Result < Self, D::Error > { let value = < String as serde::Deserialize
-        >::deserialize(deserializer) ?; Self::new(value)
-        .map_err(serde::de::Error::custom) } }
+        Self::Err > { Self::new(value) } } impl TryFrom <& str > for $name { type Error =
+        super::support::ValidationError; fn try_from(value : & str) -> Result < Self,
+        Self::Error > { Self::new(value) } } super::support::checked_conversions!($name,
+        String);
     };
 }
 #[allow(unused_imports)]
@@ -381,14 +391,9 @@ macro_rules! number_newtype {
         new(value : $inner) -> Result < Self, super::support::ValidationError > {
         super::support::check_bounds(stringify!($name), $field, value, $min, $max) ?;
         Ok(Self(value)) } #[doc = " The value."] pub fn get(self) -> $inner { self.0 } }
-        impl TryFrom <$inner > for $name { type Error = super::support::ValidationError;
-        fn try_from(value : $inner) -> Result < Self, Self::Error > { Self::new(value) }
-        } impl std::fmt::Display for $name { fn fmt(& self, f : & mut std::fmt::Formatter
-        <'_ >) -> std::fmt::Result { std::fmt::Display::fmt(& self.0, f) } } impl <'de >
-        serde::Deserialize <'de > for $name { fn deserialize < D : serde::Deserializer
-        <'de >> (deserializer : D) -> Result < Self, D::Error > { let value = <$inner as
-        serde::Deserialize >::deserialize(deserializer) ?; Self::new(value)
-        .map_err(serde::de::Error::custom) } }
+        impl std::fmt::Display for $name { fn fmt(& self, f : & mut std::fmt::Formatter
+        <'_ >) -> std::fmt::Result { std::fmt::Display::fmt(& self.0, f) } }
+        super::support::checked_conversions!($name, $inner);
     };
 }
 #[allow(unused_imports)]
@@ -403,13 +408,7 @@ macro_rules! list_newtype {
         super::support::check_items(stringify!($name), $field, items.len(), $min, $max)
         ?; Ok(Self(items)) } #[doc = " The items."] pub fn as_slice(& self) -> & [$item]
         { & self.0 } #[doc = " The items, unwrapped."] pub fn into_inner(self) -> Vec
-        <$item > { self.0 } } impl TryFrom < Vec <$item >> for $name { type Error =
-        super::support::ValidationError; fn try_from(items : Vec <$item >) -> Result <
-        Self, Self::Error > { Self::new(items) } } impl <'de > serde::Deserialize <'de >
-        for $name { fn deserialize < D : serde::Deserializer <'de >> (deserializer : D)
-        -> Result < Self, D::Error > { let items = < Vec <$item > as serde::Deserialize
-        >::deserialize(deserializer) ?; Self::new(items)
-        .map_err(serde::de::Error::custom) } }
+        <$item > { self.0 } } super::support::checked_conversions!($name, Vec <$item >);
     };
 }
 #[allow(unused_imports)]
