@@ -18,6 +18,9 @@ pub struct Api {
     pub servers: Vec<Server>,
     /// Named types by Rust name (sorted, so output order never depends on discovery order).
     pub types: BTreeMap<String, TypeDef>,
+    /// Names of inline schemas that repeat a type of `types`, sorted by name; each is emitted as a
+    /// re-export of that type, and every use of the schema names that type.
+    pub repeated: Vec<RepeatedType>,
     /// Operations in document order of their paths.
     pub operations: Vec<Operation>,
     /// JSON pointer of every schema site that was lowered -> its Rust type; used to find the type
@@ -27,6 +30,18 @@ pub struct Api {
     pub warnings: Vec<Warning>,
     /// The proptest strategies to generate.
     pub strategies: StrategyPlan,
+}
+
+/// An inline schema with the same name and definition as an earlier one: the same type, kept
+/// under its own name so paths that named it still compile.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RepeatedType {
+    /// The name the schema would have had (`VippsSystemName2`).
+    pub name: String,
+    /// The type it is (`VippsSystemName`).
+    pub same_as: String,
+    /// JSON pointer of the repeating schema.
+    pub origin: String,
 }
 
 /// A `servers` entry.
@@ -586,6 +601,8 @@ pub struct StrategyPlan {
     pub skipped: BTreeSet<String>,
     /// Type -> strategy function name.
     pub fn_names: BTreeMap<String, String>,
+    /// Strategy function name of a repeated type (`Api::repeated`) -> the function it re-exports.
+    pub repeated: BTreeMap<String, String>,
     /// (union, variant index) -> the strategy of a branch that fixes some of its fields.
     pub branches: BTreeMap<(String, usize), BranchStrategy>,
     /// Request bodies with broken strategies, in operation order.

@@ -228,3 +228,31 @@ fn official_1_4_1_against_1_8_1_with_a_mapped_remote_ref() {
     let text = render(&report, Format::Text);
     assert!(text.contains("operation GET /v1/payments/{Reference} (getPayment)"), "{text}");
 }
+
+/// Two operations that repeat a parameter schema share one type (`lower/schema.rs`); when the
+/// next document makes one differ, its method takes another type: major, though the only
+/// schema change (a longer limit) would be minor on its own.
+#[test]
+fn a_repeat_that_starts_to_differ_is_a_major_rust_type_change() {
+    let document = |b_limit: u32| {
+        format!(
+            "openapi: 3.0.3\ninfo: {{ title: demo, version: '1' }}\npaths:\n  /a:\n    get:\n      operationId: getA\n      parameters:\n        - {{ name: tag, in: query, schema: {{ type: string, maxLength: 30 }} }}\n      responses: {{ '204': {{ description: ok }} }}\n  /b:\n    get:\n      operationId: getB\n      parameters:\n        - {{ name: tag, in: query, schema: {{ type: string, maxLength: {b_limit} }} }}\n      responses: {{ '204': {{ description: ok }} }}\n"
+        )
+    };
+    let dir = std::env::temp_dir().join(format!("vipps-diff-repeat-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let (old, new) = (dir.join("old.yaml"), dir.join("new.yaml"));
+    std::fs::write(&old, document(30)).expect("write old");
+    std::fs::write(&new, document(40)).expect("write new");
+    let diff = diff(&old, &new);
+    std::fs::remove_dir_all(&dir).ok();
+    let change = diff
+        .changes
+        .iter()
+        .find(|c| c.kind == Kind::RustTypeChanged)
+        .unwrap_or_else(|| panic!("no rust-type-changed: {:#?}", diff.changes));
+    assert!(change.group.to_string().contains("(getB)"), "{}", change.group);
+    assert_eq!(change.detail, "Tag -> Tag2");
+    assert_eq!(change.semver, Semver::Major);
+    assert_eq!(diff.summary.suggested_bump, Some(Semver::Major));
+}

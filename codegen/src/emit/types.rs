@@ -5,7 +5,7 @@ use quote::{format_ident, quote};
 
 use super::usize_option;
 use crate::ir::{
-    Api, EnumDef, Field, MapDef, NewtypeDef, Number, Presence, Rules, StructDef, TypeDef, TypeKind, TypeRef, UnionDef,
+    Api, EnumDef, Field, MapDef, NewtypeDef, Number, Presence, RepeatedType, Rules, StructDef, TypeDef, TypeKind, TypeRef, UnionDef,
     UnionStrategy,
 };
 
@@ -98,7 +98,18 @@ fn origin_field(origin: &str) -> String {
 
 /// Every named type's items, one chunk per type, made on demand.
 pub fn emit_type_chunks(api: &Api) -> impl Iterator<Item = TokenStream> + '_ {
-    api.types.values().map(|def| emit_type(api, def))
+    api.types.values().map(|def| emit_type(api, def)).chain(api.repeated.iter().map(emit_repeated))
+}
+
+/// A repeated schema's name, kept as a re-export of the one type it is.
+fn emit_repeated(repeated: &RepeatedType) -> TokenStream {
+    let name = format_ident!("{}", repeated.name);
+    let same_as = format_ident!("{}", repeated.same_as);
+    let doc = format!(" The same type as [`{}`]: the schema at `{}` repeats it.", repeated.same_as, repeated.origin);
+    quote! {
+        #[doc = #doc]
+        pub use self::#same_as as #name;
+    }
 }
 
 fn emit_type(api: &Api, def: &TypeDef) -> TokenStream {

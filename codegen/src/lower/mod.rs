@@ -10,13 +10,13 @@ mod security;
 pub mod strategies;
 mod unions;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use openapiv3::ReferenceOr;
 use serde::de::DeserializeOwned;
 
 use crate::error::{Error, ErrorKind, Lint, Warning};
-use crate::ir::{Api, Server, TypeDef, TypeRef};
+use crate::ir::{Api, RepeatedType, Server, TypeDef, TypeRef};
 use crate::load::pointer_join;
 use crate::names::{Namespace, type_name};
 use crate::resolve::Resolved;
@@ -50,6 +50,8 @@ fn lower_resolved(resolved: &Resolved, settings: &Settings, module: &str, notes:
     unions::add_branch_constructors(&mut lowerer.types);
     let openapi = &resolved.openapi;
     let mut warnings = lowerer.warnings;
+    let mut repeated = lowerer.repeated;
+    repeated.sort_by(|a, b| a.name.cmp(&b.name));
     warnings.extend(crate::lint::lint_examples(resolved));
     warnings.sort();
     warnings.dedup();
@@ -63,6 +65,7 @@ fn lower_resolved(resolved: &Resolved, settings: &Settings, module: &str, notes:
             .map(|s| Server { url: s.url.clone(), description: s.description.clone() })
             .collect(),
         types: lowerer.types,
+        repeated,
         operations,
         schema_index: lowerer.schema_index,
         warnings,
@@ -88,6 +91,10 @@ pub(crate) struct Lowerer<'a> {
     pub schema_index: BTreeMap<String, TypeRef>,
     /// Schemas served as RFC 7807 error bodies: they keep unknown members.
     pub problem_schemas: BTreeSet<String>,
+    /// An inline type's name and definition (as text) -> the first type made so.
+    pub first_of_shape: HashMap<String, String>,
+    /// Inline schemas that repeat another's type, by the name each would have had.
+    pub repeated: Vec<RepeatedType>,
     pub warnings: Vec<Warning>,
 }
 
@@ -102,6 +109,8 @@ impl<'a> Lowerer<'a> {
             by_pointer: BTreeMap::new(),
             schema_index: BTreeMap::new(),
             problem_schemas: BTreeSet::new(),
+            first_of_shape: HashMap::new(),
+            repeated: Vec::new(),
             warnings: Vec::new(),
         }
     }

@@ -11,8 +11,8 @@ use super::Lowerer;
 use super::pattern::ecma_to_rust_regex;
 use crate::error::{Error, ErrorKind, Lint};
 use crate::ir::{
-    EnumDef, ExtraField, Field, MapDef, NewtypeDef, Number, Presence, Rules, StructDef, TypeDef, TypeKind, TypeRef,
-    UnionDef, UnionStrategy, UnionVariant, Variant,
+    EnumDef, ExtraField, Field, MapDef, NewtypeDef, Number, Presence, RepeatedType, Rules, StructDef, TypeDef, TypeKind,
+    TypeRef, UnionDef, UnionStrategy, UnionVariant, Variant,
 };
 use crate::load::{pointer_join, unescape_pointer_segment};
 use crate::names::{self, Namespace, field_name, type_name};
@@ -99,16 +99,20 @@ impl Lowerer<'_> {
     fn lower_schema(&mut self, schema: &Schema, pointer: &str, hint: &NameHint) -> Result<TypeRef, Error> {
         // Claim the name first so children (and cycles back to us) can use it.
         let needs_name = hint.claimed.is_some() || self.needs_named_type(schema);
-        let name = match (&hint.claimed, needs_name) {
-            (Some(claimed), _) => claimed.clone(),
+        // `wanted` is the name asked for, before the namespace numbers it.
+        let (name, wanted) = match (&hint.claimed, needs_name) {
+            (Some(claimed), _) => (claimed.clone(), None),
             (None, true) => {
+                // A repeat is known by its title when it has one, though it is named by its
+                // place when the title is taken.
                 let title_name = schema.schema_data.title.as_deref().map(type_name);
-                match title_name {
-                    Some(title) if !self.names.contains(&title) => self.names.claim(&title),
+                let name = match &title_name {
+                    Some(title) if !self.names.contains(title) => self.names.claim(title),
                     _ => self.names.claim(&hint.derived),
-                }
+                };
+                (name, Some(title_name.unwrap_or_else(|| hint.derived.clone())))
             }
-            (None, false) => hint.derived.clone(),
+            (None, false) => (hint.derived.clone(), None),
         };
         if needs_name {
             self.by_pointer.insert(pointer.to_string(), TypeRef::Named(name.clone()));
@@ -120,11 +124,40 @@ impl Lowerer<'_> {
             (Shape::Named(kind), _) => kind,
         };
         let doc = schema.schema_data.description.as_ref().map(|d| d.trim().to_string()).filter(|d| !d.is_empty());
+        if let Some(wanted) = wanted {
+            // What makes two inline schemas one type (see `repeat_of`).
+            // Fields name their own schema's place, which a repeat never shares.
+            let mut shape = kind.clone();
+            if let TypeKind::Struct(def) = &mut shape {
+                def.fields.iter_mut().for_each(|field| field.origin.clear());
+            }
+            let key = format!("{:?}", (wanted, &doc, schema.schema_data.deprecated, shape));
+            if let Some(same_as) = self.repeat_of(key, &name) {
+                self.repeated.push(RepeatedType { name, same_as: same_as.clone(), origin: pointer.to_string() });
+                self.by_pointer.insert(pointer.to_string(), TypeRef::Named(same_as.clone()));
+                return Ok(TypeRef::Named(same_as));
+            }
+        }
         self.types.insert(
             name.clone(),
             TypeDef { name: name.clone(), origin: pointer.to_string(), doc, deprecated: schema.schema_data.deprecated, kind },
         );
         Ok(TypeRef::Named(name))
+    }
+
+    /// The type an inline schema repeats: one asked for under the same name with the same
+    /// definition (a header parameter written out on every operation). The first such type is
+    /// the one type; `name` stays taken so the repeat can be re-exported under it, and callers'
+    /// paths keep compiling. Schemas that merely look alike under other names stay apart: they
+    /// are other fields (`tipAmount` and `shippingAmount`), and their errors name them.
+    fn repeat_of(&mut self, key: String, name: &str) -> Option<String> {
+        match self.first_of_shape.get(&key) {
+            Some(first) => Some(first.clone()),
+            None => {
+                self.first_of_shape.insert(key, name.to_string());
+                None
+            }
+        }
     }
 
     /// Whether an inline schema becomes a named type (structs, enums, unions, constrained values).
@@ -639,5 +672,92 @@ fn is_uri(schema: &Schema) -> bool {
             matches!(&string.format, VariantOrUnknownOrEmpty::Unknown(format) if matches!(format.as_str(), "uri" | "url" | "uri-reference"))
         }
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use crate::ir::{Api, TypeKind, TypeRef};
+    use crate::settings::{HeaderRoles, Settings};
+
+    /// A header schema written out on three operations (twice alike, once with another rule),
+    /// a nested object repeated under one name, and two properties alike under other names.
+    const SPEC: &str = r#"
+openapi: 3.0.3
+info: { title: demo, version: '1' }
+paths:
+  /a:
+    get:
+      operationId: getA
+      parameters:
+        - { name: X-Tag, in: header, schema: { type: string, maxLength: 30 } }
+      requestBody:
+        content:
+          application/json:
+            schema:
+              type: object
+              properties:
+                tip: { type: integer, minimum: 0 }
+                shipping: { type: integer, minimum: 0 }
+                box: { title: Parcel, type: object, properties: { size: { type: string } } }
+      responses: { '204': { description: ok } }
+  /b:
+    get:
+      operationId: getB
+      parameters:
+        - { name: X-Tag, in: header, schema: { type: string, maxLength: 30 } }
+      requestBody:
+        content:
+          application/json:
+            schema:
+              title: Body
+              type: object
+              properties:
+                box: { title: Parcel, type: object, properties: { size: { type: string } } }
+      responses: { '204': { description: ok } }
+  /c:
+    get:
+      operationId: getC
+      parameters:
+        - { name: X-Tag, in: header, schema: { type: string, maxLength: 10 } }
+      responses: { '204': { description: ok } }
+"#;
+
+    fn lower(yaml: &str) -> Api {
+        let document = crate::load::parse_document(PathBuf::from("test.yaml"), yaml.to_string()).expect("parses");
+        let resolved = crate::resolve::resolve(document, &crate::RemoteRefMap::default()).expect("resolves");
+        crate::lower::lower(&resolved, &Settings::defaults_for(HeaderRoles::default()), "demo").expect("lowers")
+    }
+
+    fn param_type(api: &Api, operation: &str) -> TypeRef {
+        let op = api.operations.iter().find(|op| op.id == operation).expect("operation");
+        op.params.iter().find(|p| p.wire_name == "X-Tag").expect("header").ty.clone()
+    }
+
+    #[test]
+    fn a_repeated_inline_schema_is_the_first_type_and_keeps_its_name_as_a_re_export() {
+        let api = lower(SPEC);
+        assert_eq!(param_type(&api, "getA"), TypeRef::Named("XTag".into()));
+        assert_eq!(param_type(&api, "getB"), TypeRef::Named("XTag".into()));
+        // Another rule is another type, under the next free number.
+        assert_eq!(param_type(&api, "getC"), TypeRef::Named("XTag3".into()));
+        assert!(matches!(api.types["XTag3"].kind, TypeKind::Newtype(_)));
+        let repeats: Vec<(&str, &str)> = api.repeated.iter().map(|r| (r.name.as_str(), r.same_as.as_str())).collect();
+        // A titled object repeats under its title, though its second copy was named by its place.
+        assert_eq!(repeats, [("BodyBox", "Parcel"), ("XTag2", "XTag")]);
+        assert!(!api.types.contains_key("XTag2") && !api.types.contains_key("BodyBox"));
+        assert_eq!(api.schema_index["/paths/~1b/get/parameters/0/schema"], TypeRef::Named("XTag".into()));
+    }
+
+    #[test]
+    fn schemas_alike_under_other_names_stay_apart() {
+        let api = lower(SPEC);
+        let tip = api.types.keys().find(|k| k.ends_with("Tip")).expect("tip type");
+        let shipping = api.types.keys().find(|k| k.ends_with("Shipping")).expect("shipping type");
+        assert_ne!(tip, shipping);
+        assert_eq!(api.types[tip].kind, api.types[shipping].kind);
+        assert!(api.repeated.iter().all(|r| r.same_as != *tip && r.same_as != *shipping));
     }
 }

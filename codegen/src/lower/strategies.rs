@@ -54,6 +54,12 @@ pub fn plan(api: &Api) -> StrategyPlan {
 
     let mut namespace = Namespace::with_reserved(RESERVED_FUNCTIONS);
     let fn_names: BTreeMap<String, String> = types.iter().map(|name| (name.clone(), namespace.claim(&field_name(name)))).collect();
+    // A repeated type's strategy keeps its old name too (`vipps_system_name2`).
+    let repeated = api
+        .repeated
+        .iter()
+        .filter_map(|repeat| fn_names.get(&repeat.same_as).map(|same_as| (namespace.claim(&field_name(&repeat.name)), same_as.clone())))
+        .collect();
     let mut branches = BTreeMap::new();
     for name in &types {
         let TypeKind::Union(union) = &api.types[name].kind else { continue };
@@ -74,7 +80,7 @@ pub fn plan(api: &Api) -> StrategyPlan {
             BodyStrategy { sites_const: format!("{}_SITES", const_name(&type_name)), broken_fn, type_name, operations, sites }
         })
         .collect();
-    StrategyPlan { types, skipped, fn_names, branches, bodies }
+    StrategyPlan { types, skipped, fn_names, repeated, branches, bodies }
 }
 
 fn named_refs(ty: &TypeRef, out: &mut Vec<String>) {

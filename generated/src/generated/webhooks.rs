@@ -147,28 +147,8 @@ super::support::string_newtype!(VippsSystemName, "", None, Some(30), None);
 /// Spec rules: `maxLength` 30.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(transparent)]
-pub struct VippsSystemName2(String);
-super::support::string_newtype!(VippsSystemName2, "", None, Some(30), None);
-/// Spec rules: `maxLength` 30.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-#[serde(transparent)]
-pub struct VippsSystemName3(String);
-super::support::string_newtype!(VippsSystemName3, "", None, Some(30), None);
-/// Spec rules: `maxLength` 30.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-#[serde(transparent)]
 pub struct VippsSystemPluginName(String);
 super::support::string_newtype!(VippsSystemPluginName, "", None, Some(30), None);
-/// Spec rules: `maxLength` 30.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-#[serde(transparent)]
-pub struct VippsSystemPluginName2(String);
-super::support::string_newtype!(VippsSystemPluginName2, "", None, Some(30), None);
-/// Spec rules: `maxLength` 30.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-#[serde(transparent)]
-pub struct VippsSystemPluginName3(String);
-super::support::string_newtype!(VippsSystemPluginName3, "", None, Some(30), None);
 /// Spec rules: `maxLength` 30.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(transparent)]
@@ -177,28 +157,8 @@ super::support::string_newtype!(VippsSystemPluginVersion, "", None, Some(30), No
 /// Spec rules: `maxLength` 30.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(transparent)]
-pub struct VippsSystemPluginVersion2(String);
-super::support::string_newtype!(VippsSystemPluginVersion2, "", None, Some(30), None);
-/// Spec rules: `maxLength` 30.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-#[serde(transparent)]
-pub struct VippsSystemPluginVersion3(String);
-super::support::string_newtype!(VippsSystemPluginVersion3, "", None, Some(30), None);
-/// Spec rules: `maxLength` 30.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-#[serde(transparent)]
 pub struct VippsSystemVersion(String);
 super::support::string_newtype!(VippsSystemVersion, "", None, Some(30), None);
-/// Spec rules: `maxLength` 30.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-#[serde(transparent)]
-pub struct VippsSystemVersion2(String);
-super::support::string_newtype!(VippsSystemVersion2, "", None, Some(30), None);
-/// Spec rules: `maxLength` 30.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-#[serde(transparent)]
-pub struct VippsSystemVersion3(String);
-super::support::string_newtype!(VippsSystemVersion3, "", None, Some(30), None);
 /// One registered webhook.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
@@ -217,3 +177,19 @@ impl Webhook {
         Self { id, url, events }
     }
 }
+/// The same type as [`VippsSystemName`]: the schema at `/paths/~1v1~1webhooks/post/parameters/2/schema` repeats it.
+pub use self::VippsSystemName as VippsSystemName2;
+/// The same type as [`VippsSystemName`]: the schema at `/paths/~1v1~1webhooks~1{id}/delete/parameters/3/schema` repeats it.
+pub use self::VippsSystemName as VippsSystemName3;
+/// The same type as [`VippsSystemPluginName`]: the schema at `/paths/~1v1~1webhooks/post/parameters/4/schema` repeats it.
+pub use self::VippsSystemPluginName as VippsSystemPluginName2;
+/// The same type as [`VippsSystemPluginName`]: the schema at `/paths/~1v1~1webhooks~1{id}/delete/parameters/5/schema` repeats it.
+pub use self::VippsSystemPluginName as VippsSystemPluginName3;
+/// The same type as [`VippsSystemPluginVersion`]: the schema at `/paths/~1v1~1webhooks/post/parameters/5/schema` repeats it.
+pub use self::VippsSystemPluginVersion as VippsSystemPluginVersion2;
+/// The same type as [`VippsSystemPluginVersion`]: the schema at `/paths/~1v1~1webhooks~1{id}/delete/parameters/6/schema` repeats it.
+pub use self::VippsSystemPluginVersion as VippsSystemPluginVersion3;
+/// The same type as [`VippsSystemVersion`]: the schema at `/paths/~1v1~1webhooks/post/parameters/3/schema` repeats it.
+pub use self::VippsSystemVersion as VippsSystemVersion2;
+/// The same type as [`VippsSystemVersion`]: the schema at `/paths/~1v1~1webhooks~1{id}/delete/parameters/4/schema` repeats it.
+pub use self::VippsSystemVersion as VippsSystemVersion3;

@@ -29,24 +29,11 @@ pub fn all_types() -> Vec<support::TypeStrategy> {
     support::type_strategies![
         RegisterRequest => register_request, "/components/schemas/RegisterRequest";
         VippsSystemName => vipps_system_name,
-        "/paths/~1v1~1webhooks/get/parameters/2/schema"; VippsSystemName2 =>
-        vipps_system_name2, "/paths/~1v1~1webhooks/post/parameters/2/schema";
-        VippsSystemName3 => vipps_system_name3,
-        "/paths/~1v1~1webhooks~1{id}/delete/parameters/3/schema"; VippsSystemPluginName
-        => vipps_system_plugin_name, "/paths/~1v1~1webhooks/get/parameters/4/schema";
-        VippsSystemPluginName2 => vipps_system_plugin_name2,
-        "/paths/~1v1~1webhooks/post/parameters/4/schema"; VippsSystemPluginName3 =>
-        vipps_system_plugin_name3,
-        "/paths/~1v1~1webhooks~1{id}/delete/parameters/5/schema";
+        "/paths/~1v1~1webhooks/get/parameters/2/schema"; VippsSystemPluginName =>
+        vipps_system_plugin_name, "/paths/~1v1~1webhooks/get/parameters/4/schema";
         VippsSystemPluginVersion => vipps_system_plugin_version,
-        "/paths/~1v1~1webhooks/get/parameters/5/schema"; VippsSystemPluginVersion2 =>
-        vipps_system_plugin_version2, "/paths/~1v1~1webhooks/post/parameters/5/schema";
-        VippsSystemPluginVersion3 => vipps_system_plugin_version3,
-        "/paths/~1v1~1webhooks~1{id}/delete/parameters/6/schema"; VippsSystemVersion =>
-        vipps_system_version, "/paths/~1v1~1webhooks/get/parameters/3/schema";
-        VippsSystemVersion2 => vipps_system_version2,
-        "/paths/~1v1~1webhooks/post/parameters/3/schema"; VippsSystemVersion3 =>
-        vipps_system_version3, "/paths/~1v1~1webhooks~1{id}/delete/parameters/4/schema"
+        "/paths/~1v1~1webhooks/get/parameters/5/schema"; VippsSystemVersion =>
+        vipps_system_version, "/paths/~1v1~1webhooks/get/parameters/3/schema"
     ]
 }
 /// Valid `RegisterRequest` values: required fields always, optional ones sometimes.
@@ -62,52 +49,16 @@ pub fn register_request() -> BoxedStrategy<model::RegisterRequest> {
 pub fn vipps_system_name() -> BoxedStrategy<model::VippsSystemName> {
     support::checked(support::text(0, Some(30)))
 }
-/// Valid `VippsSystemName2` values: within the spec's rules.
-pub fn vipps_system_name2() -> BoxedStrategy<model::VippsSystemName2> {
-    support::checked(support::text(0, Some(30)))
-}
-/// Valid `VippsSystemName3` values: within the spec's rules.
-pub fn vipps_system_name3() -> BoxedStrategy<model::VippsSystemName3> {
-    support::checked(support::text(0, Some(30)))
-}
 /// Valid `VippsSystemPluginName` values: within the spec's rules.
 pub fn vipps_system_plugin_name() -> BoxedStrategy<model::VippsSystemPluginName> {
-    support::checked(support::text(0, Some(30)))
-}
-/// Valid `VippsSystemPluginName2` values: within the spec's rules.
-pub fn vipps_system_plugin_name2() -> BoxedStrategy<model::VippsSystemPluginName2> {
-    support::checked(support::text(0, Some(30)))
-}
-/// Valid `VippsSystemPluginName3` values: within the spec's rules.
-pub fn vipps_system_plugin_name3() -> BoxedStrategy<model::VippsSystemPluginName3> {
     support::checked(support::text(0, Some(30)))
 }
 /// Valid `VippsSystemPluginVersion` values: within the spec's rules.
 pub fn vipps_system_plugin_version() -> BoxedStrategy<model::VippsSystemPluginVersion> {
     support::checked(support::text(0, Some(30)))
 }
-/// Valid `VippsSystemPluginVersion2` values: within the spec's rules.
-pub fn vipps_system_plugin_version2() -> BoxedStrategy<
-    model::VippsSystemPluginVersion2,
-> {
-    support::checked(support::text(0, Some(30)))
-}
-/// Valid `VippsSystemPluginVersion3` values: within the spec's rules.
-pub fn vipps_system_plugin_version3() -> BoxedStrategy<
-    model::VippsSystemPluginVersion3,
-> {
-    support::checked(support::text(0, Some(30)))
-}
 /// Valid `VippsSystemVersion` values: within the spec's rules.
 pub fn vipps_system_version() -> BoxedStrategy<model::VippsSystemVersion> {
-    support::checked(support::text(0, Some(30)))
-}
-/// Valid `VippsSystemVersion2` values: within the spec's rules.
-pub fn vipps_system_version2() -> BoxedStrategy<model::VippsSystemVersion2> {
-    support::checked(support::text(0, Some(30)))
-}
-/// Valid `VippsSystemVersion3` values: within the spec's rules.
-pub fn vipps_system_version3() -> BoxedStrategy<model::VippsSystemVersion3> {
     support::checked(support::text(0, Some(30)))
 }
 /// Every constraint site of `RegisterRequest`, in document order.
@@ -133,3 +84,19 @@ pub fn broken_register_request() -> Vec<
         Step::FirstItem(1)] Bad::WrongType("string")
     )
 }
+/// The same strategy as [`vipps_system_name`], whose type this name's type repeats.
+pub use self::vipps_system_name as vipps_system_name2;
+/// The same strategy as [`vipps_system_name`], whose type this name's type repeats.
+pub use self::vipps_system_name as vipps_system_name3;
+/// The same strategy as [`vipps_system_plugin_name`], whose type this name's type repeats.
+pub use self::vipps_system_plugin_name as vipps_system_plugin_name2;
+/// The same strategy as [`vipps_system_plugin_name`], whose type this name's type repeats.
+pub use self::vipps_system_plugin_name as vipps_system_plugin_name3;
+/// The same strategy as [`vipps_system_plugin_version`], whose type this name's type repeats.
+pub use self::vipps_system_plugin_version as vipps_system_plugin_version2;
+/// The same strategy as [`vipps_system_plugin_version`], whose type this name's type repeats.
+pub use self::vipps_system_plugin_version as vipps_system_plugin_version3;
+/// The same strategy as [`vipps_system_version`], whose type this name's type repeats.
+pub use self::vipps_system_version as vipps_system_version2;
+/// The same strategy as [`vipps_system_version`], whose type this name's type repeats.
+pub use self::vipps_system_version as vipps_system_version3;

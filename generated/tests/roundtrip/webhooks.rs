@@ -25,42 +25,14 @@ pub fn roundtrip(
             "VippsSystemName" => {
                 roundtrip_as::<vipps_epayment::webhooks::VippsSystemName>(value)
             }
-            "VippsSystemName2" => {
-                roundtrip_as::<vipps_epayment::webhooks::VippsSystemName2>(value)
-            }
-            "VippsSystemName3" => {
-                roundtrip_as::<vipps_epayment::webhooks::VippsSystemName3>(value)
-            }
             "VippsSystemPluginName" => {
                 roundtrip_as::<vipps_epayment::webhooks::VippsSystemPluginName>(value)
-            }
-            "VippsSystemPluginName2" => {
-                roundtrip_as::<vipps_epayment::webhooks::VippsSystemPluginName2>(value)
-            }
-            "VippsSystemPluginName3" => {
-                roundtrip_as::<vipps_epayment::webhooks::VippsSystemPluginName3>(value)
             }
             "VippsSystemPluginVersion" => {
                 roundtrip_as::<vipps_epayment::webhooks::VippsSystemPluginVersion>(value)
             }
-            "VippsSystemPluginVersion2" => {
-                roundtrip_as::<
-                    vipps_epayment::webhooks::VippsSystemPluginVersion2,
-                >(value)
-            }
-            "VippsSystemPluginVersion3" => {
-                roundtrip_as::<
-                    vipps_epayment::webhooks::VippsSystemPluginVersion3,
-                >(value)
-            }
             "VippsSystemVersion" => {
                 roundtrip_as::<vipps_epayment::webhooks::VippsSystemVersion>(value)
-            }
-            "VippsSystemVersion2" => {
-                roundtrip_as::<vipps_epayment::webhooks::VippsSystemVersion2>(value)
-            }
-            "VippsSystemVersion3" => {
-                roundtrip_as::<vipps_epayment::webhooks::VippsSystemVersion3>(value)
             }
             "Webhook" => roundtrip_as::<vipps_epayment::webhooks::Webhook>(value),
             _ => return None,
