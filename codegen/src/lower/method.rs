@@ -119,11 +119,8 @@ fn arms(op: &Operation, success: &Success) -> Vec<ResponseArm> {
 
 #[cfg(test)]
 mod tests {
-    use std::path::PathBuf;
-
     use super::*;
-    use crate::ir::{Api, TypeRef};
-    use crate::settings::{HeaderRoles, Settings};
+    use crate::ir::TypeRef;
 
     const SPEC: &str = r#"
 openapi: 3.0.0
@@ -146,11 +143,7 @@ paths:
         '500': { description: broken }
 "#;
 
-    fn lower(yaml: &str) -> Api {
-        let document = crate::load::parse_document(PathBuf::from("test.yaml"), yaml.to_string()).expect("parses");
-        let resolved = crate::resolve::resolve(document, &crate::RemoteRefMap::default()).expect("resolves");
-        crate::lower::lower(&resolved, &Settings::defaults_for(HeaderRoles::default()), "demo").expect("lowers")
-    }
+    use crate::lower::lower_test_yaml as lower;
 
     #[test]
     fn arguments_follow_the_template_then_required_first_and_locals_avoid_them() {

@@ -677,10 +677,7 @@ fn is_uri(schema: &Schema) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use std::path::PathBuf;
-
     use crate::ir::{Api, TypeKind, TypeRef};
-    use crate::settings::{HeaderRoles, Settings};
 
     /// A header schema written out on three operations (twice alike, once with another rule),
     /// a nested object repeated under one name, and two properties alike under other names.
@@ -725,11 +722,7 @@ paths:
       responses: { '204': { description: ok } }
 "#;
 
-    fn lower(yaml: &str) -> Api {
-        let document = crate::load::parse_document(PathBuf::from("test.yaml"), yaml.to_string()).expect("parses");
-        let resolved = crate::resolve::resolve(document, &crate::RemoteRefMap::default()).expect("resolves");
-        crate::lower::lower(&resolved, &Settings::defaults_for(HeaderRoles::default()), "demo").expect("lowers")
-    }
+    use crate::lower::lower_test_yaml as lower;
 
     fn param_type(api: &Api, operation: &str) -> TypeRef {
         let op = api.operations.iter().find(|op| op.id == operation).expect("operation");
