@@ -27,6 +27,16 @@ fn usize_option(value: Option<usize>) -> TokenStream {
     }
 }
 
+/// `pub use self::<same_as> as <name>;` with a doc line: a name kept for an item that is now
+/// another's (a repeated type, its strategy).
+fn reexport_as(name: &str, same_as: &str, doc: &str) -> TokenStream {
+    let (name, same_as) = (quote::format_ident!("{}", name), quote::format_ident!("{}", same_as));
+    quote! {
+        #[doc = #doc]
+        pub use self::#same_as as #name;
+    }
+}
+
 /// Source of the support module every generated module uses (spec-independent).
 pub const SUPPORT_SOURCE: &str = include_str!("support.rs.in");
 

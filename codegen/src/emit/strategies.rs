@@ -137,12 +137,7 @@ pub fn emit_strategies_module_chunks<'a>(api: &'a Api, spec_display: &str) -> im
     let types = plan.types.iter().map(move |name| emitter.emit_valid(&api.types[name]));
     let bodies = plan.bodies.iter().map(move |body| emitter.emit_broken(body));
     let repeated = plan.repeated.iter().map(|(name, same_as)| {
-        let doc = format!(" The same strategy as [`{same_as}`], whose type this name's type repeats.");
-        let (name, same_as) = (format_ident!("{}", name), format_ident!("{}", same_as));
-        quote! {
-            #[doc = #doc]
-            pub use self::#same_as as #name;
-        }
+        super::reexport_as(name, same_as, &format!(" The same strategy as [`{same_as}`], whose type this name's type repeats."))
     });
     std::iter::once(head).chain(types).chain(bodies).chain(repeated)
 }

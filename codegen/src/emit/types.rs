@@ -103,13 +103,8 @@ pub fn emit_type_chunks(api: &Api) -> impl Iterator<Item = TokenStream> + '_ {
 
 /// A repeated schema's name, kept as a re-export of the one type it is.
 fn emit_repeated(repeated: &RepeatedType) -> TokenStream {
-    let name = format_ident!("{}", repeated.name);
-    let same_as = format_ident!("{}", repeated.same_as);
     let doc = format!(" The same type as [`{}`]: the schema at `{}` repeats it.", repeated.same_as, repeated.origin);
-    quote! {
-        #[doc = #doc]
-        pub use self::#same_as as #name;
-    }
+    super::reexport_as(&repeated.name, &repeated.same_as, &doc)
 }
 
 fn emit_type(api: &Api, def: &TypeDef) -> TokenStream {

@@ -121,6 +121,7 @@ fn arms(op: &Operation, success: &Success) -> Vec<ResponseArm> {
 mod tests {
     use super::*;
     use crate::ir::TypeRef;
+    use crate::lower::lower_test_yaml as lower;
 
     const SPEC: &str = r#"
 openapi: 3.0.0
@@ -142,8 +143,6 @@ paths:
         '409': { description: clash, content: { application/json: { schema: { type: string } } } }
         '500': { description: broken }
 "#;
-
-    use crate::lower::lower_test_yaml as lower;
 
     #[test]
     fn arguments_follow_the_template_then_required_first_and_locals_avoid_them() {

@@ -100,8 +100,8 @@ pub(crate) struct Lowerer<'a> {
     pub schema_index: BTreeMap<String, TypeRef>,
     /// Schemas served as RFC 7807 error bodies: they keep unknown members.
     pub problem_schemas: BTreeSet<String>,
-    /// An inline type's name and definition (as text) -> the first type made so.
-    pub first_of_shape: HashMap<String, String>,
+    /// sha256 of an inline type's name and definition -> the first type made so.
+    pub first_of_shape: HashMap<[u8; 32], String>,
     /// Inline schemas that repeat another's type, by the name each would have had.
     pub repeated: Vec<RepeatedType>,
     pub warnings: Vec<Warning>,

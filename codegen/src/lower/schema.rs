@@ -150,11 +150,13 @@ impl Lowerer<'_> {
     /// the one type; `name` stays taken so the repeat can be re-exported under it, and callers'
     /// paths keep compiling. Schemas that merely look alike under other names stay apart: they
     /// are other fields (`tipAmount` and `shippingAmount`), and their errors name them.
+    /// The map keeps the key's sha256, not its text: a struct's text holds every field's doc.
     fn repeat_of(&mut self, key: String, name: &str) -> Option<String> {
-        match self.first_of_shape.get(&key) {
-            Some(first) => Some(first.clone()),
-            None => {
-                self.first_of_shape.insert(key, name.to_string());
+        use sha2::Digest;
+        match self.first_of_shape.entry(sha2::Sha256::digest(key).into()) {
+            std::collections::hash_map::Entry::Occupied(first) => Some(first.get().clone()),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(name.to_string());
                 None
             }
         }
@@ -678,6 +680,7 @@ fn is_uri(schema: &Schema) -> bool {
 #[cfg(test)]
 mod tests {
     use crate::ir::{Api, TypeKind, TypeRef};
+    use crate::lower::lower_test_yaml as lower;
 
     /// A header schema written out on three operations (twice alike, once with another rule),
     /// a nested object repeated under one name, and two properties alike under other names.
@@ -721,8 +724,6 @@ paths:
         - { name: X-Tag, in: header, schema: { type: string, maxLength: 10 } }
       responses: { '204': { description: ok } }
 "#;
-
-    use crate::lower::lower_test_yaml as lower;
 
     fn param_type(api: &Api, operation: &str) -> TypeRef {
         let op = api.operations.iter().find(|op| op.id == operation).expect("operation");
