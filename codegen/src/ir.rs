@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::error::Warning;
 
 /// One API (one spec document) lowered.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Api {
     /// Rust module the code goes into.
     pub module: String,
@@ -21,6 +21,9 @@ pub struct Api {
     /// Names of inline schemas that repeat a type of `types`, sorted by name; each is emitted as a
     /// re-export of that type, and every use of the schema names that type.
     pub repeated: Vec<RepeatedType>,
+    /// Names of `types` that are defined once for the crate in its common module (the crate-level
+    /// pass `lower::common` decides); the models module re-exports them instead.
+    pub common: BTreeSet<String>,
     /// Operations in document order of their paths.
     pub operations: Vec<Operation>,
     /// JSON pointer of every schema site that was lowered -> its Rust type; used to find the type
@@ -30,6 +33,23 @@ pub struct Api {
     pub warnings: Vec<Warning>,
     /// The proptest strategies to generate.
     pub strategies: StrategyPlan,
+}
+
+/// Types that several documents of one crate define alike, emitted once in the crate's common
+/// module (`layout::COMMON_MODULE`) and re-exported by the models module of each.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CommonTypes {
+    /// By Rust name.
+    pub types: BTreeMap<String, CommonType>,
+}
+
+/// One type of [`CommonTypes`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommonType {
+    /// The definition, as the first module that has it lowered it.
+    pub def: TypeDef,
+    /// The modules that re-export it, in settings order.
+    pub modules: Vec<String>,
 }
 
 /// An inline schema with the same name and definition as an earlier one: the same type, kept

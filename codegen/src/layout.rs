@@ -18,6 +18,30 @@ pub const PROJECT_OWNED_DIRS: &[&str] = &[GENERATED_DIR, ROUNDTRIP_DIR, SPEC_COP
 /// Folders of a standalone crate that hold only generated files (it is generated whole).
 pub const STANDALONE_OWNED_DIRS: &[&str] = &["src", SPEC_COPY_DIR];
 
+/// The private module holding the types several documents define alike (`lower::common`);
+/// each models module re-exports its own, so rustdoc shows them in place.
+pub const COMMON_MODULE: &str = "common";
+/// The support module every generated module uses.
+pub const SUPPORT_MODULE: &str = "support";
+/// The support module of the strategies.
+pub const STRATEGY_SUPPORT_MODULE: &str = "strategy_support";
+
+/// Why a crate cannot have these models modules: a name taken twice, by the generated tree's
+/// own modules or by another document's client or strategies module. `None` when they fit.
+pub fn module_clash(modules: &[String]) -> Option<String> {
+    let mut taken: std::collections::BTreeMap<String, String> =
+        [COMMON_MODULE, SUPPORT_MODULE, STRATEGY_SUPPORT_MODULE, "mod"].iter().map(|name| (name.to_string(), format!("the generated tree's own module '{name}'"))).collect();
+    for module in modules {
+        for (name, what) in [(module.clone(), format!("the models of '{module}'")), (client_module(module), format!("the client of '{module}'")), (strategies_module(module), format!("the strategies of '{module}'"))] {
+            if let Some(holder) = taken.get(&name) {
+                return Some(format!("'{name}' (for {what}) is already taken by {holder}"));
+            }
+            taken.insert(name, what);
+        }
+    }
+    None
+}
+
 /// The client module of an API's models module.
 pub fn client_module(module: &str) -> String {
     format!("{module}_client")

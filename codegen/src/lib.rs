@@ -167,7 +167,8 @@ fn generate_crate(
     let mut modules = Vec::new();
     let mut client_modules = Vec::new();
     let mut checksums = Vec::new();
-    let mut lowered = Vec::new();
+    let mut apis = Vec::new();
+    let mut places = Vec::new();
     let mut inputs = BTreeMap::new();
     for entry in &settings.specs {
         let spec_path = settings_dir.join(&entry.file);
@@ -182,12 +183,15 @@ fn generate_crate(
         warnings.extend(api.warnings.iter().cloned());
         modules.push(entry.module.clone());
         client_modules.push(layout::client_module(&entry.module));
-        lowered.push((entry, api, spec_display, header));
+        apis.push(api);
+        places.push((spec_display, header));
     }
+    // The crate-level decision, once every document is lowered: types defined alike are one.
+    let common = lower::common::share_common_types(&mut apis);
     // Emitting and formatting dominate the run and are independent per file: one job each.
     let mut jobs: Vec<FileJob<'_>> = Vec::new();
-    for (entry, api, spec_display, header) in &lowered {
-        let module = &entry.module;
+    for (api, (spec_display, header)) in apis.iter().zip(&places) {
+        let module = &api.module;
         jobs.push(Box::new(move || {
             Ok(GeneratedFile { path: layout::module_file(module), contents: format::format_chunks(emit::emit_api_module_chunks(api, spec_display), header)? })
         }));
@@ -205,21 +209,24 @@ fn generate_crate(
     for file in run_jobs(jobs) {
         files.push(file?);
     }
-    let headers: Vec<Vec<String>> = lowered.iter().map(|(_, _, _, header)| header.clone()).collect();
-    let apis: Vec<Api> = lowered.into_iter().map(|(_, api, _, _)| api).collect();
+    let headers: Vec<Vec<String>> = places.into_iter().map(|(_, header)| header).collect();
     let support_header = format::generated_header(&source.display, &source.sha256);
     files.push(GeneratedFile {
-        path: layout::module_file("support"),
+        path: layout::module_file(layout::SUPPORT_MODULE),
         contents: format::format_file(support_tokens()?, &support_header)?,
     });
     files.push(GeneratedFile {
-        path: layout::module_file("strategy_support"),
+        path: layout::module_file(layout::STRATEGY_SUPPORT_MODULE),
         contents: format::format_file(emit::strategy_support_tokens()?, &support_header)?,
     });
     let mut mod_header = support_header.clone();
     mod_header.extend(checksums.iter().map(|line| format!("spec: {line}")));
     let plan = lower::glue::plan(&apis, &settings.client);
-    let mut tokens = emit::emit_mod_file(&modules, &client_modules, &plan, &settings.client);
+    if !common.types.is_empty() {
+        // Its types come from several documents, so its header names every one of them.
+        files.push(GeneratedFile { path: layout::module_file(layout::COMMON_MODULE), contents: format::format_file(emit::emit_common_module(&common), &mod_header)? });
+    }
+    let mut tokens = emit::emit_mod_file(&modules, &client_modules, !common.types.is_empty(), &plan, &settings.client);
     tokens.extend(emit::emit_strategies_mod_entries(&modules));
     files.push(GeneratedFile { path: layout::module_file("mod"), contents: format::format_file(tokens, &mod_header)? });
     for warning in &mut warnings {

@@ -81,6 +81,13 @@ pub fn unescape_pointer_segment(segment: &str) -> String {
     segment.replace("~1", "/").replace("~0", "~")
 }
 
+/// The JSON property a schema at `pointer` describes: the last `properties/<name>` of the
+/// pointer, or empty when there is none (a parameter's schema). Validation errors name it.
+pub fn property_of_pointer(pointer: &str) -> String {
+    let segments: Vec<&str> = pointer.split('/').collect();
+    segments.windows(2).rev().find(|pair| pair[0] == "properties").map(|pair| unescape_pointer_segment(pair[1])).unwrap_or_default()
+}
+
 /// Joins a pointer and a segment.
 pub fn pointer_join(pointer: &str, segment: &str) -> String {
     format!("{pointer}/{}", escape_pointer_segment(segment))

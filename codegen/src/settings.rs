@@ -261,6 +261,10 @@ pub fn load_settings(path: &Path) -> Result<Settings, Error> {
             return Err(settings_error(path, format!("module name '{}' is not a snake_case identifier", spec.module)));
         }
     }
+    let modules: Vec<String> = settings.specs.iter().map(|spec| spec.module.clone()).collect();
+    if let Some(clash) = crate::layout::module_clash(&modules) {
+        return Err(settings_error(path, format!("the specs' modules clash: {clash}")));
+    }
     Ok(settings)
 }
 

@@ -156,3 +156,27 @@ fn errors_inside_an_imported_file_point_into_that_file() {
     assert_eq!(err.location.line, Some(7), "{err}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Module names that would put two modules in one file of the generated tree are refused when
+/// the settings load, naming the settings file and both holders.
+#[test]
+fn settings_whose_modules_clash_are_refused_with_both_names() {
+    let dir = std::env::temp_dir().join(format!("vipps-settings-clash-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let cases = [
+        ("  - { file: a.yaml, module: common }\n", "'common' (for the models of 'common') is already taken by the generated tree's own module 'common'"),
+        ("  - { file: a.yaml, module: pay }\n  - { file: b.yaml, module: pay_client }\n", "'pay_client' (for the models of 'pay_client') is already taken by the client of 'pay'"),
+        ("  - { file: a.yaml, module: pay }\n  - { file: b.yaml, module: pay }\n", "'pay' (for the models of 'pay') is already taken by the models of 'pay'"),
+    ];
+    for (specs, expected) in cases {
+        let path = dir.join("codegen.yaml");
+        std::fs::write(&path, format!("headers:\n  authorization: Authorization\n  subscription_key: Ocp-Apim-Subscription-Key\n  merchant_serial_number: Merchant-Serial-Number\n  idempotency_key: Idempotency-Key\n  system_header_prefix: Vipps-System-\nspecs:\n{specs}")).expect("write settings");
+        let error = vipps_codegen::load_settings(&path).expect_err(specs);
+        assert_eq!(error.location.file, path);
+        match &error.kind {
+            ErrorKind::Settings(message) => assert_eq!(message, &format!("the specs' modules clash: {expected}")),
+            other => panic!("not a settings error: {other:?}"),
+        }
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

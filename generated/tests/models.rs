@@ -104,3 +104,21 @@ fn string_enums_order_by_wire_value_not_declaration() {
     assert!(State::Authorized < unknown && unknown < State::Created);
     assert_ne!(State::Authorized, unknown);
 }
+
+/// The system headers are defined alike by all three documents, so they are one type of the
+/// crate (the generator's common module), reachable under each module's path; the rule still
+/// holds (`maxLength` 30).
+#[test]
+fn a_system_header_type_is_one_type_under_every_module() {
+    fn webhooks_from_epayment(value: vipps_epayment::epayment::VippsSystemName) -> vipps_epayment::webhooks::VippsSystemName {
+        value
+    }
+    fn access_token_from_webhooks(value: vipps_epayment::webhooks::VippsSystemName2) -> vipps_epayment::access_token::VippsSystemName {
+        value
+    }
+    let name = vipps_epayment::epayment::VippsSystemName::new("acme-shop").expect("within 30");
+    assert_eq!(access_token_from_webhooks(webhooks_from_epayment(name)).as_str(), "acme-shop");
+    let error = vipps_epayment::access_token::VippsSystemName::new("x".repeat(31)).expect_err("31 is over the limit");
+    assert_eq!(error.rule, Rule::MaxLength { max: 30, actual: 31 });
+    assert_eq!(error.type_name, "VippsSystemName");
+}

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use vipps_codegen::diff::{Format, Semver, SpecDiff, default_settings, diff_files_with, render};
+use vipps_codegen::diff::{Format, ModuleDocuments, Semver, SpecDiff, common_type_changes_of_files, default_settings, diff_files_with, render};
 use vipps_codegen::{
     PROJECT_CRATE_DIR, PROJECT_GENERATED_DIR, PROJECT_SPEC_COPY_DIR, RemoteRefMap, Settings, load_remote_refs, load_settings,
     sha256_hex,
@@ -210,10 +210,12 @@ fn summarize(root: &Path, extra_refs: &RemoteRefMap) -> anyhow::Result<String> {
     let crate_dir = root.join(PROJECT_CRATE_DIR);
     let mut diffs = Vec::new();
     let mut notes = Vec::new();
+    let mut documents = Vec::new();
     for entry in &settings.specs {
         let spec = settings_path.parent().unwrap_or(root).join(&entry.file);
         let file_name = entry.file.file_name().map(PathBuf::from).unwrap_or_else(|| entry.file.clone());
         let copy = crate_dir.join(PROJECT_SPEC_COPY_DIR).join(&file_name);
+        documents.push(ModuleDocuments { module: entry.module.clone(), old: copy.exists().then(|| copy.clone()), new: spec.clone() });
         let module = crate_dir.join(PROJECT_GENERATED_DIR).join(format!("{}.rs", entry.module));
         let Some(header_sha) = header_sha256(&module) else {
             notes.push(format!("{} is new", entry.file.display()));
@@ -232,13 +234,16 @@ fn summarize(root: &Path, extra_refs: &RemoteRefMap) -> anyhow::Result<String> {
         }
         diffs.push((diff_files_with(&copy, &spec, &refs, &settings)?, entry.file.display().to_string()));
     }
-    let total: usize = diffs.iter().map(|(d, _)| d.summary.total).sum();
+    // Which modules share a type is decided over the whole crate: only a changed document can
+    // change it, and then every document of both sides is lowered to see.
+    let common = if diffs.iter().any(|(d, _)| !d.is_empty()) { common_type_changes_of_files(&documents, &refs, &settings)? } else { Vec::new() };
+    let total: usize = diffs.iter().map(|(d, _)| d.summary.total).sum::<usize>() + common.len();
     let mut line = if total == 0 {
         "no changes".to_string()
     } else {
         let count = |pick: fn(&SpecDiff) -> usize| diffs.iter().map(|(d, _)| pick(d)).sum::<usize>();
         let mut parts = Vec::new();
-        for (n, name) in [(count(|d| d.summary.major), "major"), (count(|d| d.summary.minor), "minor"), (count(|d| d.summary.patch), "patch")] {
+        for (n, name) in [(count(|d| d.summary.major) + common.len(), "major"), (count(|d| d.summary.minor), "minor"), (count(|d| d.summary.patch), "patch")] {
             if n > 0 {
                 parts.push(format!("{n} {name}"));
             }
@@ -248,11 +253,15 @@ fn summarize(root: &Path, extra_refs: &RemoteRefMap) -> anyhow::Result<String> {
         if breaking > 0 {
             line.push_str(&format!(", {breaking} breaking on the wire"));
         }
-        if let Some(bump) = diffs.iter().filter_map(|(d, _)| d.summary.suggested_bump).max() {
+        let common_bump = (!common.is_empty()).then_some(Semver::Major);
+        if let Some(bump) = diffs.iter().filter_map(|(d, _)| d.summary.suggested_bump).chain(common_bump).max() {
             line.push_str(&format!("; suggested bump: {bump}"));
             if let Some((name, version)) = crate_version(&crate_dir.join("Cargo.toml")) {
                 line.push_str(&format!(" ({name} {version} -> {})", next_version(&version, bump)));
             }
+        }
+        for change in &common {
+            line.push_str(&format!("; {change}"));
         }
         let changed: Vec<&str> = diffs.iter().filter(|(d, _)| !d.is_empty()).map(|(_, f)| f.as_str()).collect();
         if let [file] = changed.as_slice() {

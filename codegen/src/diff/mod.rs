@@ -8,6 +8,7 @@
 //! IR (`lower`), so a report speaks of the Rust types users see.
 
 mod change;
+mod common;
 mod report;
 mod rules;
 mod schema;
@@ -23,6 +24,7 @@ use crate::resolve::{Resolved, resolve_file};
 use crate::settings::{HeaderRoles, RemoteRefMap, Settings};
 
 pub use change::{Direction, Kind, Semver, Wire};
+pub use common::{CommonTypeChange, ModuleDocuments, common_type_changes, common_type_changes_of_files};
 pub use report::{Format, render};
 pub use rules::{Class, RULES, Rule, classify, markdown_table, rule_of};
 

@@ -14,7 +14,7 @@ pub use client::emit_client_module;
 pub use strategies::{
     STRATEGY_SUPPORT_SOURCE, emit_strategies_mod_entries, emit_strategies_module, emit_strategies_module_chunks, strategy_support_tokens,
 };
-pub use types::{doc_attrs, type_tokens};
+pub use types::{doc_attrs, emit_common_module, type_tokens};
 
 /// `Some(n)` (unsuffixed) or `None`, for an optional count in emitted code.
 fn usize_option(value: Option<usize>) -> TokenStream {
@@ -62,16 +62,19 @@ pub fn emit_api_module_chunks<'a>(api: &'a Api, spec_display: &str) -> impl Iter
 /// and the glue (`emit/glue.rs`): the crate's `Client`, `APIS` (every client module's `API`, the one
 /// list the runtime reads for environments and system-header limits) and `GLUE`. A document
 /// added to the settings needs no hand-written change.
-pub fn emit_mod_file(modules: &[String], client_modules: &[String], plan: &crate::ir::GluePlan, settings: &crate::settings::ClientSettings) -> TokenStream {
+pub fn emit_mod_file(modules: &[String], client_modules: &[String], has_common: bool, plan: &crate::ir::GluePlan, settings: &crate::settings::ClientSettings) -> TokenStream {
     let declared = modules.iter().chain(client_modules).map(|m| {
         let ident = quote::format_ident!("{}", m);
         quote! { pub mod #ident; }
     });
+    let common = quote::format_ident!("{}", crate::layout::COMMON_MODULE);
+    let common = if has_common { quote! { mod #common; } } else { TokenStream::new() };
     let rt = client::runtime_path(settings);
     let glue = glue::emit_glue(plan, client_modules, &rt);
     quote! {
         //! Code generated from the spec documents in `spec/`.
         pub mod support;
+        #common
         #(#declared)*
         #glue
     }

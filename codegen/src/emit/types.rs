@@ -5,7 +5,7 @@ use quote::{format_ident, quote};
 
 use super::usize_option;
 use crate::ir::{
-    Api, EnumDef, Field, MapDef, NewtypeDef, Number, Presence, RepeatedType, Rules, StructDef, TypeDef, TypeKind, TypeRef, UnionDef,
+    Api, CommonTypes, EnumDef, Field, MapDef, NewtypeDef, Number, Presence, RepeatedType, Rules, StructDef, TypeDef, TypeKind, TypeRef, UnionDef,
     UnionStrategy,
 };
 
@@ -85,20 +85,43 @@ pub fn type_tokens(ty: &TypeRef) -> TokenStream {
     }
 }
 
-/// The JSON property a type was made for: the last `properties/<name>` of its origin.
-fn origin_field(origin: &str) -> String {
-    let segments: Vec<&str> = origin.split('/').collect();
-    segments
-        .windows(2)
-        .rev()
-        .find(|pair| pair[0] == "properties")
-        .map(|pair| crate::load::unescape_pointer_segment(pair[1]))
-        .unwrap_or_default()
-}
-
 /// Every named type's items, one chunk per type, made on demand.
 pub fn emit_type_chunks(api: &Api) -> impl Iterator<Item = TokenStream> + '_ {
-    api.types.values().map(|def| emit_type(api, def)).chain(api.repeated.iter().map(emit_repeated))
+    api.types
+        .values()
+        .map(|def| if api.common.contains(&def.name) { emit_common_reexport(&def.name) } else { emit_type(api, def) })
+        .chain(api.repeated.iter().map(emit_repeated))
+}
+
+/// A type of the crate's common module, re-exported where the document defines it (rustdoc
+/// shows the type in place: the common module is private).
+fn emit_common_reexport(name: &str) -> TokenStream {
+    let (module, name) = (format_ident!("{}", crate::layout::COMMON_MODULE), format_ident!("{}", name));
+    quote! { pub use super::#module::#name; }
+}
+
+/// The crate's common module: each type once, with a doc line naming the modules that share it.
+pub fn emit_common_module(common: &CommonTypes) -> TokenStream {
+    // The common types are leaves (`lower::common`): emitting them needs no other type, so the
+    // module is emitted as an API of its own that holds only them.
+    let module = Api { module: crate::layout::COMMON_MODULE.to_string(), types: common.types.iter().map(|(name, shared)| (name.clone(), shared.def.clone())).collect(), ..Api::default() };
+    let items = common.types.values().map(|shared| {
+        let mut modules: Vec<String> = shared.modules.iter().map(|module| format!("`{module}`")).collect();
+        let last = modules.pop().unwrap_or_default();
+        let line = format!("One type for the modules {} and {last}: their documents define it alike.", modules.join(", "));
+        let mut def = shared.def.clone();
+        def.doc = Some(match def.doc.take() {
+            Some(doc) => format!("{doc}\n\n{line}"),
+            None => line,
+        });
+        emit_type(&module, &def)
+    });
+    quote! {
+        //! Types that several documents of the crate define alike, defined once; each models
+        //! module re-exports the ones its document has.
+        #![allow(deprecated)]
+        #(#items)*
+    }
 }
 
 /// A repeated schema's name, kept as a re-export of the one type it is.
@@ -564,7 +587,7 @@ fn variant_has_property(api: &Api, ty: &TypeRef, property: &str) -> bool {
 fn emit_map(def: &TypeDef, ident: &proc_macro2::Ident, map: &MapDef) -> TokenStream {
     let value = type_tokens(&map.value);
     let type_name = &def.name;
-    let field = origin_field(&def.origin);
+    let field = crate::load::property_of_pointer(&def.origin);
     let min = usize_option(map.min_properties);
     let max = usize_option(map.max_properties);
     quote! {
@@ -617,7 +640,7 @@ fn bound_tokens(bound: Option<(Number, bool)>, inner: &TypeRef) -> TokenStream {
 }
 
 fn emit_newtype(def: &TypeDef, ident: &proc_macro2::Ident, newtype: &NewtypeDef) -> TokenStream {
-    let field = origin_field(&def.origin);
+    let field = crate::load::property_of_pointer(&def.origin);
     let rules = &newtype.rules;
     let inner = type_tokens(&newtype.inner);
     let rules_doc = format!(" Spec rules: {}.", rules_text(rules));

@@ -1,5 +1,6 @@
 //! Lower stage: resolved OpenAPI -> IR. Every naming and shape decision is made here.
 
+pub mod common;
 mod cycles;
 pub mod glue;
 pub mod method;
@@ -66,6 +67,7 @@ fn lower_resolved(resolved: &Resolved, settings: &Settings, module: &str, notes:
             .collect(),
         types: lowerer.types,
         repeated,
+        common: BTreeSet::new(),
         operations,
         schema_index: lowerer.schema_index,
         warnings,

@@ -126,12 +126,13 @@ impl Lowerer<'_> {
         let doc = schema.schema_data.description.as_ref().map(|d| d.trim().to_string()).filter(|d| !d.is_empty());
         if let Some(wanted) = wanted {
             // What makes two inline schemas one type (see `repeat_of`).
-            // Fields name their own schema's place, which a repeat never shares.
+            // Fields name their own schema's place, which a repeat never shares; the property the
+            // type's errors name is part of it.
             let mut shape = kind.clone();
             if let TypeKind::Struct(def) = &mut shape {
                 def.fields.iter_mut().for_each(|field| field.origin.clear());
             }
-            let key = format!("{:?}", (wanted, &doc, schema.schema_data.deprecated, shape));
+            let key = format!("{:?}", (wanted, &doc, schema.schema_data.deprecated, shape, crate::load::property_of_pointer(pointer)));
             if let Some(same_as) = self.repeat_of(key, &name) {
                 self.repeated.push(RepeatedType { name, same_as: same_as.clone(), origin: pointer.to_string() });
                 self.by_pointer.insert(pointer.to_string(), TypeRef::Named(same_as.clone()));

@@ -2561,26 +2561,10 @@ impl UserDetails {
         self
     }
 }
-/// Spec rules: `maxLength` 30.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-#[serde(transparent)]
-pub struct VippsSystemName(String);
-super::support::string_newtype!(VippsSystemName, "", None, Some(30), None);
-/// Spec rules: `maxLength` 30.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-#[serde(transparent)]
-pub struct VippsSystemPluginName(String);
-super::support::string_newtype!(VippsSystemPluginName, "", None, Some(30), None);
-/// Spec rules: `maxLength` 30.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-#[serde(transparent)]
-pub struct VippsSystemPluginVersion(String);
-super::support::string_newtype!(VippsSystemPluginVersion, "", None, Some(30), None);
-/// Spec rules: `maxLength` 30.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-#[serde(transparent)]
-pub struct VippsSystemVersion(String);
-super::support::string_newtype!(VippsSystemVersion, "", None, Some(30), None);
+pub use super::common::VippsSystemName;
+pub use super::common::VippsSystemPluginName;
+pub use super::common::VippsSystemPluginVersion;
+pub use super::common::VippsSystemVersion;
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct WebhookEvent {

@@ -5,6 +5,7 @@
 // spec: spec/webhooks.yaml 6bed8ea5bbf948f375da4404a86285b56e25a0c3cc6da6a05758a74752a9ba9c
 //! Code generated from the spec documents in `spec/`.
 pub mod support;
+mod common;
 pub mod epayment;
 pub mod access_token;
 pub mod webhooks;
