@@ -25,12 +25,14 @@ pub const COMMON_MODULE: &str = "common";
 pub const SUPPORT_MODULE: &str = "support";
 /// The support module of the strategies.
 pub const STRATEGY_SUPPORT_MODULE: &str = "strategy_support";
+/// The generated tree's root module (`mod.rs`).
+pub const ROOT_MODULE: &str = "mod";
 
 /// Why a crate cannot have these models modules: a name taken twice, by the generated tree's
 /// own modules or by another document's client or strategies module. `None` when they fit.
 pub fn module_clash(modules: &[String]) -> Option<String> {
     let mut taken: std::collections::BTreeMap<String, String> =
-        [COMMON_MODULE, SUPPORT_MODULE, STRATEGY_SUPPORT_MODULE, "mod"].iter().map(|name| (name.to_string(), format!("the generated tree's own module '{name}'"))).collect();
+        [COMMON_MODULE, SUPPORT_MODULE, STRATEGY_SUPPORT_MODULE, ROOT_MODULE].iter().map(|name| (name.to_string(), format!("the generated tree's own module '{name}'"))).collect();
     for module in modules {
         for (name, what) in [(module.clone(), format!("the models of '{module}'")), (client_module(module), format!("the client of '{module}'")), (strategies_module(module), format!("the strategies of '{module}'"))] {
             if let Some(holder) = taken.get(&name) {

@@ -108,7 +108,7 @@ pub fn generate_project(root: &Path, settings_path: &Path, extra_refs: &RemoteRe
         });
         dispatch_mod.extend(quote! { pub mod #module_ident; });
     }
-    generation.files.push(GeneratedFile { path: layout::roundtrip_file("mod"), contents: format::format_file(dispatch_mod, &generation.mod_header)? });
+    generation.files.push(GeneratedFile { path: layout::roundtrip_file(layout::ROOT_MODULE), contents: format::format_file(dispatch_mod, &generation.mod_header)? });
     let relative = |path: &Path| path.strip_prefix(root).unwrap_or(path).to_path_buf();
     let mut inputs = std::mem::take(&mut generation.inputs);
     inputs.insert(relative(settings_path), source.sha256.clone());
@@ -222,13 +222,14 @@ fn generate_crate(
     let mut mod_header = support_header.clone();
     mod_header.extend(checksums.iter().map(|line| format!("spec: {line}")));
     let plan = lower::glue::plan(&apis, &settings.client);
-    if !common.types.is_empty() {
+    let has_common = !common.types.is_empty();
+    if has_common {
         // Its types come from several documents, so its header names every one of them.
         files.push(GeneratedFile { path: layout::module_file(layout::COMMON_MODULE), contents: format::format_file(emit::emit_common_module(&common), &mod_header)? });
     }
-    let mut tokens = emit::emit_mod_file(&modules, &client_modules, !common.types.is_empty(), &plan, &settings.client);
+    let mut tokens = emit::emit_mod_file(&modules, &client_modules, has_common, &plan, &settings.client);
     tokens.extend(emit::emit_strategies_mod_entries(&modules));
-    files.push(GeneratedFile { path: layout::module_file("mod"), contents: format::format_file(tokens, &mod_header)? });
+    files.push(GeneratedFile { path: layout::module_file(layout::ROOT_MODULE), contents: format::format_file(tokens, &mod_header)? });
     for warning in &mut warnings {
         if let Ok(relative) = warning.location.file.strip_prefix(root) {
             warning.location.file = relative.to_path_buf();

@@ -103,19 +103,24 @@ fn emit_common_reexport(name: &str) -> TokenStream {
 /// The crate's common module: each type once, with a doc line naming the modules that share it.
 pub fn emit_common_module(common: &CommonTypes) -> TokenStream {
     // The common types are leaves (`lower::common`): emitting them needs no other type, so the
-    // module is emitted as an API of its own that holds only them.
-    let module = Api { module: crate::layout::COMMON_MODULE.to_string(), types: common.types.iter().map(|(name, shared)| (name.clone(), shared.def.clone())).collect(), ..Api::default() };
-    let items = common.types.values().map(|shared| {
-        let mut modules: Vec<String> = shared.modules.iter().map(|module| format!("`{module}`")).collect();
-        let last = modules.pop().unwrap_or_default();
-        let line = format!("One type for the modules {} and {last}: their documents define it alike.", modules.join(", "));
-        let mut def = shared.def.clone();
-        def.doc = Some(match def.doc.take() {
-            Some(doc) => format!("{doc}\n\n{line}"),
-            None => line,
-        });
-        emit_type(&module, &def)
-    });
+    // module is emitted as an API of its own that holds only them, each with its doc line.
+    let types = common
+        .types
+        .iter()
+        .map(|(name, shared)| {
+            let mut modules: Vec<String> = shared.modules.iter().map(|module| format!("`{module}`")).collect();
+            let last = modules.pop().unwrap_or_default();
+            let line = format!("One type for the modules {} and {last}: their documents define it alike.", modules.join(", "));
+            let mut def = shared.def.clone();
+            def.doc = Some(match def.doc.take() {
+                Some(doc) => format!("{doc}\n\n{line}"),
+                None => line,
+            });
+            (name.clone(), def)
+        })
+        .collect();
+    let module = Api { module: crate::layout::COMMON_MODULE.to_string(), types, ..Api::default() };
+    let items = module.types.values().map(|def| emit_type(&module, def));
     quote! {
         //! Types that several documents of the crate define alike, defined once; each models
         //! module re-exports the ones its document has.
