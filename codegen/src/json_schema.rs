@@ -23,40 +23,56 @@ const SCHEMA_VALUED: &[&str] = &["items", "additionalProperties", "not"];
 /// Keys whose value is a list of schemas.
 const SCHEMA_LISTS: &[&str] = &["allOf", "anyOf", "oneOf"];
 /// Keywords that mean nothing to draft 4 and only add noise.
-const DROPPED: &[&str] = &["example", "examples", "discriminator", "readOnly", "writeOnly", "deprecated", "xml", "externalDocs", "nullable"];
+/// `description` and `title` are annotations to draft 4: they validate nothing, and are most of
+/// a documented schema's size.
+const DROPPED: &[&str] =
+    &["example", "examples", "discriminator", "readOnly", "writeOnly", "deprecated", "xml", "externalDocs", "nullable", "description", "title"];
 
-/// Converts every schema of a bundled OpenAPI document, keeping the document's shape so JSON
-/// pointers into it stay valid.
+/// Converts every schema of a bundled OpenAPI document into a copy with the document's shape,
+/// so JSON pointers into it stay valid. Only what leads to a schema is copied: the scalars
+/// around schemas (descriptions, names, summaries), examples and extensions are left out (a
+/// scalar list item becomes `null`, keeping the indices), which keeps the copy a fraction of
+/// the document; it is alive for as long as the examples are checked.
 pub fn convert_document(bundled: &Value) -> Value {
-    let mut out = bundled.clone();
-    convert_outside(&mut out, bundled, &mut Vec::new());
-    out
+    convert_outside(bundled, bundled, &mut Vec::new())
 }
 
-/// Walks non-schema parts of the document, converting schemas where they sit.
-fn convert_outside(node: &mut Value, root: &Value, path: &mut Vec<String>) {
-    let Value::Object(map) = node else {
-        if let Value::Array(items) = node {
-            for (index, item) in items.iter_mut().enumerate() {
-                path.push(index.to_string());
-                convert_outside(item, root, path);
-                path.pop();
+/// Copies the non-schema parts of the document as far as they lead to schemas, converting
+/// schemas where they sit.
+fn convert_outside(node: &Value, root: &Value, path: &mut Vec<String>) -> Value {
+    match node {
+        Value::Object(map) => {
+            let in_component_schemas = path.len() == 2 && path[0] == "components" && path[1] == "schemas";
+            let mut out = Map::new();
+            for (key, child) in map {
+                if key.starts_with("x-") || key == "example" || key == "examples" {
+                    continue;
+                }
+                if key == "schema" || in_component_schemas {
+                    let mut schema = child.clone();
+                    convert_schema(&mut schema, root);
+                    out.insert(key.clone(), schema);
+                } else if child.is_object() || child.is_array() {
+                    path.push(key.clone());
+                    out.insert(key.clone(), convert_outside(child, root, path));
+                    path.pop();
+                }
             }
+            Value::Object(out)
         }
-        return;
-    };
-    let in_component_schemas = path.len() == 2 && path[0] == "components" && path[1] == "schemas";
-    for (key, child) in map.iter_mut() {
-        if key.starts_with("x-") || key == "example" || key == "examples" {
-            continue;
-        }
-        if key == "schema" || in_component_schemas {
-            convert_schema(child, root);
-        } else {
-            path.push(key.clone());
-            convert_outside(child, root, path);
-            path.pop();
-        }
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .enumerate()
+                .map(|(index, item)| {
+                    path.push(index.to_string());
+                    let converted = convert_outside(item, root, path);
+                    path.pop();
+                    converted
+                })
+                .collect(),
+        ),
+        _ => Value::Null,
     }
 }
 

@@ -188,36 +188,34 @@ fn generate_crate(
     }
     // The crate-level decision, once every document is lowered: types defined alike are one.
     let common = lower::common::share_common_types(&mut apis);
-    // Emitting and formatting dominate the run and are independent per file: one job each.
-    let mut jobs: Vec<FileJob<'_>> = Vec::new();
+    // Emitting and formatting dominate the run: every file's chunks are one queue for every core.
+    let client_settings = &settings.client;
+    let mut planned = Vec::new();
     for (api, (spec_display, header)) in apis.iter().zip(&places) {
         let module = &api.module;
-        jobs.push(Box::new(move || {
-            Ok(GeneratedFile { path: layout::module_file(module), contents: format::format_chunks(emit::emit_api_module_chunks(api, spec_display), header)? })
-        }));
-        let client_settings = &settings.client;
-        jobs.push(Box::new(move || {
-            let tokens = emit::emit_client_module(api, spec_display, client_settings);
-            Ok(GeneratedFile { path: layout::module_file(&layout::client_module(module)), contents: format::format_file(tokens, header)? })
-        }));
+        planned.push(format::ChunkedFile { path: layout::module_file(module), header, chunks: emit::emit_api_module_chunks(api, spec_display) });
+        planned.push(format::ChunkedFile {
+            path: layout::module_file(&layout::client_module(module)),
+            header,
+            chunks: emit::emit_client_module_chunks(api, spec_display, client_settings),
+        });
         // Proptest strategies of the request models, behind the crate's `proptest` feature.
-        jobs.push(Box::new(move || {
-            let chunks = emit::emit_strategies_module_chunks(api, spec_display);
-            Ok(GeneratedFile { path: layout::module_file(&layout::strategies_module(module)), contents: format::format_chunks(chunks, header)? })
-        }));
+        planned.push(format::ChunkedFile {
+            path: layout::module_file(&layout::strategies_module(module)),
+            header,
+            chunks: emit::emit_strategies_module_chunks(api, spec_display),
+        });
     }
-    for file in run_jobs(jobs) {
-        files.push(file?);
-    }
+    files.extend(format::format_files(planned)?);
     let headers: Vec<Vec<String>> = places.into_iter().map(|(_, header)| header).collect();
     let support_header = format::generated_header(&source.display, &source.sha256);
     files.push(GeneratedFile {
         path: layout::module_file(layout::SUPPORT_MODULE),
-        contents: format::format_file(support_tokens()?, &support_header)?,
+        contents: format::with_header(emit::SUPPORT_FORMATTED, &support_header),
     });
     files.push(GeneratedFile {
         path: layout::module_file(layout::STRATEGY_SUPPORT_MODULE),
-        contents: format::format_file(emit::strategy_support_tokens()?, &support_header)?,
+        contents: format::with_header(emit::STRATEGY_SUPPORT_FORMATTED, &support_header),
     });
     let mut mod_header = support_header.clone();
     mod_header.extend(checksums.iter().map(|line| format!("spec: {line}")));
@@ -236,52 +234,6 @@ fn generate_crate(
         }
     }
     Ok(CrateGeneration { apis, files, warnings, headers, mod_header, inputs })
-}
-
-/// Work that makes one generated file. Token streams are not `Send`, so each job emits and
-/// formats in the thread that runs it.
-type FileJob<'a> = Box<dyn FnOnce() -> Result<GeneratedFile, Error> + Send + 'a>;
-
-/// Runs jobs on up to `available_parallelism` threads; results keep the jobs' order.
-fn run_jobs(jobs: Vec<FileJob<'_>>) -> Vec<Result<GeneratedFile, Error>> {
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(jobs.len()).max(1);
-    let queue: Vec<std::sync::Mutex<Option<FileJob<'_>>>> = jobs.into_iter().map(|job| std::sync::Mutex::new(Some(job))).collect();
-    let results: Vec<std::sync::Mutex<Option<Result<GeneratedFile, Error>>>> = queue.iter().map(|_| std::sync::Mutex::new(None)).collect();
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| {
-                loop {
-                    let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some(slot) = queue.get(index) else { break };
-                    let job = slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
-                    if let Some(job) = job {
-                        *results[index].lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(job());
-                    }
-                }
-            });
-        }
-    });
-    results
-        .into_iter()
-        .map(|slot| {
-            slot.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner()).unwrap_or_else(|| {
-                Err(Error::new(
-                    Location { file: "<generated>".into(), line: None, column: None, pointer: String::new() },
-                    ErrorKind::Internal("a generation job did not run".into()),
-                ))
-            })
-        })
-        .collect()
-}
-
-fn support_tokens() -> Result<proc_macro2::TokenStream, Error> {
-    emit::SUPPORT_SOURCE.parse().map_err(|err| {
-        Error::new(
-            Location { file: "support.rs.in".into(), line: None, column: None, pointer: String::new() },
-            ErrorKind::Internal(format!("support template does not tokenize: {err}")),
-        )
-    })
 }
 
 /// How a standalone crate is made: the command line's settings.

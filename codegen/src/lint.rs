@@ -10,13 +10,13 @@ use crate::resolve::Resolved;
 
 /// One example and the schema it claims to satisfy.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ExampleSite {
+pub struct ExampleSite<'a> {
     /// JSON pointer of the example value.
     pub pointer: String,
     /// JSON pointer of the schema it illustrates.
     pub schema_pointer: String,
-    /// The example value.
-    pub value: Value,
+    /// The example value, in the document.
+    pub value: &'a Value,
 }
 
 /// `x-examples` entries are written both bare and wrapped as `{value: ...}`; unwrap the latter.
@@ -31,18 +31,18 @@ fn unwrap_example(entry: &Value) -> &Value {
 
 /// Every example in a document: schema `example`, schema `x-examples` entries, and the
 /// `example`/`examples` of media types and parameters (which illustrate their `schema`).
-pub fn example_sites(bundled: &Value) -> Vec<ExampleSite> {
+pub fn example_sites(bundled: &Value) -> Vec<ExampleSite<'_>> {
     let mut out = Vec::new();
     collect(bundled, bundled, "", &mut out);
     out
 }
 
-fn collect(root: &Value, node: &Value, pointer: &str, out: &mut Vec<ExampleSite>) {
+fn collect<'a>(root: &'a Value, node: &'a Value, pointer: &str, out: &mut Vec<ExampleSite<'a>>) {
     match node {
         Value::Object(map) => {
             let schema_pointer = if map.contains_key("schema") { format!("{pointer}/schema") } else { pointer.to_string() };
             if let Some(example) = map.get("example") {
-                out.push(ExampleSite { pointer: format!("{pointer}/example"), schema_pointer: schema_pointer.clone(), value: example.clone() });
+                out.push(ExampleSite { pointer: format!("{pointer}/example"), schema_pointer: schema_pointer.clone(), value: example });
             }
             for key in ["examples", "x-examples"] {
                 // `components/examples` holds reusable Example objects with no schema of their own;
@@ -65,7 +65,7 @@ fn collect(root: &Value, node: &Value, pointer: &str, out: &mut Vec<ExampleSite>
                         },
                         None => (unwrap_example(entry), entry_pointer.clone()),
                     };
-                    out.push(ExampleSite { pointer: value_pointer, schema_pointer: schema_pointer.clone(), value: value.clone() });
+                    out.push(ExampleSite { pointer: value_pointer, schema_pointer: schema_pointer.clone(), value });
                 }
             }
             for (key, child) in map {
@@ -105,7 +105,7 @@ pub fn lint_examples(resolved: &Resolved) -> Vec<Warning> {
         }
     };
     let sites: Vec<ExampleSite> = sites.into_iter().filter(|site| resolved.bundled.pointer(&site.schema_pointer).is_some()).collect();
-    let pairs: Vec<(&str, &Value)> = sites.iter().map(|site| (site.schema_pointer.as_str(), &site.value)).collect();
+    let pairs: Vec<(&str, &Value)> = sites.iter().map(|site| (site.schema_pointer.as_str(), site.value)).collect();
     // One compiled validator per batch: a validator holds every subschema its examples reach,
     // so one for all examples of a large document holds most of it at once.
     let mut results = Vec::with_capacity(pairs.len());

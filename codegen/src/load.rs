@@ -73,6 +73,9 @@ fn strip_yaml_position(message: &str) -> String {
 
 /// Escapes one JSON pointer segment (RFC 6901).
 pub fn escape_pointer_segment(segment: &str) -> String {
+    if !segment.contains(['~', '/']) {
+        return segment.to_string();
+    }
     segment.replace('~', "~0").replace('/', "~1")
 }
 
@@ -90,5 +93,13 @@ pub fn property_of_pointer(pointer: &str) -> String {
 
 /// Joins a pointer and a segment.
 pub fn pointer_join(pointer: &str, segment: &str) -> String {
-    format!("{pointer}/{}", escape_pointer_segment(segment))
+    let mut joined = String::with_capacity(pointer.len() + segment.len() + 1);
+    joined.push_str(pointer);
+    joined.push('/');
+    if segment.contains(['~', '/']) {
+        joined.push_str(&escape_pointer_segment(segment));
+    } else {
+        joined.push_str(segment);
+    }
+    joined
 }

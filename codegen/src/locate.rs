@@ -13,9 +13,21 @@ struct Entry<'a> {
 
 /// Pointer -> line of every key and list item in a text, built in one pass so each lookup is
 /// a hash probe (warnings can be many; rescanning the text per warning is quadratic).
+///
+/// Keyed by a 64-bit hash of the pointer, not the pointer itself: a document's pointers are
+/// long and many (the index of a 100x copy of ePayment held 22 MiB of them), and a line is
+/// a best-effort hint beside the exact pointer every message names.
 #[derive(Debug, Clone, Default)]
 pub struct LineIndex {
-    lines: std::collections::HashMap<String, usize>,
+    lines: std::collections::HashMap<u64, u32>,
+}
+
+/// The index's key of a pointer (SipHash with fixed keys: the same in every run).
+fn pointer_key(pointer: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::hash::DefaultHasher::new();
+    pointer.hash(&mut hasher);
+    hasher.finish()
 }
 
 impl LineIndex {
@@ -28,7 +40,7 @@ impl LineIndex {
         }
         let mut lines = std::collections::HashMap::new();
         let mut stack: Vec<Frame> = Vec::new();
-        for entry in scan_entries(text) {
+        scan_entries(text, |entry| {
             // Items sit half a level deeper than a key at the same column, so a compact list
             // (`key:` then `- item` at the key's column) still belongs to that key.
             let indent = entry.indent * 2 + usize::from(entry.key.is_none());
@@ -47,9 +59,9 @@ impl LineIndex {
                 }
                 (None, None) => "/0".to_string(),
             };
-            lines.entry(pointer.clone()).or_insert(entry.line);
+            lines.entry(pointer_key(&pointer)).or_insert(u32::try_from(entry.line).unwrap_or(u32::MAX));
             stack.push(Frame { indent, pointer, next_item: 0 });
-        }
+        });
         Self { lines }
     }
 
@@ -60,17 +72,16 @@ impl LineIndex {
             if current.is_empty() {
                 return 1;
             }
-            if let Some(line) = self.lines.get(current) {
-                return *line;
+            if let Some(line) = self.lines.get(&pointer_key(current)) {
+                return *line as usize;
             }
             current = &current[..current.rfind('/').unwrap_or(0)];
         }
     }
 }
 
-
-fn scan_entries(text: &str) -> Vec<Entry<'_>> {
-    let mut entries = Vec::new();
+/// Calls `visit` with every key and list-item marker of the text, in order.
+fn scan_entries<'a>(text: &'a str, mut visit: impl FnMut(Entry<'a>)) {
     let mut block_scalar_indent: Option<usize> = None;
     for (number, raw) in text.lines().enumerate() {
         let line = number + 1;
@@ -87,20 +98,19 @@ fn scan_entries(text: &str) -> Vec<Entry<'_>> {
         }
         let mut rest = trimmed;
         while let Some(after) = rest.strip_prefix("- ").or_else(|| (rest == "-").then_some("")) {
-            entries.push(Entry { line, indent, key: None });
+            visit(Entry { line, indent, key: None });
             let inner = after.trim_start();
             indent += rest.len() - inner.len();
             rest = inner;
         }
         if let Some(key) = mapping_key(rest) {
-            entries.push(Entry { line, indent, key: Some(key) });
+            visit(Entry { line, indent, key: Some(key) });
             let value = rest[rest.find(':').map_or(rest.len(), |i| i + 1)..].trim();
             if value.starts_with('|') || value.starts_with('>') {
                 block_scalar_indent = Some(indent);
             }
         }
     }
-    entries
 }
 
 /// The key of a `key: value` line, without quotes.

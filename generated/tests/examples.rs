@@ -93,7 +93,7 @@ fn failures(path: &Path, module: &str, dispatch: Dispatch) -> (usize, BTreeMap<S
             continue;
         };
         match roundtrip_ref(ty, site.value.clone(), dispatch) {
-            Ok(back) if same_json(&site.value, &back) => {}
+            Ok(back) if same_json(site.value, &back) => {}
             Ok(back) => {
                 failed.insert(site.pointer.clone(), format!("changed in the round trip: {} -> {back}", site.value));
             }

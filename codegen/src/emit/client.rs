@@ -43,41 +43,62 @@ use crate::settings::ClientSettings;
 /// The client module of one API: its static descriptions and its `impl Client` block.
 /// Merchant-served operations get no method (they are served, not called).
 pub fn emit_client_module(api: &Api, spec_display: &str, settings: &ClientSettings) -> TokenStream {
-    let rt = runtime_path(settings);
-    let models = format_ident!("{}", api.module);
+    super::emit_whole(emit_client_module_chunks(api, spec_display, settings))
+}
+
+/// Methods per `impl super::Client` block: one block for a document of ordinary size (ePayment
+/// has seven operations), several for a very large one, so formatting never holds the syntax
+/// tree of every method at once (one block of 700 methods was 60 MiB at 100x ePayment).
+const METHODS_PER_IMPL: usize = 32;
+
+/// [`emit_client_module`] as chunks: the head (imports, `API`, `OPERATIONS`), one per
+/// operation's static and outcome enum, then the methods in blocks of [`METHODS_PER_IMPL`].
+pub fn emit_client_module_chunks<'a>(api: &'a Api, spec_display: &str, settings: &'a ClientSettings) -> Vec<super::Chunk<'a>> {
     let doc = format!(
         " {} {} (from `{spec_display}`): client operations, one method of the crate's `Client` per operation.",
         api.title, api.version
     );
-    let operations: Vec<&Operation> = api.operations.iter().filter(|op| !op.merchant_served).collect();
-    let api_info = emit_api_info(api, &operations, settings, &rt);
-    let statics = operations.iter().map(|op| emit_operation_info(op, &rt));
-    let all = operations.iter().map(|op| {
-        let ident = static_ident(op);
-        quote! { &#ident }
-    });
-    let methods = operations.iter().map(|op| emit_method(api, op, settings, &rt));
-    let outcomes = operations.iter().filter_map(|op| emit_outcome_enum(op));
-    let models_import = if operations.iter().any(|op| names_a_model(op)) { quote! { use super::#models as models; } } else { TokenStream::new() };
-    quote! {
-        #![doc = #doc]
-        // Deprecated operations and schemas are still generated; callers still see the deprecation.
-        #![allow(deprecated)]
+    let operations: Vec<&'a Operation> = api.operations.iter().filter(|op| !op.merchant_served).collect();
+    let mut chunks = Vec::new();
+    let head_operations = operations.clone();
+    chunks.push(super::chunk(move || {
+        let rt = runtime_path(settings);
+        let models = format_ident!("{}", api.module);
+        let api_info = emit_api_info(api, &head_operations, settings, &rt);
+        let all = head_operations.iter().map(|op| {
+            let ident = static_ident(op);
+            quote! { &#ident }
+        });
+        let models_import =
+            if head_operations.iter().any(|op| names_a_model(op)) { quote! { use super::#models as models; } } else { TokenStream::new() };
+        quote! {
+            #![doc = #doc]
+            // Deprecated operations and schemas are still generated; callers still see the deprecation.
+            #![allow(deprecated)]
 
-        #models_import
+            #models_import
 
-        #api_info
+            #api_info
 
-        /// Every operation of this API the client calls, in document order.
-        pub static OPERATIONS: &[&#rt::OperationInfo] = &[#(#all),*];
-
-        #(#statics)*
-        #(#outcomes)*
-
-        impl super::Client {
-            #(#methods)*
+            /// Every operation of this API the client calls, in document order.
+            pub static OPERATIONS: &[&#rt::OperationInfo] = &[#(#all),*];
         }
+    }));
+    chunks.extend(operations.iter().map(|&op| super::chunk(move || emit_operation_info(op, &runtime_path(settings)))));
+    chunks.extend(operations.iter().map(|&op| super::chunk(move || emit_outcome_enum(op).unwrap_or_default())));
+    for block in operations.chunks(METHODS_PER_IMPL) {
+        let block = block.to_vec();
+        chunks.push(super::chunk(move || {
+            let rt = runtime_path(settings);
+            let methods = block.iter().map(|op| emit_method(api, op, settings, &rt));
+            quote! {
+                impl super::Client {
+                    #(#methods)*
+                }
+            }
+        }));
     }
+    chunks
 }
 
 /// Whether the method of `op` names a generated model (a parameter, the body or an answer).
@@ -818,5 +839,34 @@ paths:
     fn the_span_reference_comes_from_the_listed_path_parameter() {
         let text = emitted(&lower(SPEC));
         assert!(text.contains("request.reference(id.to_string());"), "{text}");
+    }
+
+    #[test]
+    fn a_document_with_many_operations_gets_its_methods_in_blocks_of_thirty_two() {
+        let mut yaml = String::from("openapi: 3.0.0\ninfo: { title: Many, version: '1' }\npaths:\n");
+        for index in 0..(METHODS_PER_IMPL + 1) {
+            yaml.push_str(&format!("  /things/n{index}:\n    get:\n      operationId: getThing{index}\n      responses:\n        '204': {{ description: none }}\n"));
+        }
+        let api = lower(&yaml);
+        let settings = client_settings();
+        let chunks = emit_client_module_chunks(&api, "many.yaml", &settings);
+        let texts: Vec<String> = chunks
+            .into_iter()
+            .map(|chunk| prettyplease::unparse(&syn::parse2::<syn::File>(chunk()).expect("each chunk parses")))
+            .collect();
+        let blocks: Vec<&String> = texts.iter().filter(|text| text.starts_with("impl super::Client {")).collect();
+        assert_eq!(blocks.len(), 2, "33 methods: one block of 32 and one of 1");
+        assert_eq!(blocks[0].matches("pub async fn get_thing").count(), METHODS_PER_IMPL);
+        assert_eq!(blocks[1].matches("pub async fn get_thing").count(), 1);
+        assert!(blocks[1].contains("pub async fn get_thing32("), "document order is kept: {}", blocks[1]);
+        // The chunks in order are the module as one token stream formats it.
+        let whole = prettyplease::unparse(&syn::parse2::<syn::File>(emit_client_module(&api, "many.yaml", &client_settings())).expect("parses"));
+        assert_eq!(texts.concat(), whole);
+    }
+
+    #[test]
+    fn a_document_of_ordinary_size_keeps_one_impl_block() {
+        let text = emitted(&lower(SPEC));
+        assert_eq!(text.matches("impl super::Client {").count(), 1, "{text}");
     }
 }

@@ -10,9 +10,9 @@ use quote::quote;
 
 use crate::ir::Api;
 
-pub use client::emit_client_module;
+pub use client::{emit_client_module, emit_client_module_chunks};
 pub use strategies::{
-    STRATEGY_SUPPORT_SOURCE, emit_strategies_mod_entries, emit_strategies_module, emit_strategies_module_chunks, strategy_support_tokens,
+    STRATEGY_SUPPORT_FORMATTED, emit_strategies_mod_entries, emit_strategies_module, emit_strategies_module_chunks,
 };
 pub use types::{doc_attrs, emit_common_module, type_tokens};
 
@@ -37,25 +37,44 @@ fn reexport_as(name: &str, same_as: &str, doc: &str) -> TokenStream {
     }
 }
 
-/// Source of the support module every generated module uses (spec-independent).
-pub const SUPPORT_SOURCE: &str = include_str!("support.rs.in");
+/// The support module every generated module uses (spec-independent, `support.rs.in`) as the
+/// format stage prints it: formatted once when the generator is built (`build.rs`), emitted as
+/// it is.
+pub const SUPPORT_FORMATTED: &str = include_str!(concat!(env!("OUT_DIR"), "/support.rs.in"));
+
+/// One chunk of a generated file: whole items (the first chunk of a file may open with its inner
+/// attributes), emitted when called. Files are emitted and formatted chunk by chunk, on every
+/// core (`format::format_files`): tokens are not `Send`, so a chunk is emitted in the thread
+/// that formats it, and no file's tokens or syntax tree are ever held whole.
+pub type Chunk<'a> = Box<dyn FnOnce() -> TokenStream + Send + 'a>;
+
+/// A [`Chunk`] from a closure.
+fn chunk<'a>(emit: impl FnOnce() -> TokenStream + Send + 'a) -> Chunk<'a> {
+    Box::new(emit)
+}
+
+/// A file's chunks emitted in order, as one token stream (for tests and tools).
+pub fn emit_whole(chunks: Vec<Chunk<'_>>) -> TokenStream {
+    chunks.into_iter().map(|chunk| chunk()).collect()
+}
 
 /// The module of one API: its types.
 pub fn emit_api_module(api: &Api, spec_display: &str) -> TokenStream {
-    emit_api_module_chunks(api, spec_display).collect()
+    emit_whole(emit_api_module_chunks(api, spec_display))
 }
 
-/// [`emit_api_module`] as chunks made on demand (the inner attributes, then one per type), for
-/// `format::format_chunks`.
-pub fn emit_api_module_chunks<'a>(api: &'a Api, spec_display: &str) -> impl Iterator<Item = TokenStream> + 'a {
+/// [`emit_api_module`] as chunks: the inner attributes, then one per type.
+pub fn emit_api_module_chunks<'a>(api: &'a Api, spec_display: &str) -> Vec<Chunk<'a>> {
     let doc = format!(" {} {} (from `{spec_display}`): models.", api.title, api.version);
-    let head = quote! {
-        #![doc = #doc]
-        // Deprecated schemas still have to be generated and used by the types that contain them;
-        // callers still see the deprecation.
-        #![allow(deprecated)]
-    };
-    std::iter::once(head).chain(types::emit_type_chunks(api))
+    let head = chunk(move || {
+        quote! {
+            #![doc = #doc]
+            // Deprecated schemas still have to be generated and used by the types that contain them;
+            // callers still see the deprecation.
+            #![allow(deprecated)]
+        }
+    });
+    std::iter::once(head).chain(types::emit_type_chunks(api)).collect()
 }
 
 /// `mod.rs` of the generated tree: the support module, the models modules, the client modules,

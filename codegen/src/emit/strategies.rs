@@ -14,24 +14,14 @@ use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{format_ident, quote};
 
 use super::usize_option;
-use crate::error::{Error, ErrorKind, Location};
 use crate::ir::{
     Api, BodyStrategy, BranchStrategy, Field, Forced, NewtypeDef, Number, Presence, SiteBase, SiteLeaf, SiteStep, StructDef, TypeDef,
     TypeKind, TypeRef, UnionDef, UnionStrategy,
 };
 
-/// Source of the strategy support module (spec-independent), emitted as `strategy_support.rs`.
-pub const STRATEGY_SUPPORT_SOURCE: &str = include_str!("strategy_support.rs.in");
-
-/// The strategy support module as tokens.
-pub fn strategy_support_tokens() -> Result<TokenStream, Error> {
-    STRATEGY_SUPPORT_SOURCE.parse().map_err(|err| {
-        Error::new(
-            Location { file: "strategy_support.rs.in".into(), line: None, column: None, pointer: String::new() },
-            ErrorKind::Internal(format!("strategy support template does not tokenize: {err}")),
-        )
-    })
-}
+/// The strategy support module (spec-independent, `strategy_support.rs.in`) as the format stage
+/// prints it: formatted once when the generator is built (`build.rs`), emitted as it is.
+pub const STRATEGY_SUPPORT_FORMATTED: &str = include_str!(concat!(env!("OUT_DIR"), "/strategy_support.rs.in"));
 
 /// The `mod.rs` entries of the strategies, behind the crate's `proptest` feature: the support
 /// and one module per API (hidden at the crate root), and `strategies`, which names them by
@@ -71,18 +61,34 @@ pub fn emit_strategies_mod_entries(modules: &[String]) -> TokenStream {
 /// The strategies module of one API. It refers to the models as `super::<module>` and to the
 /// support as `super::strategy_support`.
 pub fn emit_strategies_module(api: &Api, spec_display: &str) -> TokenStream {
-    emit_strategies_module_chunks(api, spec_display).collect()
+    super::emit_whole(emit_strategies_module_chunks(api, spec_display))
 }
 
-/// [`emit_strategies_module`] as chunks made on demand (the head with the tables, then one per
-/// type strategy and one per request body), for `format::format_chunks`.
-pub fn emit_strategies_module_chunks<'a>(api: &'a Api, spec_display: &str) -> impl Iterator<Item = TokenStream> + 'a {
+/// [`emit_strategies_module`] as chunks: the head with the tables, then one per type strategy
+/// and one per request body.
+pub fn emit_strategies_module_chunks<'a>(api: &'a Api, spec_display: &str) -> Vec<super::Chunk<'a>> {
     let plan = &api.strategies;
     let emitter = Emitter { api };
     let doc = format!(
         " {} {} (from `{spec_display}`): proptest strategies of the request models (feature `proptest`).",
         api.title, api.version
     );
+    let head = super::chunk(move || emitter.emit_head(&doc));
+    let types = plan.types.iter().map(move |name| super::chunk(move || emitter.emit_valid(&api.types[name])));
+    let bodies = plan.bodies.iter().map(move |body| super::chunk(move || emitter.emit_broken(body)));
+    let repeated = plan.repeated.iter().map(|(name, same_as)| {
+        super::chunk(move || {
+            super::reexport_as(name, same_as, &format!(" The same strategy as [`{same_as}`], whose type this name's type repeats."))
+        })
+    });
+    std::iter::once(head).chain(types).chain(bodies).chain(repeated).collect()
+}
+
+impl Emitter<'_> {
+    /// The module's inner attributes, imports and tables (`request_bodies`, `all_types`).
+    fn emit_head(&self, doc: &str) -> TokenStream {
+    let (api, emitter) = (self.api, *self);
+    let plan = &api.strategies;
     let models = format_ident!("{}", api.module);
     let skipped_doc = (!plan.skipped.is_empty()).then(|| {
         let names: Vec<String> = plan.skipped.iter().map(|n| format!("`{n}`")).collect();
@@ -114,7 +120,7 @@ pub fn emit_strategies_module_chunks<'a>(api: &'a Api, spec_display: &str) -> im
         let origin = &api.types[name].origin;
         quote! { #ident => #function, #origin }
     });
-    let head = quote! {
+    quote! {
         #![doc = #doc]
         #![doc = ""]
         #![doc = " Valid values keep every rule of the spec; `broken_*` bodies break exactly one."]
@@ -133,13 +139,8 @@ pub fn emit_strategies_module_chunks<'a>(api: &'a Api, spec_display: &str) -> im
         pub fn all_types() -> Vec<support::TypeStrategy> {
             support::type_strategies![#(#type_rows);*]
         }
-    };
-    let types = plan.types.iter().map(move |name| emitter.emit_valid(&api.types[name]));
-    let bodies = plan.bodies.iter().map(move |body| emitter.emit_broken(body));
-    let repeated = plan.repeated.iter().map(|(name, same_as)| {
-        super::reexport_as(name, same_as, &format!(" The same strategy as [`{same_as}`], whose type this name's type repeats."))
-    });
-    std::iter::once(head).chain(types).chain(bodies).chain(repeated)
+    }
+    }
 }
 
 /// The pattern with its outer anchors removed, for proptest's generator (which has no anchors).

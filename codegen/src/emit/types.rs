@@ -86,11 +86,11 @@ pub fn type_tokens(ty: &TypeRef) -> TokenStream {
 }
 
 /// Every named type's items, one chunk per type, made on demand.
-pub fn emit_type_chunks(api: &Api) -> impl Iterator<Item = TokenStream> + '_ {
-    api.types
-        .values()
-        .map(|def| if api.common.contains(&def.name) { emit_common_reexport(&def.name) } else { emit_type(api, def) })
-        .chain(api.repeated.iter().map(emit_repeated))
+pub fn emit_type_chunks(api: &Api) -> impl Iterator<Item = super::Chunk<'_>> {
+    let types = api.types.values().map(move |def| {
+        super::chunk(move || if api.common.contains(&def.name) { emit_common_reexport(&def.name) } else { emit_type(api, def) })
+    });
+    types.chain(api.repeated.iter().map(|repeat| super::chunk(move || emit_repeated(repeat))))
 }
 
 /// A type of the crate's common module, re-exported where the document defines it (rustdoc

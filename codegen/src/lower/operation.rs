@@ -29,27 +29,26 @@ fn is_success(status: &StatusCode) -> bool {
     }
 }
 
-/// Every path item with its path and pointer.
-fn path_items(lowerer: &Lowerer<'_>) -> Result<Vec<(String, String, PathItem)>, Error> {
-    let mut out = Vec::new();
-    for (path, item) in lowerer.resolved.openapi.paths.iter() {
-        let pointer = pointer_join("/paths", path);
-        let (item, _) = lowerer.deref(item, &pointer)?;
-        out.push((path.clone(), pointer, item));
-    }
-    Ok(out)
+/// Every path with its pointer, in document order. Each path item is read from the JSON tree
+/// where it is used ([`path_item`]), one at a time: the typed view holds none of them.
+fn paths(lowerer: &Lowerer<'_>) -> Vec<(String, String)> {
+    lowerer.resolved.path_names().map(|path| (path.clone(), pointer_join("/paths", path))).collect()
+}
+
+/// The path item at `pointer`, following a `$ref`.
+fn path_item(lowerer: &Lowerer<'_>, pointer: &str) -> Result<PathItem, Error> {
+    Ok(lowerer.read_at::<PathItem>(pointer, pointer)?.0)
 }
 
 /// Paths declared as a callback of some operation: those are served by the merchant.
 fn callback_paths(lowerer: &Lowerer<'_>) -> BTreeSet<String> {
+    const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
     let mut out = BTreeSet::new();
-    for (_, item) in lowerer.resolved.openapi.paths.iter() {
-        if let ReferenceOr::Item(item) = item {
-            for (_, operation) in item.iter() {
-                for callback in operation.callbacks.values() {
-                    out.extend(callback.keys().cloned());
-                }
-            }
+    let items = lowerer.resolved.node("/paths").and_then(serde_json::Value::as_object).into_iter().flat_map(|paths| paths.values());
+    for item in items.filter(|item| item.get("$ref").is_none()) {
+        for operation in METHODS.iter().filter_map(|method| item.get(method)) {
+            let callbacks = operation.get("callbacks").and_then(serde_json::Value::as_object).into_iter().flat_map(|callbacks| callbacks.values());
+            out.extend(callbacks.filter_map(serde_json::Value::as_object).flat_map(|callback| callback.keys().cloned()));
         }
     }
     out
@@ -58,7 +57,8 @@ fn callback_paths(lowerer: &Lowerer<'_>) -> BTreeSet<String> {
 /// Schemas served as error bodies (`application/problem+json` on a non-2xx status).
 pub(super) fn problem_body_schemas(lowerer: &Lowerer<'_>) -> Result<BTreeSet<String>, Error> {
     let mut out = BTreeSet::new();
-    for (_, pointer, item) in path_items(lowerer)? {
+    for (_, pointer) in paths(lowerer) {
+        let item = path_item(lowerer, &pointer)?;
         for (method, operation) in item.iter() {
             let operation_pointer = format!("{pointer}/{method}");
             let mut responses: Vec<(bool, String, &ReferenceOr<openapiv3::Response>)> = operation
@@ -101,7 +101,8 @@ pub(super) fn lower_operations(lowerer: &mut Lowerer<'_>) -> Result<Vec<Operatio
     let callbacks = callback_paths(lowerer);
     let mut fn_names = Namespace::default();
     let mut operations = Vec::new();
-    for (path, pointer, item) in path_items(lowerer)? {
+    for (path, pointer) in paths(lowerer) {
+        let item = path_item(lowerer, &pointer)?;
         for (method, operation) in item.iter() {
             let operation_pointer = format!("{pointer}/{method}");
             let merchant_tag = operation.tags.iter().find(|t| lowerer.settings.merchant_served_tags.contains(t));

@@ -7,7 +7,7 @@ use std::process::Command;
 use anyhow::{Context, bail};
 use serde_json::Value;
 
-use super::process::{Run, run_many};
+use super::process::{Run, run_many, run_once};
 use super::report::{Figure, percentile};
 use super::{Effort, Report, bench_dir};
 
@@ -24,11 +24,41 @@ pub fn run(effort: Effort, report: &mut Report) -> anyhow::Result<()> {
     generated_lines(report)?;
     let specs = scaling(effort, report, &binary)?;
     // The peer comparison runs whenever cargo-progenitor is installed (`--peers` asks for it
-    // even when it is not, so the report says it was skipped).
+    // even when it is not, so the report says it was skipped): on copies of our spec, and of the
+    // official ePayment 1.8.1 (issue 11's document) when `../shared` is beside the workspace.
     if effort.peers || find_progenitor().is_some() {
-        peers(effort, report, &specs)?;
+        peers(effort, report, "our spec", &specs)?;
+        match official_specs(effort)? {
+            Some(official) => peers(effort, report, "official 1.8.1", &official)?,
+            None => report.notes.push("peers on the official ePayment 1.8.1 skipped: ../shared/vipps/epayment-1.8.1.yaml is not beside the workspace".into()),
+        }
     }
     Ok(())
+}
+
+/// Sizes of the synthetic specs (the 100x one only in full runs).
+fn scaling_sizes(effort: Effort) -> &'static [usize] {
+    if effort.quick { &[1, 10] } else { &[1, 10, 100] }
+}
+
+/// Writes `copies`-fold copies of a document into the bench folder as `<stem>-<n>x.yaml`.
+fn write_copies(source: &Path, stem: &str, sizes: &[usize]) -> anyhow::Result<Vec<(usize, PathBuf)>> {
+    let spec = vipps_codegen::load::load_document(source)?.value;
+    let dir = bench_dir().join("scaling");
+    std::fs::create_dir_all(&dir)?;
+    let mut written = Vec::new();
+    for &copies in sizes {
+        let path = dir.join(format!("{stem}-{copies}x.yaml"));
+        std::fs::write(&path, yaml_serde::to_string(&replicate_spec(&spec, copies))?)?;
+        written.push((copies, path));
+    }
+    Ok(written)
+}
+
+/// Copies of the official ePayment 1.8.1, or None when `../shared` is not there.
+fn official_specs(effort: Effort) -> anyhow::Result<Option<Vec<(usize, PathBuf)>>> {
+    let Some(source) = vipps_codegen::shared::official_document(&crate::project_root(), "epayment-1.8.1.yaml") else { return Ok(None) };
+    write_copies(&source, "official-epayment", scaling_sizes(effort)).map(Some)
 }
 
 fn cargo() -> Command {
@@ -65,15 +95,23 @@ fn criterion_samples(group: &str, name: &str) -> anyhow::Result<Vec<f64>> {
     Ok(iters.iter().zip(times).filter_map(|(i, t)| Some(t.as_f64()? / i.as_f64()? / 1e6)).collect())
 }
 
+/// The profile the generator binary ships with (the workspace manifest's `[profile.dist]`).
+const SHIPPED_PROFILE: &str = "dist";
+
+/// The generator binary as it ships.
+fn shipped_binary() -> PathBuf {
+    crate::target_dir().join(SHIPPED_PROFILE).join("vipps-codegen")
+}
+
 fn build_release_binary() -> anyhow::Result<PathBuf> {
     let status = cargo()
-        .args(["build", "--quiet", "--release", "-p", "vipps-codegen", "--bin", "vipps-codegen"])
+        .args(["build", "--quiet", "--profile", SHIPPED_PROFILE, "-p", "vipps-codegen", "--bin", "vipps-codegen"])
         .current_dir(crate::project_root())
         .status()?;
     if !status.success() {
-        bail!("building the release codegen binary failed");
+        bail!("building the codegen binary (profile {SHIPPED_PROFILE}) failed");
     }
-    Ok(crate::target_dir().join("release/vipps-codegen"))
+    Ok(shipped_binary())
 }
 
 fn millis(runs: &[Run]) -> Vec<f64> {
@@ -211,25 +249,17 @@ fn rename_refs(node: &mut Value, suffix: &str) {
 
 /// Writes the synthetic specs, measures each, and reports growth per 10x against linear.
 fn scaling(effort: Effort, report: &mut Report, binary: &Path) -> anyhow::Result<Vec<(usize, PathBuf)>> {
-    let spec_path = crate::project_root().join("spec/epayment.yaml");
-    let spec = vipps_codegen::load::load_document(&spec_path)?.value;
     let dir = bench_dir().join("scaling");
-    std::fs::create_dir_all(&dir)?;
     let runs = if effort.quick { 2 } else { 7 };
-    let sizes: &[usize] = if effort.quick { &[1, 10] } else { &[1, 10, 100] };
     if effort.quick {
         report.notes.push("quick run: the 100x synthetic spec is skipped (several seconds per run); the full run measures it".into());
     }
-    let mut specs = Vec::new();
+    let specs = write_copies(&crate::project_root().join("spec/epayment.yaml"), "epayment", scaling_sizes(effort))?;
     let mut measured: Vec<(usize, Vec<Run>)> = Vec::new();
-    for &copies in sizes {
-        let path = dir.join(format!("epayment-{copies}x.yaml"));
-        std::fs::write(&path, yaml_serde::to_string(&replicate_spec(&spec, copies))?)?;
+    for (copies, path) in &specs {
         let out = dir.join(format!("out-{copies}x"));
         let args = ["--spec", path.to_str().context("utf-8 path")?, "--out", out.to_str().context("utf-8 path")?];
-        let samples = run_many(binary, &args, &dir, runs)?;
-        specs.push((copies, path));
-        measured.push((copies, samples));
+        measured.push((*copies, run_many(binary, &args, &dir, runs)?));
     }
     let one = millis(&measured[0].1);
     for (copies, samples) in &measured {
@@ -270,49 +300,74 @@ fn find_progenitor() -> Option<PathBuf> {
 /// The same specs through progenitor (models and client), in the same run: generation time
 /// and peak memory per size, and at 1x the clean build of each generated crate (its own code
 /// only, dependencies built) against progenitor's crate for the same document.
-fn peers(effort: Effort, report: &mut Report, specs: &[(usize, PathBuf)]) -> anyhow::Result<()> {
+fn peers(effort: Effort, report: &mut Report, document: &str, specs: &[(usize, PathBuf)]) -> anyhow::Result<()> {
     let Some(progenitor) = find_progenitor() else {
         report.notes.push("peers skipped: cargo-progenitor is not on PATH (`cargo install --locked --root target/bench/tools cargo-progenitor`)".into());
         return Ok(());
     };
     let runs = if effort.quick { 3 } else { 7 };
-    let binary = crate::target_dir().join("release/vipps-codegen");
+    let binary = shipped_binary();
+    let slug: String = document.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
+    let dir = bench_dir().join("peers");
+    std::fs::create_dir_all(&dir)?;
     for (copies, spec) in specs {
-        let dir = bench_dir().join("peers");
-        std::fs::create_dir_all(&dir)?;
-        let out = dir.join(format!("progenitor-{copies}x"));
+        let out = dir.join(format!("progenitor-{slug}-{copies}x"));
+        let ours_out = dir.join(format!("ours-{slug}-{copies}x"));
         let spec_arg = spec.to_str().context("utf-8 path")?;
-        let out_arg = out.to_str().context("utf-8 path")?;
-        let args = ["progenitor", "-i", spec_arg, "-o", out_arg, "-n", "peer", "-v", "0.1.0"];
-        match run_many(&progenitor, &args, &dir, runs) {
-            Ok(theirs) => {
-                let ours_out = dir.join(format!("ours-{copies}x"));
-                let ours = run_many(&binary, &["--spec", spec_arg, "--out", ours_out.to_str().context("utf-8 path")?], &dir, runs)?;
-                let time = Figure::from_samples(GROUP_PEERS, &format!("{copies}x spec: vipps-codegen"), "ms", &millis(&ours), "progenitor", &millis(&theirs));
+        let theirs_args = ["progenitor", "-i", spec_arg, "-o", out.to_str().context("utf-8 path")?, "-n", "peer", "-v", "0.1.0"];
+        let ours_args = ["--spec", spec_arg, "--out", ours_out.to_str().context("utf-8 path")?];
+        match run_paired((&binary, &ours_args), (&progenitor, &theirs_args), &dir, runs) {
+            Ok((ours, theirs)) => {
+                let time = Figure::from_samples(GROUP_PEERS, &format!("{document}, {copies}x: vipps-codegen"), "ms", &millis(&ours), "progenitor", &millis(&theirs));
                 let within = time.ratio <= 0.25;
                 report.figures.push(time.with_target("at most 0.25 of progenitor", within));
-                let memory = Figure::from_samples(GROUP_PEERS, &format!("{copies}x spec: peak memory"), "MiB", &peaks(&ours), "progenitor", &peaks(&theirs));
+                let memory = Figure::from_samples(GROUP_PEERS, &format!("{document}, {copies}x: peak memory"), "MiB", &peaks(&ours), "progenitor", &peaks(&theirs));
                 let within = memory.ratio <= 0.5;
                 report.figures.push(memory.with_target("at most 0.5 of progenitor", within));
                 if *copies == 1 {
-                    match (crate_build(&ours_out, "generated-api"), crate_build(&out, "peer")) {
-                        (Ok(ours), Ok(theirs)) => {
-                            let build = Figure::from_samples(GROUP_PEERS, "1x spec: generated crate's clean build", "ms", &[ours], "progenitor's crate", &[theirs]);
+                    match crate_builds(&ours_out, "generated-api", &out, "peer", if effort.quick { 1 } else { 5 }) {
+                        Ok((ours, theirs)) => {
+                            let name = format!("{document}, 1x: generated crate's clean build");
+                            let build = Figure::from_samples(GROUP_PEERS, &name, "ms", &ours, "progenitor's crate", &theirs);
                             let within = build.ratio <= 1.0;
                             report.figures.push(build.with_target("no slower than progenitor's", within));
                         }
-                        (ours, theirs) => report.notes.push(format!("crate build comparison skipped: ours {:?}, progenitor's {:?}", ours.err(), theirs.err())),
+                        Err(err) => report.notes.push(format!("crate build comparison ({document}) skipped: {err:#}")),
                     }
                 }
             }
-            Err(err) => report.notes.push(format!("progenitor could not generate the {copies}x spec: {err:#}")),
+            Err(err) => report.notes.push(format!("progenitor could not generate the {copies}x copy of {document}: {err:#}")),
         }
     }
     Ok(())
 }
 
-/// A generated crate's own clean debug build in milliseconds: built once (dependencies
-/// included), then `cargo clean -p` of the crate alone and built again, timed.
+/// Runs two programs `runs` times each, alternating (after one warm-up run of each), so the
+/// machine's drift during the measurement falls on both sides alike.
+fn run_paired(ours: (&Path, &[&str]), theirs: (&Path, &[&str]), cwd: &Path, runs: usize) -> anyhow::Result<(Vec<Run>, Vec<Run>)> {
+    run_once(theirs.0, theirs.1, cwd)?;
+    run_once(ours.0, ours.1, cwd)?;
+    let (mut our_runs, mut their_runs) = (Vec::new(), Vec::new());
+    for _ in 0..runs {
+        their_runs.push(run_once(theirs.0, theirs.1, cwd)?);
+        our_runs.push(run_once(ours.0, ours.1, cwd)?);
+    }
+    Ok((our_runs, their_runs))
+}
+
+/// Clean builds of two generated crates, `samples` each, the sides alternating (so the machine's
+/// drift falls on both): milliseconds per build, ours then theirs.
+fn crate_builds(ours: &Path, our_package: &str, theirs: &Path, their_package: &str, samples: usize) -> anyhow::Result<(Vec<f64>, Vec<f64>)> {
+    let (mut our_times, mut their_times) = (Vec::new(), Vec::new());
+    for _ in 0..samples {
+        our_times.push(crate_build(ours, our_package)?);
+        their_times.push(crate_build(theirs, their_package)?);
+    }
+    Ok((our_times, their_times))
+}
+
+/// A generated crate's own clean debug build in milliseconds: built (dependencies included, a
+/// no-op after the first time), then `cargo clean -p` of the crate alone and built again, timed.
 fn crate_build(dir: &Path, package: &str) -> anyhow::Result<f64> {
     // Both crates sit under this workspace's target/: an empty `[workspace]` keeps each its own.
     let manifest_path = dir.join("Cargo.toml");
