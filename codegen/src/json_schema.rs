@@ -30,9 +30,10 @@ const DROPPED: &[&str] =
 
 /// Converts every schema of a bundled OpenAPI document into a copy with the document's shape,
 /// so JSON pointers into it stay valid. Only what leads to a schema is copied: the scalars
-/// around schemas (descriptions, names, summaries), examples and extensions are left out (a
-/// scalar list item becomes `null`, keeping the indices), which keeps the copy a fraction of
-/// the document; it is alive for as long as the examples are checked.
+/// around schemas (descriptions, names, summaries) and example values are left out (a scalar
+/// list item becomes `null`, keeping the indices), which keeps the copy a fraction of the
+/// document; it is alive for as long as the examples are checked. Extensions (`x-*`) are copied
+/// as they are, as before.
 pub fn convert_document(bundled: &Value) -> Value {
     convert_outside(bundled, bundled, &mut Vec::new())
 }
@@ -45,13 +46,17 @@ fn convert_outside(node: &Value, root: &Value, path: &mut Vec<String>) -> Value 
             let in_component_schemas = path.len() == 2 && path[0] == "components" && path[1] == "schemas";
             let mut out = Map::new();
             for (key, child) in map {
-                if key.starts_with("x-") || key == "example" || key == "examples" {
-                    continue;
-                }
-                if key == "schema" || in_component_schemas {
+                if in_component_schemas || key == "schema" {
+                    // Every component schema is a schema, whatever its name (`example` too).
                     let mut schema = child.clone();
                     convert_schema(&mut schema, root);
                     out.insert(key.clone(), schema);
+                } else if key == "example" || key == "examples" || key == "x-examples" {
+                    // Example values: nothing points into them.
+                } else if key.starts_with("x-") {
+                    // Extensions stay as they are: the example lint finds examples (and the schema
+                    // beside them) inside them too, so pointers into them must resolve.
+                    out.insert(key.clone(), child.clone());
                 } else if child.is_object() || child.is_array() {
                     path.push(key.clone());
                     out.insert(key.clone(), convert_outside(child, root, path));

@@ -132,3 +132,44 @@ pub fn lint_examples(resolved: &Resolved) -> Vec<Warning> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+
+    fn warnings(yaml: &str) -> Vec<Warning> {
+        let document = crate::load::parse_document(PathBuf::from("t.yaml"), yaml.to_string()).expect("parses");
+        lint_examples(&crate::resolve::resolve(document, &crate::RemoteRefMap::default()).expect("resolves"))
+    }
+
+    #[test]
+    fn a_schema_named_example_and_examples_inside_extensions_are_still_checked_one_by_one() {
+        let yaml = r#"
+openapi: 3.0.3
+info: { title: t, version: '1' }
+paths:
+  /a:
+    get:
+      responses:
+        '200':
+          description: ok
+          content:
+            application/json:
+              schema: { $ref: '#/components/schemas/example' }
+              example: 1
+x-vendor:
+  sample:
+    schema: { type: integer }
+    example: not a number
+components:
+  schemas:
+    example: { type: string }
+"#;
+        let found = warnings(yaml);
+        let pointers: Vec<&str> = found.iter().map(|warning| warning.location.pointer.as_str()).collect();
+        assert_eq!(pointers, ["/paths/~1a/get/responses/200/content/application~1json/example", "/x-vendor/sample/example"], "{found:#?}");
+        assert!(found.iter().all(|warning| warning.message.starts_with("example does not satisfy its schema")), "{found:#?}");
+    }
+}

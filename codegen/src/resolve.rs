@@ -70,10 +70,11 @@ impl Resolved {
         self.bundled.pointer(SCHEMAS_POINTER).and_then(Value::as_object).into_iter().flat_map(|schemas| schemas.keys())
     }
 
-    /// The paths of the document (its `paths` keys but extensions), in document order.
+    /// The paths of the document, in document order: its `paths` keys that start with `/`, the
+    /// ones openapiv3 reads as paths (`x-` keys are extensions, any other key is ignored).
     pub fn path_names(&self) -> impl Iterator<Item = &String> {
         let paths = self.bundled.pointer(PATHS_POINTER).and_then(Value::as_object);
-        paths.into_iter().flat_map(|paths| paths.keys()).filter(|path| !path.starts_with("x-"))
+        paths.into_iter().flat_map(|paths| paths.keys()).filter(|path| is_path_key(path))
     }
 }
 
@@ -81,6 +82,11 @@ impl Resolved {
 const SCHEMAS_POINTER: &str = "/components/schemas";
 /// Where the path items are in a document.
 const PATHS_POINTER: &str = "/paths";
+
+/// Whether a key of `paths` is a path, as openapiv3 reads them.
+pub(crate) fn is_path_key(key: &str) -> bool {
+    key.starts_with('/')
+}
 
 /// The typed view of a bundled document without its component schemas and path items, which
 /// are nearly all of a document (nine tenths of ePayment's): holding them typed beside the JSON
@@ -101,7 +107,7 @@ pub(crate) fn typed_view(bundled: &mut Value) -> Result<openapiv3::OpenAPI, serd
         taken.as_ref().and_then(Value::as_object).into_iter().flatten()
     }
     let parts_read = entries(&schemas).all(|(_, schema)| ReferenceOr::<Schema>::deserialize(schema).is_ok())
-        && entries(&paths).filter(|(path, _)| !path.starts_with("x-")).all(|(_, item)| ReferenceOr::<PathItem>::deserialize(item).is_ok());
+        && entries(&paths).filter(|(path, _)| is_path_key(path)).all(|(_, item)| ReferenceOr::<PathItem>::deserialize(item).is_ok());
     for (pointer, taken) in [(SCHEMAS_POINTER, schemas), (PATHS_POINTER, paths)] {
         if let (Some(taken), Some(slot)) = (taken, bundled.pointer_mut(pointer)) {
             *slot = taken;

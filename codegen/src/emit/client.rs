@@ -86,8 +86,10 @@ pub fn emit_client_module_chunks<'a>(api: &'a Api, spec_display: &str, settings:
     }));
     chunks.extend(operations.iter().map(|&op| super::chunk(move || emit_operation_info(op, &runtime_path(settings)))));
     chunks.extend(operations.iter().map(|&op| super::chunk(move || emit_outcome_enum(op).unwrap_or_default())));
-    for block in operations.chunks(METHODS_PER_IMPL) {
-        let block = block.to_vec();
+    // A document without client operations still gets its (empty) block, as it always had.
+    let blocks: Vec<Vec<&'a Operation>> =
+        if operations.is_empty() { vec![Vec::new()] } else { operations.chunks(METHODS_PER_IMPL).map(<[_]>::to_vec).collect() };
+    for block in blocks {
         chunks.push(super::chunk(move || {
             let rt = runtime_path(settings);
             let methods = block.iter().map(|op| emit_method(api, op, settings, &rt));
@@ -868,5 +870,18 @@ paths:
     fn a_document_of_ordinary_size_keeps_one_impl_block() {
         let text = emitted(&lower(SPEC));
         assert_eq!(text.matches("impl super::Client {").count(), 1, "{text}");
+    }
+
+    #[test]
+    fn a_document_without_client_operations_keeps_its_empty_block() {
+        let text = emitted(&lower("openapi: 3.0.0\ninfo: { title: None, version: '1' }\npaths: {}\n"));
+        assert_eq!(text.matches("impl super::Client {}").count(), 1, "{text}");
+    }
+
+    #[test]
+    fn keys_of_paths_that_are_not_paths_are_not_operations() {
+        let yaml = "openapi: 3.0.0\ninfo: { title: T, version: '1' }\npaths:\n  things:\n    get: { operationId: notAPath, responses: { '204': { description: none } } }\n  x-note: { get: 1 }\n  /real:\n    get: { operationId: aPath, responses: { '204': { description: none } } }\n";
+        let api = lower(yaml);
+        assert_eq!(api.operations.iter().map(|op| op.fn_name.as_str()).collect::<Vec<_>>(), ["a_path"]);
     }
 }

@@ -40,13 +40,21 @@ pub fn lower(resolved: &Resolved, settings: &Settings, module: &str) -> Result<A
     lower_resolved(&patched, settings, module, notes)
 }
 
+/// Stack of the example check's thread: what a main thread has on Linux.
+const LINT_STACK_BYTES: usize = 8 << 20;
+
 fn lower_resolved(resolved: &Resolved, settings: &Settings, module: &str, notes: Vec<Warning>) -> Result<Api, Error> {
     // The example check reads the document only and decides nothing of the IR: it runs on a
     // second thread beside lowering (it was a third of lowering's wall time at 100x).
     std::thread::scope(|scope| {
-        let examples = scope.spawn(|| crate::lint::lint_examples(resolved));
+        // The check recurses as deep as the document nests: the main thread's stack size, not a
+        // spawned thread's smaller default. Where no thread can be had, it runs after lowering.
+        let spawned = std::thread::Builder::new().stack_size(LINT_STACK_BYTES).spawn_scoped(scope, || crate::lint::lint_examples(resolved));
         let lowered = lower_types(resolved, settings, module, notes);
-        let examples = examples.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        let examples = match spawned {
+            Ok(handle) => handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            Err(_) => crate::lint::lint_examples(resolved),
+        };
         lowered.map(|mut api| {
             api.warnings.extend(examples);
             api.warnings.sort();

@@ -44,7 +44,8 @@ fn path_item(lowerer: &Lowerer<'_>, pointer: &str) -> Result<PathItem, Error> {
 fn callback_paths(lowerer: &Lowerer<'_>) -> BTreeSet<String> {
     const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
     let mut out = BTreeSet::new();
-    let items = lowerer.resolved.node("/paths").and_then(serde_json::Value::as_object).into_iter().flat_map(|paths| paths.values());
+    let paths = lowerer.resolved.node("/paths").and_then(serde_json::Value::as_object).into_iter().flatten();
+    let items = paths.filter(|(path, _)| crate::resolve::is_path_key(path)).map(|(_, item)| item);
     for item in items.filter(|item| item.get("$ref").is_none()) {
         for operation in METHODS.iter().filter_map(|method| item.get(method)) {
             let callbacks = operation.get("callbacks").and_then(serde_json::Value::as_object).into_iter().flat_map(|callbacks| callbacks.values());
