@@ -12,19 +12,8 @@ use crate::output::GeneratedFile;
 
 /// Formats tokens as a Rust file and prepends the header lines (each becomes a `//` comment).
 pub fn format_file(tokens: TokenStream, header: &[String]) -> Result<String, Error> {
-    format_chunks(std::iter::once(tokens), header)
-}
-
-/// Formats a file given as chunks of whole items (the first may open with the file's inner
-/// attributes), one chunk at a time, so only one chunk's tokens and syntax tree are alive at
-/// once: a file's forms (tokens, tree, text) are never all held for the whole file. The text is
-/// the same as formatting the whole file at once, since prettyplease prints items one after
-/// another.
-pub fn format_chunks(chunks: impl IntoIterator<Item = TokenStream>, header: &[String]) -> Result<String, Error> {
     let mut out = with_header("", header);
-    for chunk in chunks {
-        out.push_str(&format_chunk(chunk)?);
-    }
+    out.push_str(&format_chunk(tokens)?);
     Ok(out)
 }
 

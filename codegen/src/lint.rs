@@ -135,13 +135,10 @@ pub fn lint_examples(resolved: &Resolved) -> Vec<Warning> {
 
 #[cfg(test)]
 mod tests {
-    use std::path::PathBuf;
-
     use super::*;
 
     fn warnings(yaml: &str) -> Vec<Warning> {
-        let document = crate::load::parse_document(PathBuf::from("t.yaml"), yaml.to_string()).expect("parses");
-        lint_examples(&crate::resolve::resolve(document, &crate::RemoteRefMap::default()).expect("resolves"))
+        lint_examples(&crate::resolve::resolve_text(yaml).expect("resolves"))
     }
 
     #[test]

@@ -95,11 +95,17 @@ pub fn property_of_pointer(pointer: &str) -> String {
 pub fn pointer_join(pointer: &str, segment: &str) -> String {
     let mut joined = String::with_capacity(pointer.len() + segment.len() + 1);
     joined.push_str(pointer);
-    joined.push('/');
-    if segment.contains(['~', '/']) {
-        joined.push_str(&escape_pointer_segment(segment));
-    } else {
-        joined.push_str(segment);
-    }
+    push_pointer_segment(&mut joined, segment);
     joined
+}
+
+/// Appends `/segment`, escaped (RFC 6901), to a pointer in place: for walks that build the
+/// pointer of every node in one buffer.
+pub fn push_pointer_segment(pointer: &mut String, segment: &str) {
+    pointer.push('/');
+    if segment.contains(['~', '/']) {
+        pointer.push_str(&escape_pointer_segment(segment));
+    } else {
+        pointer.push_str(segment);
+    }
 }

@@ -13,7 +13,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, ErrorKind, Location};
-use crate::load::{Document, escape_pointer_segment, load_document, pointer_join, unescape_pointer_segment};
+use crate::load::{Document, escape_pointer_segment, load_document, pointer_join, push_pointer_segment, unescape_pointer_segment};
 use crate::settings::RemoteRefMap;
 
 /// A bundled document, ready to lower.
@@ -345,7 +345,7 @@ fn for_each_ref(node: &Value, pointer: &mut String, visit: &mut dyn FnMut(&str, 
                     (_, Value::Object(_) | Value::Array(_)) | ("$ref", Value::String(_)) => {}
                     _ => continue,
                 }
-                push_segment(pointer, key);
+                push_pointer_segment(pointer, key);
                 match child {
                     Value::String(reference) => visit(pointer, reference)?,
                     _ => for_each_ref(child, pointer, visit)?,
@@ -366,16 +366,6 @@ fn for_each_ref(node: &Value, pointer: &mut String, visit: &mut dyn FnMut(&str, 
         _ => {}
     }
     Ok(())
-}
-
-/// Appends `/segment`, escaped (RFC 6901), to a pointer.
-fn push_segment(pointer: &mut String, segment: &str) {
-    pointer.push('/');
-    if segment.contains(['~', '/']) {
-        pointer.push_str(&escape_pointer_segment(segment));
-    } else {
-        pointer.push_str(segment);
-    }
 }
 
 /// Every `$ref` points at something, and no chain of `$ref`s comes back to itself (`A -> $ref
@@ -442,15 +432,18 @@ fn path_to_pointer(path: &serde_path_to_error::Path) -> String {
     pointer
 }
 
+/// Resolves YAML text as a document `test.yaml` with no remote refs: for unit tests.
+#[cfg(test)]
+pub(crate) fn resolve_text(text: &str) -> Result<Resolved, Error> {
+    resolve(crate::load::parse_document(PathBuf::from("test.yaml"), text.to_string())?, &RemoteRefMap::default())
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::PathBuf;
 
     use super::*;
 
-    fn resolve_text(text: &str) -> Result<Resolved, Error> {
-        resolve(crate::load::parse_document(PathBuf::from("t.yaml"), text.to_string())?, &RemoteRefMap::default())
-    }
 
     const HEAD: &str = "openapi: 3.0.3\ninfo: { title: t, version: '1' }\npaths: {}\ncomponents:\n  schemas:\n";
 

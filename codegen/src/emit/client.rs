@@ -58,12 +58,12 @@ pub fn emit_client_module_chunks<'a>(api: &'a Api, spec_display: &str, settings:
         " {} {} (from `{spec_display}`): client operations, one method of the crate's `Client` per operation.",
         api.title, api.version
     );
-    let operations: Vec<&'a Operation> = api.operations.iter().filter(|op| !op.merchant_served).collect();
+    let operations = client_operations(api);
     let mut chunks = Vec::new();
-    let head_operations = operations.clone();
     chunks.push(super::chunk(move || {
         let rt = runtime_path(settings);
         let models = format_ident!("{}", api.module);
+        let head_operations = client_operations(api);
         let api_info = emit_api_info(api, &head_operations, settings, &rt);
         let all = head_operations.iter().map(|op| {
             let ident = static_ident(op);
@@ -101,6 +101,11 @@ pub fn emit_client_module_chunks<'a>(api: &'a Api, spec_display: &str, settings:
         }));
     }
     chunks
+}
+
+/// The operations the client calls (merchant-served ones have types only), in document order.
+fn client_operations(api: &Api) -> Vec<&Operation> {
+    api.operations.iter().filter(|op| !op.merchant_served).collect()
 }
 
 /// Whether the method of `op` names a generated model (a parameter, the body or an answer).
@@ -685,14 +690,11 @@ fn type_label(ty: &TypeRef) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::path::PathBuf;
-
     use super::*;
     use crate::settings::{HeaderRoles, Settings};
 
     fn lower(yaml: &str) -> Api {
-        let document = crate::load::parse_document(PathBuf::from("test.yaml"), yaml.to_string()).expect("parses");
-        let resolved = crate::resolve::resolve(document, &crate::RemoteRefMap::default()).expect("resolves");
+        let resolved = crate::resolve::resolve_text(yaml).expect("resolves");
         let headers = HeaderRoles {
             subscription_key: "Ocp-Apim-Subscription-Key".into(),
             merchant_serial_number: "Merchant-Serial-Number".into(),

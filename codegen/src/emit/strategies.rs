@@ -84,64 +84,6 @@ pub fn emit_strategies_module_chunks<'a>(api: &'a Api, spec_display: &str) -> Ve
     std::iter::once(head).chain(types).chain(bodies).chain(repeated).collect()
 }
 
-impl Emitter<'_> {
-    /// The module's inner attributes, imports and tables (`request_bodies`, `all_types`).
-    fn emit_head(&self, doc: &str) -> TokenStream {
-    let (api, emitter) = (self.api, *self);
-    let plan = &api.strategies;
-    let models = format_ident!("{}", api.module);
-    let skipped_doc = (!plan.skipped.is_empty()).then(|| {
-        let names: Vec<String> = plan.skipped.iter().map(|n| format!("`{n}`")).collect();
-        let text = format!(
-            " Not generated, since they contain themselves (a cycle) or a type that does: {}.",
-            names.join(", ")
-        );
-        quote! { #![doc = ""] #![doc = #text] }
-    });
-    // An API whose client sends nothing named has no strategies, and no use for these imports.
-    let uses = (!plan.types.is_empty()).then(|| {
-        quote! {
-            use proptest::strategy::BoxedStrategy;
-            // For `prop_map` and `boxed`, which not every module's strategies call.
-            #[allow(unused_imports)]
-            use proptest::strategy::Strategy as _;
-            use super::#models as model;
-        }
-    });
-    let body_uses = (!plan.bodies.is_empty()).then(|| {
-        quote! {
-            use support::{Bad, Step};
-        }
-    });
-    let body_rows = plan.bodies.iter().map(|body| emitter.emit_body_row(body));
-    let type_rows = plan.types.iter().map(|name| {
-        let function = emitter.fn_ident(name);
-        let ident = format_ident!("{}", name);
-        let origin = &api.types[name].origin;
-        quote! { #ident => #function, #origin }
-    });
-    quote! {
-        #![doc = #doc]
-        #![doc = ""]
-        #![doc = " Valid values keep every rule of the spec; `broken_*` bodies break exactly one."]
-        #skipped_doc
-        #![allow(deprecated)]
-        #uses
-        use super::strategy_support as support;
-        #body_uses
-
-        /// Every request body sent by a client-side operation, with its strategies.
-        pub fn request_bodies() -> Vec<support::RequestBody> {
-            Vec::from([#(#body_rows)*])
-        }
-
-        /// Every type with a strategy, with its schema.
-        pub fn all_types() -> Vec<support::TypeStrategy> {
-            support::type_strategies![#(#type_rows);*]
-        }
-    }
-    }
-}
 
 /// The pattern with its outer anchors removed, for proptest's generator (which has no anchors).
 fn generator_pattern(pattern: &str) -> String {
@@ -193,6 +135,63 @@ struct Emitter<'a> {
 }
 
 impl Emitter<'_> {
+    /// The module's inner attributes, imports and tables (`request_bodies`, `all_types`).
+    fn emit_head(&self, doc: &str) -> TokenStream {
+        let api = self.api;
+        let plan = &api.strategies;
+        let models = format_ident!("{}", api.module);
+        let skipped_doc = (!plan.skipped.is_empty()).then(|| {
+            let names: Vec<String> = plan.skipped.iter().map(|n| format!("`{n}`")).collect();
+            let text = format!(
+                " Not generated, since they contain themselves (a cycle) or a type that does: {}.",
+                names.join(", ")
+            );
+            quote! { #![doc = ""] #![doc = #text] }
+        });
+        // An API whose client sends nothing named has no strategies, and no use for these imports.
+        let uses = (!plan.types.is_empty()).then(|| {
+            quote! {
+                use proptest::strategy::BoxedStrategy;
+                // For `prop_map` and `boxed`, which not every module's strategies call.
+                #[allow(unused_imports)]
+                use proptest::strategy::Strategy as _;
+                use super::#models as model;
+            }
+        });
+        let body_uses = (!plan.bodies.is_empty()).then(|| {
+            quote! {
+                use support::{Bad, Step};
+            }
+        });
+        let body_rows = plan.bodies.iter().map(|body| self.emit_body_row(body));
+        let type_rows = plan.types.iter().map(|name| {
+            let function = self.fn_ident(name);
+            let ident = format_ident!("{}", name);
+            let origin = &api.types[name].origin;
+            quote! { #ident => #function, #origin }
+        });
+        quote! {
+            #![doc = #doc]
+            #![doc = ""]
+            #![doc = " Valid values keep every rule of the spec; `broken_*` bodies break exactly one."]
+            #skipped_doc
+            #![allow(deprecated)]
+            #uses
+            use super::strategy_support as support;
+            #body_uses
+
+            /// Every request body sent by a client-side operation, with its strategies.
+            pub fn request_bodies() -> Vec<support::RequestBody> {
+                Vec::from([#(#body_rows)*])
+            }
+
+            /// Every type with a strategy, with its schema.
+            pub fn all_types() -> Vec<support::TypeStrategy> {
+                support::type_strategies![#(#type_rows);*]
+            }
+        }
+    }
+
     fn fn_ident(&self, type_name: &str) -> Ident {
         format_ident!("{}", self.api.strategies.fn_names[type_name])
     }

@@ -102,8 +102,7 @@ fn lower_types(resolved: &Resolved, settings: &Settings, module: &str, notes: Ve
 /// Lowers a YAML document under default settings as module `demo`: for unit tests of lowering.
 #[cfg(test)]
 pub(crate) fn lower_test_yaml(yaml: &str) -> Api {
-    let document = crate::load::parse_document(std::path::PathBuf::from("test.yaml"), yaml.to_string()).expect("parses");
-    let resolved = crate::resolve::resolve(document, &crate::RemoteRefMap::default()).expect("resolves");
+    let resolved = crate::resolve::resolve_text(yaml).expect("resolves");
     let settings = Settings::defaults_for(crate::settings::HeaderRoles::default());
     lower(&resolved, &settings, "demo").expect("lowers")
 }
